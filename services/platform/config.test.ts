@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import {
+  clickhouseConfig,
+  commonConfig,
+  describeConfig,
+  intFromEnv,
+  kafkaConfig,
+  parseConfig,
+} from './config.js';
+import { AgentTrailError } from './errors.js';
+
+const shape = {
+  ...commonConfig,
+  ...kafkaConfig,
+  ...clickhouseConfig,
+  X_FLUSH_MS: intFromEnv('flush', 250, 1, 60_000),
+};
+
+describe('parseConfig', () => {
+  it('applies defaults and parses lists', () => {
+    const cfg = parseConfig(shape, { KAFKA_BROKERS: 'a:1, b:2' });
+    expect(cfg.KAFKA_BROKERS).toEqual(['a:1', 'b:2']);
+    expect(cfg.X_FLUSH_MS).toBe(250);
+    expect(cfg.CLICKHOUSE_DATABASE).toBe('agenttrail');
+    expect(Object.isFrozen(cfg)).toBe(true);
+  });
+
+  it('names the bad variable and its value in one line', () => {
+    let caught: unknown;
+    try {
+      parseConfig(shape, { X_FLUSH_MS: 'soon' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(AgentTrailError);
+    const e = caught as AgentTrailError;
+    expect(e.code).toBe('AT_ERR_CONFIG_INVALID');
+    expect(e.message).toMatch(/X_FLUSH_MS="soon"/);
+    expect(e.message).not.toContain('\n');
+  });
+
+  it('rejects out-of-range numbers and bad URLs, and never echoes passwords', () => {
+    expect(() => parseConfig(shape, { X_FLUSH_MS: '0' })).toThrow(/X_FLUSH_MS="0": .*>=1/);
+    expect(() => parseConfig(shape, { CLICKHOUSE_URL: 'not a url' })).toThrow(/CLICKHOUSE_URL/);
+    expect(() =>
+      parseConfig({ ...shape, CLICKHOUSE_PASSWORD: shape.X_FLUSH_MS }, { CLICKHOUSE_PASSWORD: 'hunter2' }),
+    ).toThrow(/CLICKHOUSE_PASSWORD="\*\*\*"/);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(parseConfig(shape, { X_FLUSH_MS: '' }).X_FLUSH_MS).toBe(250);
+  });
+
+  it('describes every setting for the README table', () => {
+    const rows = describeConfig(shape);
+    expect(rows.find((r) => r.name === 'KAFKA_BROKERS')).toMatchObject({ default: '127.0.0.1:9092' });
+    expect(rows.every((r) => r.description.length > 0)).toBe(true);
+  });
+});

@@ -1,0 +1,26 @@
+import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+
+/**
+ * The one producer configuration for AgentTrail: idempotent, acks=all, so a send that
+ * resolves means every in-sync replica has the records. Callers answer success only after
+ * `send` resolves.
+ */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    // One request in flight per broker keeps kafkajs' idempotent sequence numbers in order;
+    // throughput comes from batching many messages per send instead.
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // Bounded retries (kafkajs warns it weakens exactly-once): a gateway must answer 503 in
+    // seconds when Kafka is away, not hang. Duplicates from a client retry are removed
+    // downstream by event_id.
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+  });
+}
+
+/** Send with acks=all; resolves only when Kafka acknowledged every message. */
+export async function sendAcked(producer: Producer, topic: string, messages: Message[]): Promise<void> {
+  if (messages.length === 0) return;
+  await producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None });
+}
