@@ -1,0 +1,46 @@
+import type { Command } from './command.js';
+import { stackCommand } from './stack-command.js';
+import { testCommand } from './test-command.js';
+
+// The registry: each subcommand lives in cli/<name>-command.ts and is added here.
+const commands: Record<string, Command> = {
+  stack: stackCommand,
+  test: testCommand,
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return [
+    'usage: agenttrail <command> [options]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    "Run 'agenttrail <command> --help' for a command's options.",
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name ? 0 : 1;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`agenttrail: unknown command '${name}'\n\n${usage()}\n`);
+    return 2;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`agenttrail: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
