@@ -1,0 +1,79 @@
+// Entities named in tool output and arguments: e-mail addresses, URLs, hosts, account-like
+// numbers. The detector's provenance rule compares their fingerprints: a recipient or host that
+// first appeared in a tool's output (data that came from outside) rather than in the intent or
+// the scope is the signature of an agent steered by injected content.
+//
+// Values are normalised (lower-cased hosts and e-mails, trailing punctuation dropped) so the same
+// entity written twice gives the same fingerprint.
+
+export type EntityKind = 'email' | 'url' | 'host' | 'account';
+
+export interface EntityHit {
+  kind: EntityKind;
+  value: string;
+}
+
+const URL_RE = /\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}:\/\/[^\s"'<>()[\]{}]+/g;
+const URL_HOST_RE = /^[^:]+:\/\/(?:[^@/?#]*@)?([^/:?#]+)/;
+const EMAIL_RE = /\b[A-Za-z0-9._%+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24})\b/g;
+const HOST_RE = /\b(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+([a-zA-Z]{2,24})\b/g;
+const DIGITS_RE = /\b\d{8,19}\b/g;
+const IBAN_RE = /\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b/g;
+const HAS_DIGIT_RUN = /\d{8}/;
+
+/** Generic TLDs worth treating as hosts; two-letter ccTLDs are accepted unless they are file extensions. */
+const GENERIC_TLDS = new Set(
+  'com net org io dev ai co app cloud gov edu mil int info biz me xyz tech site online internal local corp lan example test'.split(
+    ' ',
+  ),
+);
+const FILE_EXTENSIONS = new Set('ts js md py sh rs go rb pl cs cc hh so gz xz bz db ps mk'.split(' '));
+
+function isHostTld(tld: string): boolean {
+  const t = tld.toLowerCase();
+  return GENERIC_TLDS.has(t) || (t.length === 2 && !FILE_EXTENSIONS.has(t));
+}
+
+const trimUrl = (u: string) => u.replace(/[.,;:!?]+$/, '');
+
+function normaliseUrl(u: string): string {
+  // Scheme and host are case-insensitive; path and query are not.
+  return u.replace(/^([^:]+:\/\/[^/?#]*)/, (m) => m.toLowerCase());
+}
+
+/** Every entity in `text`, deduplicated, in order of first appearance. */
+export function extractEntities(text: string): EntityHit[] {
+  const hits: EntityHit[] = [];
+  const seen = new Set<string>();
+  const add = (kind: EntityKind, value: string) => {
+    const id = `${kind}\u0000${value}`;
+    if (!seen.has(id)) {
+      seen.add(id);
+      hits.push({ kind, value });
+    }
+  };
+  if (text.includes('://')) {
+    for (const m of text.matchAll(URL_RE)) {
+      const url = trimUrl(m[0]);
+      add('url', normaliseUrl(url));
+      const host = URL_HOST_RE.exec(url)?.[1];
+      if (host) add('host', host.toLowerCase().replace(/\.$/, ''));
+    }
+  }
+  if (text.includes('@')) {
+    for (const m of text.matchAll(EMAIL_RE)) {
+      add('email', m[0].toLowerCase());
+      add('host', m[1]!.toLowerCase());
+    }
+  }
+  if (text.includes('.')) {
+    for (const m of text.matchAll(HOST_RE)) {
+      if (isHostTld(m[1]!)) add('host', m[0].toLowerCase());
+    }
+  }
+  if (HAS_DIGIT_RUN.test(text)) {
+    for (const m of text.matchAll(DIGITS_RE)) add('account', m[0]);
+  }
+  for (const m of text.matchAll(IBAN_RE)) add('account', m[0]);
+  return hits;
+}

@@ -1,0 +1,167 @@
+// The secret formats the redactor knows, as data. Each text rule is a precompiled global regex
+// whose `secret` group is the part replaced (the `pre` group, when present, is kept so the
+// reader still sees `Authorization: Bearer [REDACTED:auth_header]`). `hints` are cheap
+// substring tests run before the regex: most strings contain none of them, so most strings
+// never reach a regex at all.
+//
+// Rules run in order, and a later rule never sees an earlier one's secret: a placeholder
+// (`[REDACTED:kind]`) matches no pattern, and matches that would swallow one are refused.
+// That makes redaction idempotent, which the hash chain depends on (see redact.ts).
+
+export interface TextRule {
+  kind: string;
+  /** At least one must occur in the text (lower-cased first when `hintsLower`). */
+  hints: readonly string[];
+  hintsLower?: boolean;
+  pattern: RegExp;
+  /** Extra check on the captured secret, for patterns that also match ordinary words. */
+  accept?: (secret: string) => boolean;
+}
+
+/** Field rules look at the key a string sits under (`password`, `api_key`…), not its shape. */
+export interface FieldRule {
+  kind: string;
+  /** Tested against the key lower-cased with `-`, `_`, `.` and spaces removed. */
+  name: RegExp;
+  accept: (value: string) => boolean;
+}
+
+/** Shannon entropy in bits per character: ~4+ for random tokens, ~2.5-3.2 for English words. */
+export function entropy(s: string): number {
+  if (s.length === 0) return 0;
+  const counts = new Map<string, number>();
+  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) {
+    const p = n / s.length;
+    bits -= p * Math.log2(p);
+  }
+  return bits;
+}
+
+const highEntropy = (s: string) => s.length >= 12 && !/\s/.test(s) && entropy(s) >= 3;
+
+/** `Basic` credentials must decode to `user:password`, or prose like "Basic functionality" matches. */
+function isBasicCredential(s: string): boolean {
+  if (!/^[A-Za-z0-9+/]+=*$/.test(s)) return false;
+  const decoded = Buffer.from(s, 'base64').toString('utf8');
+  return /^[\x20-\x7e]+:[\x20-\x7e]*$/.test(decoded);
+}
+
+export const TEXT_RULES: readonly TextRule[] = [
+  {
+    kind: 'private_key',
+    hints: ['PRIVATE KEY'],
+    // A truncated excerpt may hold a BEGIN without its END: redact to the end of the text.
+    pattern:
+      /-----BEGIN[ A-Z0-9]*PRIVATE KEY-----(?<secret>[\s\S]*?)(?:-----END[ A-Z0-9]*PRIVATE KEY-----|$)/g,
+  },
+  {
+    kind: 'jwt',
+    hints: ['eyJ'],
+    pattern: /\b(?<secret>eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*)/g,
+  },
+  {
+    kind: 'aws_access_key_id',
+    hints: ['AKIA', 'ASIA', 'ABIA', 'ACCA'],
+    pattern: /\b(?<secret>(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})\b/g,
+  },
+  {
+    kind: 'aws_secret_access_key',
+    hints: ['aws'],
+    hintsLower: true,
+    pattern:
+      /(?<pre>\baws_?secret_?(?:access_?)?key\b["']?\s*[:=]\s*["']?)(?<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi,
+  },
+  {
+    kind: 'github_token',
+    hints: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
+    pattern: /\b(?<secret>gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,255})\b/g,
+  },
+  { kind: 'gitlab_token', hints: ['glpat-'], pattern: /\b(?<secret>glpat-[A-Za-z0-9_-]{20,})/g },
+  {
+    kind: 'slack_token',
+    hints: ['xox'],
+    pattern: /\b(?<secret>xox[abposr]-[A-Za-z0-9-]{10,})/g,
+  },
+  {
+    kind: 'slack_webhook',
+    hints: ['hooks.slack.com'],
+    pattern: /(?<pre>https:\/\/hooks\.slack\.com\/services\/)(?<secret>[A-Za-z0-9/_-]{8,})/g,
+  },
+  {
+    kind: 'stripe_key',
+    hints: ['_live_', '_test_'],
+    pattern: /\b(?<secret>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})/g,
+  },
+  { kind: 'anthropic_key', hints: ['sk-ant-'], pattern: /\b(?<secret>sk-ant-[A-Za-z0-9_-]{20,})/g },
+  {
+    kind: 'openai_key',
+    hints: ['sk-'],
+    pattern: /\b(?<secret>sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,})/g,
+  },
+  { kind: 'npm_token', hints: ['npm_'], pattern: /\b(?<secret>npm_[A-Za-z0-9]{36})\b/g },
+  {
+    kind: 'google_api_key',
+    hints: ['AIza'],
+    pattern: /\b(?<secret>AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])/g,
+  },
+  {
+    kind: 'url_password',
+    hints: ['://'],
+    // scheme://user:PASSWORD@host — database URLs, proxies, git remotes.
+    pattern: /(?<pre>\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s:/@?#]*:)(?<secret>[^\s@/?#]+)(?=@)/g,
+  },
+  {
+    kind: 'auth_header',
+    hints: ['bearer', 'basic'],
+    hintsLower: true,
+    pattern: /(?<pre>\b(?<scheme>Bearer|Basic)\s+)(?<secret>[A-Za-z0-9._~+/=-]{8,})/gi,
+    accept: (s) =>
+      (/\d/.test(s) && s.length >= 8) || (s.length >= 16 && entropy(s) >= 3) || isBasicCredential(s),
+  },
+  {
+    kind: 'password',
+    hints: ['pass', 'pwd'],
+    hintsLower: true,
+    // `password=…`, `"password": "…"`, and connection strings (`Server=…;Password=…;`).
+    pattern: /(?<pre>\b(?:password|passwd|passphrase|pwd)\b["']?\s*[:=]\s*["']?)(?<secret>[^\s"'&,;]+)/gi,
+  },
+  {
+    kind: 'generic_secret',
+    hints: ['key', 'secret', 'token'],
+    hintsLower: true,
+    pattern:
+      /(?<pre>\b(?:api[_-]?key|apikey|secret(?:[_-]?key)?|client[_-]?secret|(?:access|auth|refresh|session)[_-]?token|token)\b["']?\s*[:=]\s*["']?)(?<secret>[^\s"'&,;]{12,})/gi,
+    accept: highEntropy,
+  },
+];
+
+export const FIELD_RULES: readonly FieldRule[] = [
+  {
+    kind: 'aws_secret_access_key',
+    name: /awssecret/,
+    accept: (v) => /^[A-Za-z0-9/+=]{40}$/.test(v),
+  },
+  {
+    // Any non-empty value under a password-like key is a password, whatever its entropy.
+    kind: 'password',
+    name: /password|passwd|passphrase|^pwd$/,
+    accept: (v) => v.length > 0,
+  },
+  {
+    kind: 'generic_secret',
+    name: /secret|token|apikey|accesskey|privatekey|credential|authorization|cookie|sessionid|signature|^auth$/,
+    accept: highEntropy,
+  },
+];
+
+/** One cheap test for "could any text rule apply?"; built from the rules' hints. */
+export const PRECHECK = new RegExp(
+  TEXT_RULES.flatMap((r) => r.hints)
+    .map((h) => h.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('|'),
+  'i',
+);
+
+export const SECRET_KINDS: readonly string[] = [...new Set(TEXT_RULES.map((r) => r.kind))];
