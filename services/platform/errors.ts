@@ -31,6 +31,11 @@ export const ERRORS = {
     retriable: false,
     summary: 'a Kafka message cannot be parsed or validated',
   },
+  AT_ERR_MIGRATION_FAILED: {
+    status: 500,
+    retriable: false,
+    summary: 'a ClickHouse schema migration failed or an applied one was edited',
+  },
   AT_ERR_RULES_INVALID: { status: 422, retriable: false, summary: 'a rules file failed to load' },
   AT_ERR_NOT_FOUND: { status: 404, retriable: false, summary: 'no such resource' },
   AT_ERR_DELIVERY_FAILED: { status: 502, retriable: true, summary: 'a destination did not accept a page' },
