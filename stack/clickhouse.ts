@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { instanceFile, readJson, writeJson } from './instance.js';
 import { type Log, stackSourceDir, stderrLog } from './paths.js';
-import { isPortFree, pickPort } from './ports.js';
+import { isPortFree, pickPort, waitPortFree } from './ports.js';
 import { requireTool } from './prereqs.js';
 import { isAlive, isOurProcess, killHard, spawnDetached, tailFile, terminate, waitUntil } from './process.js';
 
@@ -94,7 +94,7 @@ export async function startClickHouse(opts: ClickHouseOptions): Promise<ClickHou
 
   let port: number;
   if (opts.port !== undefined) {
-    if (!(await isPortFree(opts.port))) throw new Error(`ClickHouse port ${opts.port} is already in use`);
+    if (!(await waitPortFree(opts.port))) throw new Error(`ClickHouse port ${opts.port} is already in use`);
     port = opts.port;
   } else if (record?.port !== undefined && (await isPortFree(record.port))) {
     port = record.port;

@@ -5,6 +5,6 @@ export { clickhouseHealthy, startClickHouse } from './clickhouse.js';
 export type { KafkaHandle, KafkaOptions } from './kafka.js';
 export { kafkaHealthy, startKafka } from './kafka.js';
 export { defaultStateDir, type Log } from './paths.js';
-export { ephemeralPort, isPortFree } from './ports.js';
+export { isPortFree, randomFreePort } from './ports.js';
 export type { PartState, StackEndpoints, StackOptions, StackPart, StackStatus } from './stack.js';
 export { stackDown, stackStatus, stackUp } from './stack.js';

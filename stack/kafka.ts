@@ -6,7 +6,7 @@ import { instanceFile, readJson, writeJson } from './instance.js';
 import { kafkaJvmArgs, kafkaServerProperties, randomClusterId } from './kafka-config.js';
 import { ensureKafkaLibs, requireJava17 } from './kafka-libs.js';
 import { type Log, stackSourceDir, stderrLog } from './paths.js';
-import { isPortFree, pickPort } from './ports.js';
+import { isPortFree, pickPort, waitPortFree } from './ports.js';
 import { isAlive, isOurProcess, killHard, spawnDetached, tailFile, terminate, waitUntil } from './process.js';
 
 export interface KafkaOptions {
@@ -185,7 +185,7 @@ async function choosePort(
   avoid: number[],
 ): Promise<number> {
   if (requested !== undefined) {
-    if (!(await isPortFree(requested))) throw new Error(`${what} port ${requested} is already in use`);
+    if (!(await waitPortFree(requested))) throw new Error(`${what} port ${requested} is already in use`);
     return requested;
   }
   // Keep the last port when possible so clients' configs and the data's meaning stay stable.

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const HOST = '127.0.0.1';
 
@@ -11,17 +13,43 @@ export function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port the OS considers free right now (it may be taken again before we use it). */
-export function ephemeralPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen({ port: 0, host: HOST }, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+/** Wait (briefly) for a port to become bindable, e.g. right after its owner was killed. */
+export async function waitPortFree(port: number, timeoutMs = 10_000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (!(await isPortFree(port))) {
+    if (Date.now() > until) return false;
+    await sleep(200);
+  }
+  return true;
+}
+
+/** The kernel's range for outgoing connections' local ports (Linux default 32768-60999). */
+function localPortRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (lo && hi) return [lo, hi];
+  } catch {
+    // not Linux: assume the default
+  }
+  return [32768, 60999];
+}
+
+/**
+ * A random free port OUTSIDE the kernel's ephemeral range. Ports from that range are also
+ * handed out as local ports of outgoing connections: once an engine on such a port is
+ * killed, any client's reconnect may grab it and the restart on the same port fails.
+ */
+export async function randomFreePort(avoid: readonly number[] = []): Promise<number> {
+  const [lo, hi] = localPortRange();
+  const [from, to] = lo - 10_000 >= 1024 ? [10_000, lo] : [hi + 1, 65_536];
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from));
+    if (!avoid.includes(port) && (await isPortFree(port))) return port;
+  }
+  throw new Error(`no free port found in ${from}-${to - 1}`);
 }
 
 /**
@@ -34,7 +62,5 @@ export async function pickPort(preferred: number, avoid: readonly number[] = [])
     if (avoid.includes(port)) continue;
     if (await isPortFree(port)) return port;
   }
-  const port = await ephemeralPort();
-  if (avoid.includes(port)) return pickPort(port + 1, avoid);
-  return port;
+  return randomFreePort(avoid);
 }
