@@ -3,5 +3,6 @@ export * from './alert.js';
 export * from './chain.js';
 export * from './common.js';
 export * from './events/index.js';
+export * from './route.js';
 export * from './scope.js';
 export * from './validate.js';

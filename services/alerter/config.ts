@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { clickhouseConfig, commonConfig, intFromEnv, kafkaConfig } from '../platform/config.js';
+
+/** The alerter's environment, parsed once at start (keys are the variable names). */
+export const alerterConfig = {
+  ...commonConfig,
+  ...kafkaConfig,
+  ...clickhouseConfig,
+  ALERTER_ROUTES_FILE: z
+    .string()
+    .min(1)
+    .describe('Path of the routes file (JSON or YAML): destinations and routes, see schemas/route.ts'),
+  ALERTER_TIMELINE_BASE_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe('Base URL of the API; pages link to <base>/tasks/<tenant>/<task_id>'),
+  ALERTER_START_FROM: z
+    .enum(['earliest', 'latest'])
+    .default('latest')
+    .describe('Where a new consumer group starts on the alerts topic (an existing group resumes)'),
+  ALERTER_COMMIT_INTERVAL_MS: intFromEnv(
+    'How often finished offsets are committed to Kafka',
+    500,
+    10,
+    600_000,
+  ),
+  ALERTER_LOG_FLUSH_INTERVAL_MS: intFromEnv(
+    'How often delivery-log rows are written to ClickHouse',
+    100,
+    5,
+    60_000,
+  ),
+  ALERTER_MAX_IN_FLIGHT: intFromEnv(
+    'Alert deliveries held in memory before intake pauses',
+    10_000,
+    1,
+    1_000_000,
+  ),
+  ALERTER_METRICS_PORT: intFromEnv('Port of /metrics and /healthz (0 = off)', 9467, 0, 65_535),
+  ALERTER_METRICS_TOKEN: z.string().min(1).optional().describe('Bearer token required on /metrics, if set'),
+};
+
+export type AlerterConfig = Readonly<z.infer<z.ZodObject<typeof alerterConfig>>>;

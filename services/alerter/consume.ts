@@ -1,0 +1,182 @@
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { Alert } from '../../schemas/alert.js';
+import { sendDeadLetters } from '../platform/kafka/dead-letter.js';
+import type { Logger } from '../platform/logger.js';
+import type { StageMetrics } from '../platform/metrics.js';
+import type { Deliverer } from './deliver.js';
+import { type DeliveryStore, pairKey } from './delivery-log.js';
+import { OffsetTracker } from './offsets.js';
+import { type Routing, route } from './routes.js';
+
+// The alerts-topic loop. Exactly-once paging across restarts rests on two rules:
+//  1. An offset is committed only once every delivery of its alert is final and its final
+//     row is in the delivery log (OffsetTracker + Deliverer's `done`). A crash therefore
+//     replays every alert not finished: nothing undelivered is lost.
+//  2. Before an alert is routed, the delivery log is asked which (alert, destination) pairs
+//     are already final; those are skipped. A replay therefore never pages again what was
+//     delivered before the crash, even if its offset had not been committed yet.
+// The remaining window is a crash between a receiver's 2xx and the log write (milliseconds):
+// that page is sent again with the same `X-AgentTrail-Delivery` id (and PagerDuty's
+// dedup_key), so receivers can drop it.
+
+export interface ConsumeDeps {
+  kafka: Kafka;
+  producer: Producer;
+  topic: string;
+  dlqTopic: string;
+  groupId: string;
+  fromBeginning: boolean;
+  routing: Routing;
+  deliverer: Deliverer;
+  store: DeliveryStore;
+  metrics: StageMetrics;
+  logger: Logger;
+  commitIntervalMs: number;
+  maxInFlight: number;
+}
+
+export interface AlertConsumer {
+  /** Stop fetching (shutdown step 1); in-flight deliveries continue. */
+  pause(): void;
+  /** Commit every offset that is final now. */
+  commit(): Promise<void>;
+  disconnect(): Promise<void>;
+  healthy(): boolean;
+}
+
+const STAGE = 'alerter';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startAlertConsumer(deps: ConsumeDeps): Promise<AlertConsumer> {
+  const log = deps.logger.child({ component: 'consume' });
+  const tracker = new OffsetTracker();
+  const consumer: Consumer = deps.kafka.consumer({ groupId: deps.groupId, maxWaitTimeInMs: 250 });
+  let lastHeartbeat = Date.now();
+  let crashed = false;
+  consumer.on(consumer.events.HEARTBEAT, () => {
+    lastHeartbeat = Date.now();
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    crashed = !e.payload.restart;
+    log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+  });
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    lastHeartbeat = Date.now();
+    tracker.retain(new Set(e.payload.memberAssignment[deps.topic] ?? []));
+  });
+
+  async function finalPairs(ids: string[]): Promise<Set<string>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await deps.store.finalPairs(ids);
+      } catch (err) {
+        deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_UNAVAILABLE' });
+        if (attempt >= 3) {
+          // A missed page is worse than a duplicate: page without the check, and say so.
+          log.warn({ err, alerts: ids.length }, 'delivery log unreachable; paging without the replay check');
+          return new Set();
+        }
+        await sleep(200 * attempt);
+      }
+    }
+  }
+
+  async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
+    const started = performance.now();
+    const parsed: Array<{ offset: string; alert: Alert }> = [];
+    const poison: Parameters<typeof sendDeadLetters>[2] = [];
+    for (const m of batch.messages) {
+      let result: ReturnType<typeof Alert.safeParse> | undefined;
+      try {
+        result = Alert.safeParse(JSON.parse(m.value?.toString('utf8') ?? ''));
+      } catch {
+        result = undefined;
+      }
+      if (result?.success) parsed.push({ offset: m.offset, alert: result.data });
+      else {
+        poison.push({
+          value: m.value,
+          key: m.key,
+          reason: result
+            ? result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
+            : 'not JSON',
+          code: 'AT_ERR_MESSAGE_POISON',
+          source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
+        });
+      }
+    }
+    deps.metrics.received.inc({ stage: STAGE }, batch.messages.length);
+    if (poison.length > 0) {
+      await sendDeadLetters(deps.producer, deps.dlqTopic, poison);
+      deps.metrics.dropped.inc({ stage: STAGE, reason: 'poison' }, poison.length);
+      log.warn(
+        { count: poison.length, partition: batch.partition },
+        'invalid alerts sent to the dead-letter topic',
+      );
+      for (const p of poison) tracker.begin(batch.partition, p.source.offset, 0);
+    }
+
+    const done = await finalPairs([...new Set(parsed.map((p) => p.alert.alert_id))]);
+    for (const { offset, alert } of parsed) {
+      if (!isRunning() || isStale()) return; // not resolved: refetched by whoever owns the partition
+      const targets = route(deps.routing.routes, alert).filter((d) => !done.has(pairKey(alert.alert_id, d)));
+      if (targets.length === 0) deps.metrics.dropped.inc({ stage: STAGE, reason: 'no_route_or_done' });
+      tracker.begin(batch.partition, offset, targets.length);
+      for (const d of targets) {
+        deps.deliverer.submit(alert, d, (final) => {
+          tracker.complete(batch.partition, offset);
+          if (final === 'delivered') deps.metrics.sent.inc({ stage: STAGE });
+          else deps.metrics.dropped.inc({ stage: STAGE, reason: 'delivery_failed' });
+        });
+      }
+      resolveOffset(offset);
+    }
+    // Highest offset of the batch: covers trailing poison messages too.
+    if (batch.messages.length > 0) resolveOffset(batch.lastOffset());
+    deps.metrics.batchSize.observe({ stage: STAGE }, batch.messages.length);
+    deps.metrics.batchSeconds.observe({ stage: STAGE }, (performance.now() - started) / 1000);
+    // Backpressure: hold the next fetch while too much is waiting on slow destinations.
+    while (deps.deliverer.inFlight > deps.maxInFlight && isRunning() && !isStale()) {
+      await sleep(50);
+      await heartbeat();
+    }
+    await heartbeat();
+  }
+
+  let committing: Promise<void> | undefined;
+  async function commitOnce(): Promise<void> {
+    const offsets = tracker.committable();
+    if (offsets.length === 0) return;
+    try {
+      await consumer.commitOffsets(offsets.map((o) => ({ topic: deps.topic, ...o })));
+      for (const o of offsets) tracker.markCommitted(o.partition, o.offset);
+    } catch (err) {
+      // A rebalance can reject the commit; the work is replayed and skipped by the log check.
+      log.warn({ err }, 'offset commit failed; will retry');
+    }
+  }
+  const commit = () => {
+    committing ??= commitOnce().finally(() => {
+      committing = undefined;
+    });
+    return committing;
+  };
+
+  await consumer.connect();
+  await consumer.subscribe({ topic: deps.topic, fromBeginning: deps.fromBeginning });
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+  const timer = setInterval(() => void commit(), deps.commitIntervalMs);
+  timer.unref();
+
+  return {
+    pause() {
+      consumer.pause([{ topic: deps.topic }]);
+    },
+    commit,
+    async disconnect() {
+      clearInterval(timer);
+      await consumer.disconnect();
+    },
+    healthy: () => !crashed && Date.now() - lastHeartbeat < 30_000,
+  };
+}

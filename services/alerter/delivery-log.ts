@@ -1,0 +1,135 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from '../platform/logger.js';
+import { backoffMs } from './backoff.js';
+
+// The delivery log (ClickHouse `alert_deliveries`): one row per attempt per alert a page
+// carried. It is both the audit of who was told what, when, and the alerter's memory across
+// restarts: a final row (delivered or failed) for (alert_id, destination) means "never again".
+
+export type DeliveryStatus = 'retry' | 'delivered' | 'failed';
+export const FINAL_STATUSES: readonly DeliveryStatus[] = ['delivered', 'failed'];
+
+export interface DeliveryRow {
+  alert_id: string;
+  destination: string;
+  destination_type: string;
+  delivery_id: string;
+  dedup_key: string;
+  group_count: number;
+  attempt: number;
+  status: DeliveryStatus;
+  http_status: number;
+  latency_ms: number;
+  /** Short reason (`http 500`, `timeout`, `ECONNREFUSED`); never a URL or a response body. */
+  error: string;
+  at: string;
+}
+
+/** Where rows go; ClickHouse in production, an array in unit tests. */
+export interface DeliveryStore {
+  write(rows: DeliveryRow[]): Promise<void>;
+  /** `alert_id\u0000destination` for every pair with a final row among `alertIds`. */
+  finalPairs(alertIds: string[]): Promise<Set<string>>;
+}
+
+export const pairKey = (alertId: string, destination: string) => `${alertId}\u0000${destination}`;
+
+export function clickHouseStore(client: ClickHouseClient, table = 'alert_deliveries'): DeliveryStore {
+  return {
+    async write(rows) {
+      // ClickHouse DateTime64 takes 'YYYY-MM-DD hh:mm:ss.sss'; best_effort parsing is on in the client.
+      await client.insert({ table, values: rows, format: 'JSONEachRow' });
+    },
+    async finalPairs(alertIds) {
+      if (alertIds.length === 0) return new Set();
+      const rs = await client.query({
+        query: `SELECT DISTINCT alert_id, destination FROM ${table}
+                WHERE alert_id IN {ids:Array(String)} AND status IN {final:Array(String)}`,
+        query_params: { ids: alertIds, final: FINAL_STATUSES },
+        format: 'JSONEachRow',
+      });
+      const rows = await rs.json<{ alert_id: string; destination: string }>();
+      return new Set(rows.map((r) => pairKey(r.alert_id, r.destination)));
+    },
+  };
+}
+
+/**
+ * Buffers rows and writes them every `flushIntervalMs` (one insert per flush, not per
+ * attempt). `append` resolves once its rows are durably written, so callers that need the
+ * row on disk (before committing a Kafka offset) await it; a failed insert is retried with
+ * backoff and nothing is dropped.
+ */
+export class DeliveryLog {
+  private buffer: Array<{ row: DeliveryRow; done: () => void }> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private failures = 0;
+  private closed = false;
+
+  constructor(
+    private readonly store: DeliveryStore,
+    private readonly logger: Logger,
+    private readonly opts: { flushIntervalMs: number; onWriteError?: () => void },
+  ) {}
+
+  append(rows: DeliveryRow[]): Promise<void> {
+    return new Promise((resolve) => {
+      let left = rows.length;
+      if (left === 0) return resolve();
+      for (const row of rows) this.buffer.push({ row, done: () => --left === 0 && resolve() });
+      this.schedule(this.opts.flushIntervalMs);
+    });
+  }
+
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.flushing || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, delayMs);
+  }
+
+  /** Write everything buffered now; retries until written (or closed). */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.flushing = (async () => {
+      while (this.buffer.length > 0) {
+        const batch = this.buffer;
+        this.buffer = [];
+        try {
+          await this.store.write(batch.map((b) => b.row));
+          this.failures = 0;
+          for (const b of batch) b.done();
+        } catch (err) {
+          this.buffer = batch.concat(this.buffer);
+          this.failures++;
+          this.opts.onWriteError?.();
+          this.logger.error(
+            { err, rows: batch.length, failures: this.failures },
+            'delivery log write failed; retrying',
+          );
+          if (this.closed) return;
+          await new Promise((r) => setTimeout(r, 100 + backoffMs(this.failures, 200, 5_000)));
+        }
+      }
+    })().finally(() => {
+      this.flushing = undefined;
+      if (this.buffer.length > 0) this.schedule(this.opts.flushIntervalMs);
+    });
+    return this.flushing;
+  }
+
+  /** Final flush, one try: rows that still fail stay unwritten, so their offsets stay uncommitted. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    if (this.timer) clearTimeout(this.timer);
+  }
+}

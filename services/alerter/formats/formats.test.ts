@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { type Page, pageId, timelineLink } from '../page.js';
+import { makeAlert } from '../testing.js';
+import { pagerDutyBody } from './pagerduty.js';
+import { slackBody } from './slack.js';
+import { webhookBody } from './webhook.js';
+
+function page(over: Partial<Page> = {}): Page {
+  const alert = makeAlert({ severity: 'critical', title: 'Secret sent <out>', dedup_key: 'dk' });
+  return {
+    id: pageId('d', 'dk', alert.alert_id),
+    destination: 'd',
+    dedup_key: 'dk',
+    status: 'firing',
+    alert,
+    alert_ids: [alert.alert_id],
+    count: 3,
+    sequence: 1,
+    total: 3,
+    first_seen: alert.created_at,
+    last_seen: alert.created_at,
+    link: 'https://trail.example/tasks/acme/task-1',
+    ...over,
+  };
+}
+
+describe('formats', () => {
+  it('webhook: versioned body with the alert, link and grouping facts', () => {
+    const p = page();
+    const body = webhookBody(p) as { kind: string; group: { count: number }; alert: { link: string } };
+    expect(body).toMatchObject({ version: 1, kind: 'agenttrail.alert', delivery_id: p.id });
+    expect(body.group.count).toBe(3);
+    expect(body.alert.link).toBe(p.link);
+    expect((webhookBody(page({ status: 'resolved' })) as { kind: string }).kind).toBe(
+      'agenttrail.alert.resolved',
+    );
+  });
+
+  it('slack: severity, escaped title with count, explanation, evidence and a link button', () => {
+    const body = slackBody(page()) as { text: string; blocks: Array<Record<string, unknown>> };
+    expect(body.text).toBe('[CRITICAL] Secret sent <out> (×3)');
+    const json = JSON.stringify(body.blocks);
+    expect(json).toContain('Secret sent <out>'); // plain_text header is not mrkdwn
+    expect(json).toContain('paste.example');
+    expect(json).toContain('`evt-1`');
+    expect(body.blocks.at(-1)).toMatchObject({ type: 'actions' });
+    expect(JSON.stringify(slackBody(page({ link: undefined })).blocks)).not.toContain('actions');
+  });
+
+  it('pagerduty: trigger with dedup_key and mapped severity; resolve when resolved', () => {
+    const body = pagerDutyBody(page(), 'rk') as Record<string, unknown> & {
+      payload: Record<string, unknown>;
+    };
+    expect(body).toMatchObject({ routing_key: 'rk', event_action: 'trigger', dedup_key: 'dk' });
+    expect(body.payload).toMatchObject({
+      severity: 'critical',
+      class: 'scope.egress.out_of_scope',
+      summary: 'Secret sent <out> (×3)',
+    });
+    expect(body.links).toEqual([{ href: 'https://trail.example/tasks/acme/task-1', text: 'Task timeline' }]);
+    const high = pagerDutyBody(page({ alert: makeAlert({ severity: 'high' }) }), 'rk') as {
+      payload: { severity: string };
+    };
+    expect(high.payload.severity).toBe('error');
+    expect(pagerDutyBody(page({ status: 'resolved' }), 'rk')).toEqual({
+      routing_key: 'rk',
+      event_action: 'resolve',
+      dedup_key: 'dk',
+    });
+  });
+
+  it('builds the timeline link from the base URL, encoding ids; the alert link wins', () => {
+    const a = makeAlert({ tenant: 'acme', task_id: 'task/1' });
+    expect(timelineLink(a, 'https://trail.example/')).toBe('https://trail.example/tasks/acme/task%2F1');
+    expect(timelineLink(a, undefined)).toBeUndefined();
+    expect(timelineLink(makeAlert({ link: 'https://x.example/t' }), 'https://y')).toBe('https://x.example/t');
+  });
+});

@@ -1,0 +1,103 @@
+import { createClickHouse } from '../platform/clickhouse/client.js';
+import { loadConfigOrExit } from '../platform/config.js';
+import { AgentTrailError } from '../platform/errors.js';
+import { createKafka } from '../platform/kafka/client.js';
+import { createProducer } from '../platform/kafka/producer.js';
+import { consumerGroup, ensureTopics } from '../platform/kafka/topics.js';
+import { createLifecycle } from '../platform/lifecycle.js';
+import { createLogger } from '../platform/logger.js';
+import { createStageMetrics, serveMetrics } from '../platform/metrics.js';
+import { alerterConfig } from './config.js';
+import { startAlertConsumer } from './consume.js';
+import { Deliverer } from './deliver.js';
+import { clickHouseStore, DeliveryLog } from './delivery-log.js';
+import { createAlerterMetrics } from './metrics.js';
+import { loadRouting } from './routes.js';
+import { httpSender } from './send.js';
+
+// Wiring only: config, logger, lifecycle, clients, then the consumer. Logic lives in the
+// modules imported above.
+
+const config = loadConfigOrExit(alerterConfig);
+const logger = createLogger('alerter', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
+const lifecycle = createLifecycle(logger, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+lifecycle.handleSignals();
+
+async function main(): Promise<void> {
+  // Routes refer to secrets by environment variable name; they are resolved here, once.
+  const routing = await loadRouting(config.ALERTER_ROUTES_FILE, process.env);
+  logger.info(
+    {
+      destinations: [...routing.destinations.values()].map((d) => ({ name: d.name, type: d.type })),
+      routes: routing.routes.length,
+    },
+    'routes loaded',
+  );
+
+  const metrics = createStageMetrics('alerter');
+  const alerterMetrics = createAlerterMetrics(metrics.registry);
+  const clickhouse = createClickHouse(config, 'alerter');
+  lifecycle.onStop('clickhouse', () => clickhouse.close());
+  const store = clickHouseStore(clickhouse);
+  const deliveryLog = new DeliveryLog(store, logger.child({ component: 'delivery-log' }), {
+    flushIntervalMs: config.ALERTER_LOG_FLUSH_INTERVAL_MS,
+    onWriteError: () => metrics.errors.inc({ stage: 'alerter', code: 'AT_ERR_CLICKHOUSE_UNAVAILABLE' }),
+  });
+
+  const kafka = createKafka(config, logger, 'alerter');
+  await ensureTopics(
+    kafka,
+    [config.KAFKA_TOPIC_ALERTS, config.KAFKA_TOPIC_DLQ],
+    config.KAFKA_TOPIC_PARTITIONS,
+  );
+  const producer = createProducer(kafka);
+  await producer.connect();
+  lifecycle.onStop('producer', () => producer.disconnect());
+
+  const deliverer = new Deliverer({
+    routing,
+    send: httpSender,
+    log: deliveryLog,
+    logger,
+    metrics: alerterMetrics,
+    timelineBaseUrl: config.ALERTER_TIMELINE_BASE_URL,
+  });
+  const consumer = await startAlertConsumer({
+    kafka,
+    producer,
+    topic: config.KAFKA_TOPIC_ALERTS,
+    dlqTopic: config.KAFKA_TOPIC_DLQ,
+    groupId: consumerGroup('alerter'),
+    fromBeginning: config.ALERTER_START_FROM === 'earliest',
+    routing,
+    deliverer,
+    store,
+    metrics,
+    logger,
+    commitIntervalMs: config.ALERTER_COMMIT_INTERVAL_MS,
+    maxInFlight: config.ALERTER_MAX_IN_FLIGHT,
+  });
+  // Reverse order on shutdown: stop intake, finish in-flight pages, write the log, commit, leave.
+  lifecycle.onStop('kafka-consumer', () => consumer.disconnect());
+  lifecycle.onStop('commit', () => consumer.commit());
+  lifecycle.onStop('delivery-log', () => deliveryLog.close());
+  lifecycle.onStop('deliveries', () => deliverer.drain());
+  lifecycle.onStop('intake', () => consumer.pause());
+
+  if (config.ALERTER_METRICS_PORT > 0) {
+    const server = await serveMetrics(metrics.registry, {
+      port: config.ALERTER_METRICS_PORT,
+      token: config.ALERTER_METRICS_TOKEN,
+      healthy: consumer.healthy,
+    });
+    lifecycle.onStop('metrics', () => new Promise<void>((r) => server.close(() => r())));
+  }
+  logger.info({ topic: config.KAFKA_TOPIC_ALERTS, group: consumerGroup('alerter') }, 'alerter started');
+}
+
+main().catch((err) => {
+  if (err instanceof AgentTrailError) process.stderr.write(`${err.code}: ${err.message}\n`);
+  logger.fatal({ err }, 'alerter failed to start');
+  logger.flush();
+  process.exit(err instanceof AgentTrailError && err.code === 'AT_ERR_CONFIG_INVALID' ? 78 : 1);
+});

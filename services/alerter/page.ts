@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import type { Alert } from '../../schemas/alert.js';
+
+/**
+ * One notification to one destination: the alerts grouped under one dedup key. `alert` is the
+ * latest of them and is what the page shows; `count` is how many alerts this page stands for.
+ */
+export interface Page {
+  /** Stable id: the same group re-sent after a restart carries the same id, so receivers can dedupe. */
+  id: string;
+  destination: string;
+  dedup_key: string;
+  status: Alert['status'];
+  alert: Alert;
+  alert_ids: string[];
+  count: number;
+  /** 1 for the first page of a group, 2+ for follow-ups within the group interval. */
+  sequence: number;
+  /** Alerts in this group across all its pages so far (count included). */
+  total: number;
+  first_seen: string;
+  last_seen: string;
+  /** Link to the task timeline, when one is known. */
+  link?: string;
+}
+
+export function pageId(destination: string, dedupKey: string, firstAlertId: string): string {
+  return createHash('sha256')
+    .update(`${destination}\u0000${dedupKey}\u0000${firstAlertId}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/** `<base>/tasks/<tenant>/<task_id>`; the alert's own link wins when the detector set one. */
+export function timelineLink(alert: Alert, baseUrl: string | undefined): string | undefined {
+  if (alert.link) return alert.link;
+  if (!baseUrl) return undefined;
+  return `${baseUrl.replace(/\/+$/, '')}/tasks/${encodeURIComponent(alert.tenant)}/${encodeURIComponent(alert.task_id)}`;
+}
