@@ -4,7 +4,7 @@ import { sendDeadLetters } from '../platform/kafka/dead-letter.js';
 import type { Logger } from '../platform/logger.js';
 import type { StageMetrics } from '../platform/metrics.js';
 import type { Deliverer } from './deliver.js';
-import { type DeliveryStore, pairKey } from './delivery-log.js';
+import { type DeliveryStore, type PriorDeliveries, pairKey } from './delivery-log.js';
 import { OffsetTracker } from './offsets.js';
 import { type Routing, route } from './routes.js';
 
@@ -65,16 +65,16 @@ export async function startAlertConsumer(deps: ConsumeDeps): Promise<AlertConsum
     tracker.retain(new Set(e.payload.memberAssignment[deps.topic] ?? []));
   });
 
-  async function finalPairs(ids: string[]): Promise<Set<string>> {
+  async function prior(ids: string[]): Promise<PriorDeliveries> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await deps.store.finalPairs(ids);
+        return await deps.store.prior(ids);
       } catch (err) {
         deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_UNAVAILABLE' });
         if (attempt >= 3) {
           // A missed page is worse than a duplicate: page without the check, and say so.
           log.warn({ err, alerts: ids.length }, 'delivery log unreachable; paging without the replay check');
-          return new Set();
+          return { final: new Set(), attempts: new Map() };
         }
         await sleep(200 * attempt);
       }
@@ -116,18 +116,25 @@ export async function startAlertConsumer(deps: ConsumeDeps): Promise<AlertConsum
       for (const p of poison) tracker.begin(batch.partition, p.source.offset, 0);
     }
 
-    const done = await finalPairs([...new Set(parsed.map((p) => p.alert.alert_id))]);
+    const known = await prior([...new Set(parsed.map((p) => p.alert.alert_id))]);
     for (const { offset, alert } of parsed) {
       if (!isRunning() || isStale()) return; // not resolved: refetched by whoever owns the partition
-      const targets = route(deps.routing.routes, alert).filter((d) => !done.has(pairKey(alert.alert_id, d)));
+      const targets = route(deps.routing.routes, alert).filter(
+        (d) => !known.final.has(pairKey(alert.alert_id, d)),
+      );
       if (targets.length === 0) deps.metrics.dropped.inc({ stage: STAGE, reason: 'no_route_or_done' });
       tracker.begin(batch.partition, offset, targets.length);
       for (const d of targets) {
-        deps.deliverer.submit(alert, d, (final) => {
-          tracker.complete(batch.partition, offset);
-          if (final === 'delivered') deps.metrics.sent.inc({ stage: STAGE });
-          else deps.metrics.dropped.inc({ stage: STAGE, reason: 'delivery_failed' });
-        });
+        deps.deliverer.submit(
+          alert,
+          d,
+          (final) => {
+            tracker.complete(batch.partition, offset);
+            if (final === 'delivered') deps.metrics.sent.inc({ stage: STAGE });
+            else deps.metrics.dropped.inc({ stage: STAGE, reason: 'delivery_failed' });
+          },
+          known.attempts.get(pairKey(alert.alert_id, d)) ?? 0,
+        );
       }
       resolveOffset(offset);
     }

@@ -21,7 +21,11 @@ const routing = resolveRouting(
 
 function memoryStore(): DeliveryStore & { rows: DeliveryRow[] } {
   const rows: DeliveryRow[] = [];
-  return { rows, write: async (r) => void rows.push(...r), finalPairs: async () => new Set() };
+  return {
+    rows,
+    write: async (r) => void rows.push(...r),
+    prior: async () => ({ final: new Set(), attempts: new Map() }),
+  };
 }
 
 const ok = (): AttemptResult => ({ outcome: 'delivered', http_status: 200, latency_ms: 1, error: '' });
@@ -52,6 +56,18 @@ describe('Deliverer', () => {
       [3, 'delivered', 200],
     ]);
     expect(r.rowsAtDone).toBe(3);
+  });
+
+  it('keeps counting attempts after a restart, and still makes one', async () => {
+    const { d, store } = setup(async () => ({
+      outcome: 'retry',
+      http_status: 503,
+      latency_ms: 1,
+      error: 'http 503',
+    }));
+    const final = await new Promise<Final>((resolve) => d.submit(makeAlert(), 'a', resolve, 7));
+    expect(final).toBe('failed');
+    expect(store.rows.map((x) => [x.attempt, x.status])).toEqual([[8, 'failed']]);
   });
 
   it('gives up after max_attempts and on non-retriable answers', async () => {

@@ -20,9 +20,15 @@ export type Final = 'delivered' | 'failed';
 /** Called once per (alert, destination) submission when its delivery is final and logged. */
 export type Done = (final: Final) => void;
 
+interface Ticket {
+  done: Done;
+  /** Attempts already logged for this (alert, destination) by an earlier process. */
+  priorAttempts: number;
+}
+
 interface Lane {
   dest: ResolvedDestination;
-  grouper: Grouper<Done>;
+  grouper: Grouper<Ticket>;
   bucket: TokenBucket;
   slots: Semaphore;
 }
@@ -50,7 +56,7 @@ export class Deliverer {
         dest,
         bucket: new TokenBucket(dest.rate_per_s, dest.burst),
         slots: new Semaphore(dest.concurrency),
-        grouper: new Grouper<Done>(
+        grouper: new Grouper<Ticket>(
           { waitMs: dest.group_wait_ms, intervalMs: dest.group_interval_ms },
           (batch) => this.track(this.deliver(lane, batch)),
         ),
@@ -64,14 +70,18 @@ export class Deliverer {
     return this.open;
   }
 
-  submit(alert: Alert, destination: string, done: Done): void {
+  submit(alert: Alert, destination: string, done: Done, priorAttempts = 0): void {
     const lane = this.lanes.get(destination);
     if (!lane) throw new Error(`unknown destination ${destination}`); // routes are validated at start
     this.open++;
-    lane.grouper.add(alert, (final) => {
-      this.open--;
-      done(final);
-    });
+    const ticket: Ticket = {
+      priorAttempts,
+      done: (final) => {
+        this.open--;
+        done(final);
+      },
+    };
+    lane.grouper.add(alert, ticket);
   }
 
   /** Send everything still grouped now and wait for all pages to become final. */
@@ -85,7 +95,7 @@ export class Deliverer {
     p.finally(() => this.active.delete(p)).catch(() => undefined);
   }
 
-  private toPage(dest: ResolvedDestination, batch: Batch<Done>): Page {
+  private toPage(dest: ResolvedDestination, batch: Batch<Ticket>): Page {
     const alerts = batch.items.map((i) => i.alert);
     const latest = alerts[alerts.length - 1]!;
     return {
@@ -115,21 +125,24 @@ export class Deliverer {
       group_count: page.count,
       attempt,
       status: r.outcome,
-      http_status: r.http_status,
+      http_status: r.http_status === 0 ? null : r.http_status,
       latency_ms: r.latency_ms,
-      error: r.error,
+      error: r.error === '' ? null : r.error,
       at,
     }));
   }
 
-  private async deliver(lane: Lane, batch: Batch<Done>): Promise<void> {
+  private async deliver(lane: Lane, batch: Batch<Ticket>): Promise<void> {
     const { dest } = lane;
     const page = this.toPage(dest, batch);
     const m = this.deps.metrics;
     const random = this.deps.random ?? Math.random;
     let result: AttemptResult = { outcome: 'retry', http_status: 0, latency_ms: 0, error: 'not attempted' };
-    let attempt = 0;
-    while (attempt < dest.max_attempts) {
+    // After a restart, attempts keep counting and the budget covers them all; at least one
+    // attempt is always made for a page that was never final.
+    let attempt = Math.max(...batch.items.map((i) => i.ticket.priorAttempts));
+    const budget = Math.max(dest.max_attempts, attempt + 1);
+    while (attempt < budget) {
       attempt++;
       await lane.bucket.take();
       const release = await lane.slots.acquire();
@@ -140,8 +153,7 @@ export class Deliverer {
       }
       m?.attempts.inc({ type: dest.type, destination: dest.name, outcome: result.outcome });
       m?.requestSeconds.observe({ type: dest.type, outcome: result.outcome }, result.latency_ms / 1000);
-      if (result.outcome === 'retry' && attempt >= dest.max_attempts)
-        result = { ...result, outcome: 'failed' };
+      if (result.outcome === 'retry' && attempt >= budget) result = { ...result, outcome: 'failed' };
       const rows = this.rows(page, dest, attempt, result);
       if (result.outcome !== 'retry') {
         await this.deps.log.append(rows);
@@ -177,6 +189,6 @@ export class Deliverer {
         'page permanently failed',
       );
     }
-    for (const item of batch.items) item.ticket(final);
+    for (const item of batch.items) item.ticket.done(final);
   }
 }

@@ -18,18 +18,26 @@ export interface DeliveryRow {
   group_count: number;
   attempt: number;
   status: DeliveryStatus;
-  http_status: number;
+  /** null when no HTTP answer came (timeout, connection refused). */
+  http_status: number | null;
   latency_ms: number;
   /** Short reason (`http 500`, `timeout`, `ECONNREFUSED`); never a URL or a response body. */
-  error: string;
+  error: string | null;
   at: string;
+}
+
+/** What the log already knows about some alerts, keyed by `pairKey(alert_id, destination)`. */
+export interface PriorDeliveries {
+  /** Pairs with a final row (delivered or failed): never sent again. */
+  final: Set<string>;
+  /** Highest attempt logged per pair, so attempts keep counting across a restart. */
+  attempts: Map<string, number>;
 }
 
 /** Where rows go; ClickHouse in production, an array in unit tests. */
 export interface DeliveryStore {
   write(rows: DeliveryRow[]): Promise<void>;
-  /** `alert_id\u0000destination` for every pair with a final row among `alertIds`. */
-  finalPairs(alertIds: string[]): Promise<Set<string>>;
+  prior(alertIds: string[]): Promise<PriorDeliveries>;
 }
 
 export const pairKey = (alertId: string, destination: string) => `${alertId}\u0000${destination}`;
@@ -40,16 +48,31 @@ export function clickHouseStore(client: ClickHouseClient, table = 'alert_deliver
       // ClickHouse DateTime64 takes 'YYYY-MM-DD hh:mm:ss.sss'; best_effort parsing is on in the client.
       await client.insert({ table, values: rows, format: 'JSONEachRow' });
     },
-    async finalPairs(alertIds) {
-      if (alertIds.length === 0) return new Set();
+    async prior(alertIds) {
+      const out: PriorDeliveries = { final: new Set(), attempts: new Map() };
+      if (alertIds.length === 0) return out;
+      // No FINAL needed: any final row at all is enough, and max() ignores duplicates.
       const rs = await client.query({
-        query: `SELECT DISTINCT alert_id, destination FROM ${table}
-                WHERE alert_id IN {ids:Array(String)} AND status IN {final:Array(String)}`,
-        query_params: { ids: alertIds, final: FINAL_STATUSES },
+        query: `SELECT alert_id, destination, max(attempt) AS attempts,
+                       countIf(status IN {final:Array(String)}) > 0 AS is_final
+                FROM {table:Identifier}
+                WHERE alert_id IN {ids:Array(String)}
+                GROUP BY alert_id, destination`,
+        query_params: { table, ids: alertIds, final: FINAL_STATUSES },
         format: 'JSONEachRow',
       });
-      const rows = await rs.json<{ alert_id: string; destination: string }>();
-      return new Set(rows.map((r) => pairKey(r.alert_id, r.destination)));
+      const rows = await rs.json<{
+        alert_id: string;
+        destination: string;
+        attempts: number;
+        is_final: number | boolean;
+      }>();
+      for (const r of rows) {
+        const key = pairKey(r.alert_id, r.destination);
+        out.attempts.set(key, Number(r.attempts));
+        if (r.is_final === true || Number(r.is_final) === 1) out.final.add(key);
+      }
+      return out;
     },
   };
 }

@@ -1,4 +1,5 @@
-import { createClickHouse } from '../platform/clickhouse/client.js';
+import { createClickHouse, createClickHouseAdmin } from '../platform/clickhouse/client.js';
+import { migrate } from '../platform/clickhouse/migrate.js';
 import { loadConfigOrExit } from '../platform/config.js';
 import { AgentTrailError } from '../platform/errors.js';
 import { createKafka } from '../platform/kafka/client.js';
@@ -36,6 +37,12 @@ async function main(): Promise<void> {
 
   const metrics = createStageMetrics('alerter');
   const alerterMetrics = createAlerterMetrics(metrics.registry);
+  const admin = createClickHouseAdmin(config, 'alerter');
+  try {
+    await migrate(admin, { database: config.CLICKHOUSE_DATABASE, log: logger });
+  } finally {
+    await admin.close();
+  }
   const clickhouse = createClickHouse(config, 'alerter');
   lifecycle.onStop('clickhouse', () => clickhouse.close());
   const store = clickHouseStore(clickhouse);
