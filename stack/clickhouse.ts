@@ -1,16 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { instanceFile, readJson, writeJson } from './instance.js';
+import { instanceFile, markStopped, readJson, writeJson } from './instance.js';
 import { type Log, stackSourceDir, stderrLog } from './paths.js';
-import { isPortFree, pickPort, waitPortFree } from './ports.js';
+import { pickPort, waitPortFree } from './ports.js';
 import { requireTool } from './prereqs.js';
 import { isAlive, isOurProcess, killHard, spawnDetached, tailFile, terminate, waitUntil } from './process.js';
 
 export interface ClickHouseOptions {
   /** Instance folder: data/, instance.json and (by default) logs/. One process per folder. */
   dir: string;
-  /** Fixed HTTP port; without it the last used one is reused if free, else 8123 upward. */
+  /** Fixed HTTP port (must be free); without it 8123, or the next free one upward. */
   port?: number;
   logDir?: string;
   log?: Log;
@@ -96,9 +96,8 @@ export async function startClickHouse(opts: ClickHouseOptions): Promise<ClickHou
   if (opts.port !== undefined) {
     if (!(await waitPortFree(opts.port))) throw new Error(`ClickHouse port ${opts.port} is already in use`);
     port = opts.port;
-  } else if (record?.port !== undefined && (await isPortFree(record.port))) {
-    port = record.port;
   } else {
+    // The well-known port when free (as for Kafka), else the next free one upward.
     port = await pickPort(DEFAULT_PORT);
   }
 
@@ -147,6 +146,7 @@ function handle(
     reused,
     async stop() {
       await terminate(current.pid, 20_000);
+      markStopped(resolve(opts.dir));
     },
     async kill() {
       await killHard(current.pid);

@@ -21,3 +21,16 @@ export function writeJson(path: string, value: unknown): void {
 }
 
 export const instanceFile = (dir: string): string => join(dir, 'instance.json');
+
+/**
+ * Forget the pid after a clean stop, so that status can tell "stopped" (no pid) from
+ * "dead" (a recorded pid whose process is gone: crashed or killed).
+ */
+export function markStopped(dir: string): void {
+  const path = instanceFile(dir);
+  const record = readJson<Record<string, unknown>>(path);
+  if (record && 'pid' in record) {
+    delete record.pid;
+    writeJson(path, record);
+  }
+}

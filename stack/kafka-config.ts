@@ -37,6 +37,11 @@ export function kafkaServerProperties(c: KafkaConfigInput): string {
     'share.coordinator.state.topic.min.isr': 1,
     // Tests create many short-lived groups; don't wait 3 s for more members to join.
     'group.initial.rebalance.delay.ms': 0,
+    // After a kill -9 the restarted broker cannot register until the controller expires
+    // the dead incarnation's session (default 9 s); one process hosts both, so a short
+    // session is safe and makes crash-restart ~6 s faster.
+    'broker.heartbeat.interval.ms': 500,
+    'broker.session.timeout.ms': 2500,
     // The cleaner's default 128 MiB buffer is a quarter of a small test heap.
     'log.cleaner.dedupe.buffer.size': 16 * 1024 * 1024,
   };

@@ -2,17 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { instanceFile, readJson, writeJson } from './instance.js';
+import { instanceFile, markStopped, readJson, writeJson } from './instance.js';
 import { kafkaJvmArgs, kafkaServerProperties, randomClusterId } from './kafka-config.js';
 import { ensureKafkaLibs, requireJava17 } from './kafka-libs.js';
 import { type Log, stackSourceDir, stderrLog } from './paths.js';
-import { isPortFree, pickPort, waitPortFree } from './ports.js';
+import { pickPort, waitPortFree } from './ports.js';
 import { isAlive, isOurProcess, killHard, spawnDetached, tailFile, terminate, waitUntil } from './process.js';
 
 export interface KafkaOptions {
   /** Instance folder: data/, server.properties, instance.json and (by default) logs/. */
   dir: string;
-  /** Fixed ports; without them the last used ones are reused if free, else 9092/9093 upward. */
+  /** Fixed ports (must be free); without them 9092/9093, or the next free ones upward. */
   port?: number;
   controllerPort?: number;
   heapMb?: number;
@@ -122,14 +122,13 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaHandle> {
     await terminate(record.pid);
   }
 
-  const port = await choosePort('Kafka', opts.port, record?.port, DEFAULT_PORT, []);
-  const controllerPort = await choosePort(
-    'Kafka controller',
-    opts.controllerPort,
-    record?.controllerPort,
-    DEFAULT_CONTROLLER_PORT,
-    [port],
-  );
+  // Keep the controller's usual port out of the broker's way when falling back upward.
+  const port = await choosePort('Kafka', opts.port, DEFAULT_PORT, [
+    opts.controllerPort ?? DEFAULT_CONTROLLER_PORT,
+  ]);
+  const controllerPort = await choosePort('Kafka controller', opts.controllerPort, DEFAULT_CONTROLLER_PORT, [
+    port,
+  ]);
   const heapMb = opts.heapMb ?? record?.heapMb ?? 512;
 
   requireJava17();
@@ -180,7 +179,6 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaHandle> {
 async function choosePort(
   what: string,
   requested: number | undefined,
-  previous: number | undefined,
   preferred: number,
   avoid: number[],
 ): Promise<number> {
@@ -188,8 +186,8 @@ async function choosePort(
     if (!(await waitPortFree(requested))) throw new Error(`${what} port ${requested} is already in use`);
     return requested;
   }
-  // Keep the last port when possible so clients' configs and the data's meaning stay stable.
-  if (previous !== undefined && !avoid.includes(previous) && (await isPortFree(previous))) return previous;
+  // Back to the well-known port whenever it is free: what people and configs expect. The
+  // data does not depend on the ports (static voters), so moving is harmless.
   return pickPort(preferred, avoid);
 }
 
@@ -218,6 +216,7 @@ function handle(
     reused,
     async stop() {
       await terminate(current.pid);
+      markStopped(resolve(opts.dir));
     },
     async kill() {
       await killHard(current.pid);

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { clickhouseHealthy, inspectClickHouse, startClickHouse } from './clickhouse.js';
-import { readJson, writeJson } from './instance.js';
+import { markStopped, readJson, writeJson } from './instance.js';
 import { inspectKafka, kafkaHealthy, startKafka } from './kafka.js';
 import { withStackLock } from './lock.js';
 import { defaultStateDir, type Log, stderrLog } from './paths.js';
@@ -117,14 +117,24 @@ export async function stackDown(
       const { record, running } = inspectKafka(paths.kafkaDir);
       if (running && record?.pid) {
         log(`stopping Kafka (pid ${record.pid})`);
-        jobs.push(terminate(record.pid, 30_000).then(() => void stopped.push('kafka')));
+        jobs.push(
+          terminate(record.pid, 30_000).then(() => {
+            markStopped(paths.kafkaDir);
+            stopped.push('kafka');
+          }),
+        );
       }
     }
     if (parts.includes('clickhouse')) {
       const { record, running } = inspectClickHouse(paths.clickhouseDir);
       if (running && record?.pid) {
         log(`stopping ClickHouse (pid ${record.pid})`);
-        jobs.push(terminate(record.pid, 20_000).then(() => void stopped.push('clickhouse')));
+        jobs.push(
+          terminate(record.pid, 20_000).then(() => {
+            markStopped(paths.clickhouseDir);
+            stopped.push('clickhouse');
+          }),
+        );
       }
     }
     await Promise.all(jobs);
@@ -132,7 +142,11 @@ export async function stackDown(
   });
 }
 
-export type PartState = 'running' | 'unhealthy' | 'stopped' | 'external';
+/**
+ * `dead`: a pid is recorded but that process is gone (crashed or killed) - `up` restarts it.
+ * `stopped`: cleanly stopped or never started.
+ */
+export type PartState = 'running' | 'unhealthy' | 'dead' | 'stopped' | 'external';
 
 export interface StackStatus {
   stateDir: string;
@@ -150,24 +164,26 @@ export async function stackStatus(opts: StackOptions = {}): Promise<StackStatus>
   const chLog = join(paths.logDir, 'clickhouse.log');
 
   const kafkaStatus = async (): Promise<StackStatus['kafka']> => {
-    if (ext.brokers)
+    if (ext.brokers) {
       return { state: (await kafkaHealthy(ext.brokers)) ? 'external' : 'unhealthy', brokers: ext.brokers };
+    }
     const { record, running } = inspectKafka(paths.kafkaDir);
-    if (!record || !running)
-      return { state: 'stopped', logFile: kafkaLog, dataDir: join(paths.kafkaDir, 'data') };
+    const base = { pid: record?.pid, logFile: kafkaLog, dataDir: join(paths.kafkaDir, 'data') };
+    if (!record?.pid) return { state: 'stopped', ...base };
+    if (!running) return { state: 'dead', ...base };
     const brokers = [`127.0.0.1:${record.port}`];
-    const state = (await kafkaHealthy(brokers)) ? 'running' : 'unhealthy';
-    return { state, brokers, pid: record.pid, logFile: kafkaLog, dataDir: join(paths.kafkaDir, 'data') };
+    return { state: (await kafkaHealthy(brokers)) ? 'running' : 'unhealthy', brokers, ...base };
   };
   const clickhouseStatus = async (): Promise<StackStatus['clickhouse']> => {
-    if (ext.url)
+    if (ext.url) {
       return { state: (await clickhouseHealthy(ext.url)) ? 'external' : 'unhealthy', url: ext.url };
+    }
     const { record, running } = inspectClickHouse(paths.clickhouseDir);
-    const dataDir = join(paths.clickhouseDir, 'data');
-    if (!record || !running) return { state: 'stopped', logFile: chLog, dataDir };
+    const base = { pid: record?.pid, logFile: chLog, dataDir: join(paths.clickhouseDir, 'data') };
+    if (!record?.pid) return { state: 'stopped', ...base };
+    if (!running) return { state: 'dead', ...base };
     const url = `http://127.0.0.1:${record.port}`;
-    const state = (await clickhouseHealthy(url)) ? 'running' : 'unhealthy';
-    return { state, url, pid: record.pid, logFile: chLog, dataDir };
+    return { state: (await clickhouseHealthy(url)) ? 'running' : 'unhealthy', url, ...base };
   };
 
   const [kafka, clickhouse] = await Promise.all([kafkaStatus(), clickhouseStatus()]);
