@@ -1,0 +1,158 @@
+import { type ClickHouseClient, ClickHouseError } from '@clickhouse/client';
+import type { Logger } from '../platform/logger.js';
+import type { EventRow } from './rows.js';
+
+// Batched insert into `events`: one INSERT per batch with an insert_deduplication_token.
+// ClickHouse away or overloaded → wait and retry with capped exponential backoff, for as long
+// as it takes (the caller heartbeats through `onWait` and can abort). ClickHouse refusing the
+// data itself → split the batch in halves until the rows it refuses are isolated, and hand
+// those back so they go to the dead-letter topic instead of blocking the partition forever.
+
+/** ClickHouse error codes that mean "this data is bad", not "try later". */
+const DATA_ERROR_CODES = new Set([
+  '6', // CANNOT_PARSE_TEXT
+  '26', // CANNOT_PARSE_QUOTED_STRING
+  '27', // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+  '38', // CANNOT_PARSE_DATE
+  '41', // CANNOT_PARSE_DATETIME
+  '53', // TYPE_MISMATCH
+  '69', // ARGUMENT_OUT_OF_BOUND
+  '70', // CANNOT_CONVERT_TYPE
+  '72', // CANNOT_PARSE_NUMBER
+  '117', // INCORRECT_DATA
+  '131', // TOO_LARGE_STRING_SIZE
+  '349', // CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
+]);
+
+export function isDataError(err: unknown): err is ClickHouseError {
+  return err instanceof ClickHouseError && DATA_ERROR_CODES.has(err.code);
+}
+
+export interface RetryPolicy {
+  initialMs: number;
+  maxMs: number;
+}
+
+/** Delay before retry number `attempt` (1-based): exponential, capped, with ±20 % jitter. */
+export function backoffMs(attempt: number, policy: RetryPolicy, random = Math.random): number {
+  const base = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+export interface InsertControl {
+  signal: AbortSignal;
+  /** Called at least every `waitSliceMs` while waiting to retry (Kafka heartbeats). May throw to give up. */
+  onWait: () => Promise<void>;
+  /** Called once per failed attempt, for metrics. */
+  onRetry?: (err: unknown, attempt: number) => void;
+}
+
+export interface Rejected {
+  index: number;
+  reason: string;
+}
+
+export interface EventWriter {
+  /** Resolves when ClickHouse acknowledged every row except those returned as rejected. */
+  insert(rows: EventRow[], token: string, control: InsertControl): Promise<Rejected[]>;
+}
+
+export function createEventWriter(
+  client: ClickHouseClient,
+  opts: { table?: string; retry: RetryPolicy; log: Logger; waitSliceMs?: number },
+): EventWriter {
+  const table = opts.table ?? 'events';
+  const slice = opts.waitSliceMs ?? 2_000;
+
+  async function once(rows: EventRow[], token: string): Promise<void> {
+    await client.insert({
+      table,
+      values: rows,
+      format: 'JSONEachRow',
+      clickhouse_settings: {
+        insert_deduplication_token: token,
+        insert_deduplicate: 1,
+        // `data` arrives as a JSON object; store its text as-is in the String column.
+        input_format_json_read_objects_as_strings: 1,
+        // A synchronous insert: the answer means the part is written.
+        async_insert: 0,
+      },
+    });
+  }
+
+  async function sleep(ms: number, control: InsertControl): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      control.signal.throwIfAborted();
+      await new Promise((r) => setTimeout(r, Math.min(slice, until - Date.now())));
+      await control.onWait();
+    }
+  }
+
+  async function withRetry(rows: EventRow[], token: string, control: InsertControl): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      control.signal.throwIfAborted();
+      try {
+        await once(rows, token);
+        if (attempt > 1)
+          opts.log.info(
+            { attempts: attempt, rows: rows.length },
+            'ClickHouse insert succeeded after retries',
+          );
+        return;
+      } catch (err) {
+        if (isDataError(err)) throw err;
+        control.onRetry?.(err, attempt);
+        const delay = backoffMs(attempt, opts.retry);
+        // First failures are expected blips; a long outage is an operator's problem.
+        const level = attempt >= 5 ? 'error' : 'warn';
+        opts.log[level](
+          { err: errorSummary(err), attempt, retryInMs: delay, rows: rows.length },
+          'ClickHouse insert failed; retrying',
+        );
+        await sleep(delay, control);
+      }
+    }
+  }
+
+  async function insertRange(
+    rows: EventRow[],
+    offset: number,
+    token: string,
+    control: InsertControl,
+    rejected: Rejected[],
+  ): Promise<void> {
+    try {
+      await withRetry(rows, token, control);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      if (rows.length === 1) {
+        rejected.push({ index: offset, reason: `clickhouse rejected the row: ${err.message.slice(0, 512)}` });
+        return;
+      }
+      const mid = Math.ceil(rows.length / 2);
+      await insertRange(rows.slice(0, mid), offset, `${token}:${offset}+${mid}`, control, rejected);
+      await insertRange(
+        rows.slice(mid),
+        offset + mid,
+        `${token}:${offset + mid}+${rows.length - mid}`,
+        control,
+        rejected,
+      );
+    }
+  }
+
+  return {
+    async insert(rows, token, control) {
+      const rejected: Rejected[] = [];
+      if (rows.length > 0) await insertRange(rows, 0, token, control, rejected);
+      return rejected;
+    },
+  };
+}
+
+function errorSummary(err: unknown): { message: string; code?: string } {
+  if (err instanceof ClickHouseError) return { message: err.message.slice(0, 300), code: err.code };
+  const e = err as NodeJS.ErrnoException;
+  return { message: String(e?.message ?? err).slice(0, 300), code: e?.code };
+}
