@@ -1,0 +1,86 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseError } from '@clickhouse/client';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { EventRow } from './rows.js';
+import { backoffMs, createEventWriter } from './writer.js';
+
+const log = pino({ level: 'silent' });
+const retry = { initialMs: 1, maxMs: 4 };
+const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ event_id: `e${i}` }) as EventRow);
+const control = () => ({ signal: new AbortController().signal, onWait: async () => {} });
+
+/** A client whose insert runs `behaviour` on the rows it is given. */
+function fakeClient(behaviour: (values: EventRow[], token: string) => void) {
+  const calls: Array<{ n: number; token: string }> = [];
+  const client = {
+    insert: async (p: {
+      values: EventRow[];
+      clickhouse_settings: { insert_deduplication_token: string };
+    }) => {
+      calls.push({ n: p.values.length, token: p.clickhouse_settings.insert_deduplication_token });
+      behaviour(p.values, p.clickhouse_settings.insert_deduplication_token);
+    },
+  } as unknown as ClickHouseClient;
+  return { client, calls };
+}
+
+describe('backoffMs', () => {
+  it('doubles up to the cap, with bounded jitter', () => {
+    const p = { initialMs: 100, maxMs: 1_000 };
+    expect(backoffMs(1, p, () => 0.5)).toBe(100);
+    expect(backoffMs(3, p, () => 0.5)).toBe(400);
+    expect(backoffMs(10, p, () => 0.5)).toBe(1_000);
+    expect(backoffMs(2, p, () => 0)).toBe(160);
+    expect(backoffMs(2, p, () => 1)).toBe(240);
+  });
+});
+
+describe('event writer', () => {
+  it('retries an unavailable ClickHouse with the same token until it answers', async () => {
+    let failures = 3;
+    const { client, calls } = fakeClient(() => {
+      if (failures-- > 0) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    });
+    let waits = 0;
+    const rejected = await createEventWriter(client, { retry, log, waitSliceMs: 1 }).insert(rows(10), 'tok', {
+      ...control(),
+      onWait: async () => {
+        waits++;
+      },
+    });
+    expect(rejected).toEqual([]);
+    expect(calls.map((c) => c.token)).toEqual(['tok', 'tok', 'tok', 'tok']);
+    expect(waits).toBeGreaterThanOrEqual(3);
+  });
+
+  it('isolates rows ClickHouse refuses and inserts the rest', async () => {
+    const { client } = fakeClient((values) => {
+      if (values.some((v) => v.event_id === 'e5')) {
+        throw new ClickHouseError({
+          message: 'Cannot parse input',
+          code: '27',
+          type: 'CANNOT_PARSE_INPUT_ASSERTION_FAILED',
+        });
+      }
+    });
+    const rejected = await createEventWriter(client, { retry, log }).insert(rows(8), 'tok', control());
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.index).toBe(5);
+    expect(rejected[0]!.reason).toMatch(/clickhouse rejected/);
+  });
+
+  it('gives up only when aborted', async () => {
+    const { client } = fakeClient(() => {
+      throw new Error('socket hang up');
+    });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('stop')), 30);
+    await expect(
+      createEventWriter(client, { retry, log, waitSliceMs: 1 }).insert(rows(1), 't', {
+        signal: ac.signal,
+        onWait: async () => {},
+      }),
+    ).rejects.toThrow('stop');
+  });
+});
