@@ -6,3 +6,4 @@ export * from './events/index.js';
 export * from './route.js';
 export * from './scope.js';
 export * from './validate.js';
+export * from './rule.js';

@@ -1,0 +1,148 @@
+import type { EventOf } from '../../../schemas/index.js';
+import { append } from '../append.js';
+import type { BaselineConfig } from '../config.js';
+import { newRateState, observeRate, type RateState } from './rate.js';
+import { resourceClass } from './resource-class.js';
+
+// Per-identity statistical detectors: action-rate outliers, first use of a tool or resource class
+// after warm-up, and fan-out of distinct resources in a fixed window. The identity is the
+// workload identity when the agent has one (it is what the credential is bound to), else agent.id.
+
+export interface IdentityBaseline {
+  actions: number;
+  rate: RateState;
+  tools: Set<string>;
+  classes: Set<string>;
+  fanWindow: number;
+  fan: Set<string>;
+  fanFired: boolean;
+}
+
+export type BaselineFinding =
+  | { rule: 'AT-BASE-001'; vars: Record<string, string | number> }
+  | { rule: 'AT-BASE-002'; vars: Record<string, string | number> }
+  | { rule: 'AT-BASE-003'; vars: Record<string, string | number> }
+  | { rule: 'AT-BASE-004'; vars: Record<string, string | number> };
+
+export interface BaselinesJSON {
+  identities: Record<
+    string,
+    Omit<IdentityBaseline, 'tools' | 'classes' | 'fan'> & {
+      tools: string[];
+      classes: string[];
+      fan: string[];
+    }
+  >;
+}
+
+export function identityOf(event: EventOf<'action'>): string {
+  return `${event.tenant}/${event.agent.workload_identity ?? event.agent.id}`;
+}
+
+export class Baselines {
+  readonly identities = new Map<string, IdentityBaseline>();
+
+  constructor(private readonly cfg: BaselineConfig) {}
+
+  /** Fold one action in; returns what is unusual about it (usually nothing). */
+  observe(event: EventOf<'action'>, atMs: number): BaselineFinding[] | undefined {
+    const cfg = this.cfg;
+    if (!cfg.enabled) return undefined;
+    const id = identityOf(event);
+    let b = this.identities.get(id);
+    if (b === undefined) {
+      b = {
+        actions: 0,
+        rate: newRateState(Math.floor(atMs / cfg.bucket_ms)),
+        tools: new Set(),
+        classes: new Set(),
+        fanWindow: Math.floor(atMs / cfg.fanout_window_ms),
+        fan: new Set(),
+        fanFired: false,
+      };
+      this.identities.set(id, b);
+    }
+    let out: BaselineFinding[] | undefined;
+    const identity = id.slice(id.indexOf('/') + 1);
+    const warm = b.actions >= cfg.first_use_warmup_actions;
+    b.actions++;
+
+    const over = observeRate(b.rate, atMs, cfg);
+    if (over !== undefined) {
+      out = append(out, {
+        rule: 'AT-BASE-001',
+        vars: {
+          identity,
+          count: over,
+          bucket_s: cfg.bucket_ms / 1000,
+          median: b.rate.median ?? 0,
+          threshold: Math.round((b.rate.threshold ?? 0) * 10) / 10,
+        },
+      });
+    }
+
+    const a = event.data;
+    if (!b.tools.has(a.tool) && b.tools.size < cfg.max_known_per_identity) {
+      b.tools.add(a.tool);
+      if (warm)
+        out = append(out, { rule: 'AT-BASE-002', vars: { identity, tool: a.tool, known: b.actions - 1 } });
+    }
+    if (a.resource !== undefined) {
+      const cls = resourceClass(a.resource);
+      if (!b.classes.has(cls) && b.classes.size < cfg.max_known_per_identity) {
+        b.classes.add(cls);
+        if (warm)
+          out = append(out, { rule: 'AT-BASE-003', vars: { identity, class: cls, known: b.actions - 1 } });
+      }
+      const window = Math.floor(atMs / cfg.fanout_window_ms);
+      if (window > b.fanWindow) {
+        b.fanWindow = window;
+        b.fan.clear();
+        b.fanFired = false;
+      }
+      if (!b.fanFired && !b.fan.has(a.resource)) {
+        b.fan.add(a.resource);
+        if (b.fan.size > cfg.fanout_distinct_resources) {
+          b.fanFired = true;
+          b.fan.clear(); // no need to keep counting this window: memory stays bounded
+          out = append(out, {
+            rule: 'AT-BASE-004',
+            vars: {
+              identity,
+              count: cfg.fanout_distinct_resources + 1,
+              window_s: cfg.fanout_window_ms / 1000,
+            },
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  toJSON(): BaselinesJSON {
+    const identities: BaselinesJSON['identities'] = {};
+    for (const [id, b] of this.identities) {
+      identities[id] = {
+        ...b,
+        rate: { ...b.rate, history: [...b.rate.history] },
+        tools: [...b.tools],
+        classes: [...b.classes],
+        fan: [...b.fan],
+      };
+    }
+    return { identities };
+  }
+
+  static fromJSON(json: BaselinesJSON, cfg: BaselineConfig): Baselines {
+    const out = new Baselines(cfg);
+    for (const [id, b] of Object.entries(json.identities)) {
+      out.identities.set(id, {
+        ...b,
+        tools: new Set(b.tools),
+        classes: new Set(b.classes),
+        fan: new Set(b.fan),
+      });
+    }
+    return out;
+  }
+}

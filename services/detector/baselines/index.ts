@@ -1,0 +1,3 @@
+export * from './baselines.js';
+export * from './rate.js';
+export * from './resource-class.js';

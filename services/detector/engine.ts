@@ -1,0 +1,344 @@
+import type { AgentEvent, Alert, EventOf } from '../../schemas/index.js';
+import { Baselines, type BaselinesJSON } from './baselines/baselines.js';
+import { type DetectorConfig, type DetectorConfigInput, parseDetectorConfig } from './config.js';
+import { buildAlert } from './rules/alert.js';
+import { checkApproval } from './rules/builtin/approval.js';
+import type { CheckContext, Emit } from './rules/builtin/context.js';
+import { checkCredential } from './rules/builtin/credential.js';
+import { checkChildDeclared, checkDelegated, checkScopeChanged } from './rules/builtin/delegation.js';
+import { checkChain, checkClock } from './rules/builtin/integrity.js';
+import { checkProvenance } from './rules/builtin/provenance.js';
+import { checkLifecycle, checkScope } from './rules/builtin/scope.js';
+import { BUILTIN_RULES, type BuiltinRuleId, type RuleMeta } from './rules/catalogue.js';
+import { emptyRuleSet } from './rules/sequence/load.js';
+import { advanceRule, SequenceState } from './rules/sequence/matcher.js';
+import type { EvalEnv } from './rules/sequence/predicate.js';
+import type { RuleSet } from './rules/sequence/types.js';
+import { compileScope } from './scope/compile.js';
+import { applyEvent, getOrCreateTask } from './state/apply.js';
+import { internScope } from './state/intern.js';
+import { admit, bufferOverflowing, declareGap, takeReady } from './state/order.js';
+import {
+  type CredentialState,
+  type DetectorState,
+  emptyDetectorState,
+  type TaskState,
+} from './state/types.js';
+
+// The detector: validated events in, alerts out. Synchronous, no I/O, deterministic given the
+// events and the clock (used only for `created_at`). The I/O shell (Kafka consumer, producer,
+// snapshot store, rules watcher) wraps it: feed each event to `process`, publish what it returns,
+// call `tick` on a timer, persist `snapshot()` with the consumed offsets, `setRules` on reload.
+//
+// Order and duplicates (see state/order.ts): events of a task are folded in seq order through a
+// bounded reorder buffer; exact redeliveries (same event_id) are dropped silently; a different
+// event for an already-seen seq raises AT-INT-003; a gap that does not fill raises AT-INT-001.
+// Alert ids are a function of (tenant, rule, task, evidence): a replay yields the same ids.
+
+export interface DetectorOptions {
+  rules?: RuleSet;
+  config?: DetectorConfigInput;
+  /** Wall clock for `created_at` only; inject a fixed one for reproducible output. */
+  clock?: () => number;
+  snapshot?: DetectorSnapshot;
+}
+
+export interface DetectorStats {
+  events: number;
+  alerts: number;
+  duplicates: number;
+  stale: number;
+  conflicts: number;
+  buffered: number;
+  late: number;
+  gaps: number;
+  partialOverflow: number;
+}
+
+export interface DetectorSnapshot {
+  version: 1;
+  tasks: TaskState[];
+  credentials: [string, string, CredentialState][];
+  sequences: ReturnType<SequenceState['toJSON']>;
+  ruleFingerprints: Record<string, string>;
+  baselines: BaselinesJSON;
+  stats: DetectorStats;
+}
+
+export interface Detector {
+  process(event: AgentEvent): Alert[];
+  /** Declare gaps that have waited longer than reorder_timeout_ms and drop expired partial matches. */
+  tick(nowMs: number): Alert[];
+  /** Declare every open gap now (end of a backtest or a drained replay). */
+  flush(): Alert[];
+  setRules(rules: RuleSet): void;
+  readonly rules: RuleSet;
+  readonly config: Readonly<DetectorConfig>;
+  readonly state: DetectorState;
+  snapshot(): DetectorSnapshot;
+  stats(): DetectorStats;
+}
+
+function newStats(): DetectorStats {
+  return {
+    events: 0,
+    alerts: 0,
+    duplicates: 0,
+    stale: 0,
+    conflicts: 0,
+    buffered: 0,
+    late: 0,
+    gaps: 0,
+    partialOverflow: 0,
+  };
+}
+
+class DetectorImpl implements Detector {
+  readonly config: Readonly<DetectorConfig>;
+  readonly state: DetectorState;
+  rules: RuleSet;
+  private sequences: SequenceState;
+  private baselines: Baselines;
+  private readonly clock: () => number;
+  private counters: DetectorStats;
+  /** Tasks with a non-empty reorder buffer, for tick(). */
+  private readonly waiting = new Set<TaskState>();
+  // Per-event scratch, reused to avoid allocating closures on the hot path.
+  private out: Alert[] = [];
+  private current!: AgentEvent;
+  private readonly env: EvalEnv = { task: undefined, scope: undefined, captures: undefined };
+  private readonly emit: Emit = (ruleId, vars, evidence) => {
+    this.raise(
+      BUILTIN_RULES[ruleId as BuiltinRuleId],
+      this.current,
+      vars,
+      evidence ?? [this.current.event_id],
+    );
+  };
+
+  constructor(opts: DetectorOptions) {
+    this.config = parseDetectorConfig(opts.config);
+    this.clock = opts.clock ?? Date.now;
+    this.rules = opts.rules ?? emptyRuleSet();
+    this.state = emptyDetectorState();
+    this.sequences = new SequenceState();
+    this.baselines = new Baselines(this.config.baselines);
+    this.counters = newStats();
+    if (opts.snapshot) this.restore(opts.snapshot);
+  }
+
+  private raise(
+    meta: RuleMeta,
+    event: AgentEvent,
+    vars: Record<string, string | number | undefined>,
+    evidence: readonly string[],
+    taskId?: string,
+  ) {
+    this.out.push(
+      buildAlert({
+        meta,
+        event,
+        evidence,
+        vars,
+        createdAtMs: this.clock(),
+        linkBaseUrl: this.config.link_base_url,
+        ...(taskId !== undefined ? { taskId } : {}),
+      }),
+    );
+  }
+
+  process(event: AgentEvent): Alert[] {
+    this.out = [];
+    this.counters.events++;
+    const atMs = Date.parse(event.occurred_at);
+    const task = getOrCreateTask(this.state, event, this.config.recent_seqs);
+    this.current = event;
+    switch (admit(task, event, atMs)) {
+      case 'duplicate':
+        this.counters.duplicates++;
+        break;
+      case 'stale':
+        this.counters.stale++;
+        break;
+      case 'conflict':
+        this.counters.conflicts++;
+        this.emit('AT-INT-003', { seq: event.seq }, [event.event_id]);
+        break;
+      case 'late':
+        this.counters.late++;
+        this.evaluate(task, event, atMs, false);
+        break;
+      case 'buffered':
+        this.counters.buffered++;
+        this.waiting.add(task);
+        if (bufferOverflowing(task, this.config.reorder_window_events)) this.skipGap(task);
+        break;
+      case 'process':
+        this.evaluate(task, event, atMs, true);
+        this.drain(task);
+        break;
+    }
+    this.counters.alerts += this.out.length;
+    return this.out;
+  }
+
+  private drain(task: TaskState): void {
+    for (let next = takeReady(task); next !== undefined; next = takeReady(task)) {
+      this.evaluate(task, next, Date.parse(next.occurred_at), true);
+    }
+    if (task.pending === undefined) this.waiting.delete(task);
+  }
+
+  private skipGap(task: TaskState): void {
+    const gap = declareGap(task);
+    if (gap === undefined) return;
+    this.counters.gaps++;
+    this.current = gap.after;
+    this.emit('AT-INT-001', { from: gap.from, to: gap.to, after: gap.after.event_id }, [gap.after.event_id]);
+    this.drain(task);
+  }
+
+  private evaluate(task: TaskState, event: AgentEvent, atMs: number, inChain: boolean): void {
+    this.current = event;
+    const cfg = this.config;
+    if (inChain) checkChain(task, event, cfg, this.emit);
+    checkClock(task, event, atMs, cfg, this.emit);
+    let coveredBy: string | undefined;
+    const ctx: CheckContext = { cfg, state: this.state, task, event, atMs, emit: this.emit };
+    switch (event.type) {
+      case 'action': {
+        const actx = ctx as CheckContext<EventOf<'action'>>;
+        checkLifecycle(actx);
+        if (task.declared) {
+          checkScope(actx);
+          coveredBy = checkApproval(actx);
+          checkProvenance(actx);
+        }
+        checkCredential(actx);
+        break;
+      }
+      case 'task.delegated':
+        checkDelegated(ctx as CheckContext<EventOf<'task.delegated'>>);
+        break;
+      case 'task.declared':
+        checkChildDeclared(ctx as CheckContext<EventOf<'task.declared'>>);
+        break;
+      case 'task.scope_changed':
+        checkScopeChanged(ctx as CheckContext<EventOf<'task.scope_changed'>>);
+        break;
+    }
+    applyEvent(this.state, event, { cfg, atMs, coveredBy });
+    this.runSequences(task, event, atMs);
+    if (event.type === 'action') this.runBaselines(event, atMs);
+  }
+
+  private runSequences(task: TaskState, event: AgentEvent, atMs: number): void {
+    const rules = this.rules.byType.get(event.type);
+    if (rules === undefined || rules.length === 0) return;
+    const env = this.env;
+    env.task = task;
+    env.scope = task.scope !== undefined ? compileScope(task.scope) : undefined;
+    for (const rule of rules) {
+      const matches = advanceRule(rule, this.sequences, event, atMs, env, this.config.max_partials_per_key);
+      if (matches === undefined) continue;
+      for (const m of matches) {
+        const vars: Record<string, string | number | undefined> = {};
+        for (const [k, v] of Object.entries(m.captures))
+          vars[k] = Array.isArray(v) ? v.join(', ') : String(v);
+        this.raise(m.rule.meta, event, vars, m.events);
+      }
+    }
+    env.task = undefined;
+    env.scope = undefined;
+  }
+
+  private runBaselines(event: EventOf<'action'>, atMs: number): void {
+    const findings = this.baselines.observe(event, atMs);
+    if (findings === undefined) return;
+    for (const f of findings) this.emit(f.rule, f.vars);
+  }
+
+  tick(nowMs: number): Alert[] {
+    this.out = [];
+    for (const task of [...this.waiting]) {
+      if (task.pendingSinceMs !== undefined && nowMs - task.pendingSinceMs > this.config.reorder_timeout_ms) {
+        while (task.pending !== undefined) this.skipGap(task);
+      }
+    }
+    this.sequences.sweep(this.rules.rules, nowMs);
+    this.counters.alerts += this.out.length;
+    return this.out;
+  }
+
+  flush(): Alert[] {
+    this.out = [];
+    for (const task of [...this.waiting]) while (task.pending !== undefined) this.skipGap(task);
+    this.counters.alerts += this.out.length;
+    return this.out;
+  }
+
+  setRules(rules: RuleSet): void {
+    const before = new Map(this.rules.rules.map((r) => [r.meta.id, r.fingerprint]));
+    const after = new Map(rules.rules.map((r) => [r.meta.id, r.fingerprint]));
+    this.sequences.retain(after, before);
+    this.rules = rules;
+  }
+
+  stats(): DetectorStats {
+    return { ...this.counters, partialOverflow: this.sequences.stats.overflow };
+  }
+
+  snapshot(): DetectorSnapshot {
+    const tasks: TaskState[] = [];
+    for (const byId of this.state.tasks.values()) for (const t of byId.values()) tasks.push(t);
+    const credentials: [string, string, CredentialState][] = [];
+    for (const [tenant, byId] of this.state.credentials)
+      for (const [id, c] of byId) credentials.push([tenant, id, c]);
+    // JSON round trip: the snapshot shares nothing with live state.
+    return JSON.parse(
+      JSON.stringify({
+        version: 1,
+        tasks,
+        credentials,
+        sequences: this.sequences.toJSON(),
+        ruleFingerprints: Object.fromEntries(this.rules.rules.map((r) => [r.meta.id, r.fingerprint])),
+        baselines: this.baselines.toJSON(),
+        stats: this.stats(),
+      }),
+    ) as DetectorSnapshot;
+  }
+
+  private restore(snap: DetectorSnapshot): void {
+    const s = JSON.parse(JSON.stringify(snap)) as DetectorSnapshot;
+    for (const t of s.tasks) {
+      if (t.scope) t.scope = internScope(t.scope);
+      if (t.declaredScope) t.declaredScope = internScope(t.declaredScope);
+      let byId = this.state.tasks.get(t.tenant);
+      if (byId === undefined) {
+        byId = new Map();
+        this.state.tasks.set(t.tenant, byId);
+      }
+      byId.set(t.id, t);
+      if (t.pending !== undefined) this.waiting.add(t);
+    }
+    for (const [tenant, id, c] of s.credentials) {
+      let byId = this.state.credentials.get(tenant);
+      if (byId === undefined) {
+        byId = new Map();
+        this.state.credentials.set(tenant, byId);
+      }
+      byId.set(id, c);
+    }
+    this.sequences = SequenceState.fromJSON(s.sequences);
+    this.sequences.retain(
+      new Map(this.rules.rules.map((r) => [r.meta.id, r.fingerprint])),
+      new Map(Object.entries(s.ruleFingerprints)),
+    );
+    this.baselines = Baselines.fromJSON(s.baselines, this.config.baselines);
+    this.counters = { ...newStats(), ...s.stats };
+  }
+}
+
+export function createDetector(opts: DetectorOptions = {}): Detector {
+  return new DetectorImpl(opts);
+}

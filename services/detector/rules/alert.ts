@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { type AgentEvent, type Alert, Alert as AlertSchema } from '../../../schemas/index.js';
+import type { RuleMeta } from './catalogue.js';
+
+// Alert construction. The id is a function of (tenant, rule, task, evidence), so replaying the same
+// events yields the same ids and a downstream store deduplicates instead of double-alerting.
+
+export function alertId(tenant: string, ruleId: string, taskId: string, evidence: readonly string[]): string {
+  const h = createHash('sha256');
+  h.update(tenant).update('\n').update(ruleId).update('\n').update(taskId);
+  for (const id of evidence) h.update('\n').update(id);
+  return h.digest('hex').slice(0, 32);
+}
+
+/** Fill `{name}` placeholders; unknown names render as `?` so a template bug is visible, not silent. */
+export function renderTemplate(
+  template: string,
+  vars: Readonly<Record<string, string | number | undefined>>,
+): string {
+  return template.replace(/\{([a-z0-9_.]+)\}/g, (_, name: string) => {
+    const v = vars[name];
+    return v === undefined ? '?' : String(v);
+  });
+}
+
+/** One-line description of an event, as used in explanations. */
+export function describeEvent(event: AgentEvent): string {
+  if (event.type !== 'action') return `${event.type} (event ${event.event_id})`;
+  const a = event.data;
+  let s = `action ${a.tool}/${a.operation}`;
+  if (a.resource !== undefined) s += ` on '${a.resource}'`;
+  if (a.destination !== undefined) s += ` to '${a.destination}'`;
+  return `${s} (event ${event.event_id})`;
+}
+
+export interface AlertInputs {
+  meta: RuleMeta;
+  /** The triggering event; it is the last evidence item. */
+  event: AgentEvent;
+  /** Task the alert is about (defaults to the event's task). */
+  taskId?: string;
+  evidence: readonly string[];
+  vars: Readonly<Record<string, string | number | undefined>>;
+  createdAtMs: number;
+  linkBaseUrl?: string | undefined;
+  dedupKey?: string;
+  labels?: Record<string, string>;
+}
+
+const MAX_EVIDENCE = 64;
+const MAX_EXPLANATION = 4096;
+
+export function buildAlert(input: AlertInputs): Alert {
+  const { meta, event } = input;
+  const taskId = input.taskId ?? event.task_id;
+  let evidence = input.evidence.length > 0 ? [...input.evidence] : [event.event_id];
+  // Keep the first and the most recent evidence when a long sequence overflows the schema bound.
+  if (evidence.length > MAX_EVIDENCE)
+    evidence = [...evidence.slice(0, 8), ...evidence.slice(-(MAX_EVIDENCE - 8))];
+  const vars = { action: describeEvent(event), task: taskId, event: event.event_id, ...input.vars };
+  const alert: Alert = {
+    alert_id: alertId(event.tenant, meta.id, taskId, evidence),
+    rule_id: meta.id,
+    severity: meta.severity,
+    title: meta.title,
+    explanation: renderTemplate(meta.explanation.trim(), vars).slice(0, MAX_EXPLANATION),
+    tenant: event.tenant,
+    task_id: taskId,
+    agent_id: event.agent.id,
+    evidence,
+    frameworks: [...meta.frameworks],
+    dedup_key: input.dedupKey ?? `${meta.id}|${event.tenant}|${taskId}`,
+    occurred_at: event.occurred_at,
+    created_at: new Date(input.createdAtMs).toISOString(),
+    status: 'firing',
+    labels: input.labels ?? {},
+  };
+  if (event.agent.workload_identity !== undefined) alert.workload_identity = event.agent.workload_identity;
+  if (meta.scopeElement !== undefined) alert.scope_element = meta.scopeElement;
+  if (input.linkBaseUrl !== undefined) {
+    alert.link = `${input.linkBaseUrl.replace(/\/$/, '')}/tasks/${encodeURIComponent(taskId)}?tenant=${event.tenant}`;
+  }
+  // The contract is the schema: an alert that does not validate is a detector bug, so fail loudly.
+  return AlertSchema.parse(alert);
+}

@@ -1,0 +1,23 @@
+import type { AgentEvent, EventOf } from '../../../../schemas/index.js';
+import type { DetectorConfig } from '../../config.js';
+import type { DetectorState, TaskState } from '../../state/types.js';
+import type { BuiltinRuleId } from '../catalogue.js';
+
+/** Raise a built-in rule for the current event. `evidence` defaults to the current event. */
+export type Emit = (
+  ruleId: BuiltinRuleId,
+  vars: Record<string, string | number | undefined>,
+  evidence?: readonly string[],
+) => void;
+
+/** What a check sees: the task state *before* the event is folded in. */
+export interface CheckContext<E extends AgentEvent = AgentEvent> {
+  cfg: Readonly<DetectorConfig>;
+  state: DetectorState;
+  task: TaskState;
+  event: E;
+  atMs: number;
+  emit: Emit;
+}
+
+export type ActionContext = CheckContext<EventOf<'action'>>;

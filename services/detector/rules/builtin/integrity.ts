@@ -1,0 +1,51 @@
+import { type AgentEvent, eventHash } from '../../../../schemas/index.js';
+import type { DetectorConfig } from '../../config.js';
+import { TaskFlag, type TaskState } from '../../state/types.js';
+import type { Emit } from './context.js';
+
+// Record integrity: the hash chain (schemas/chain.ts) and the clocks. Gaps and conflicting
+// duplicates are found by the ordering step (state/order.ts) and raised by the engine.
+
+export function checkChain(
+  task: TaskState,
+  event: AgentEvent,
+  cfg: Readonly<DetectorConfig>,
+  emit: Emit,
+): void {
+  if (cfg.verify_hash === 'off') return;
+  const seq = event.seq;
+  if (event.hash === undefined) {
+    if (task.chained)
+      emit('AT-INT-002', { seq, detail: 'the event carries no hash although earlier ones did' });
+    return;
+  }
+  const prev = event.prev_hash ?? null;
+  if (seq === 1) {
+    if (prev !== null) emit('AT-INT-002', { seq, detail: 'the first event names a previous hash' });
+  } else if (typeof task.lastHash === 'string' && prev !== task.lastHash) {
+    emit('AT-INT-002', { seq, detail: `prev_hash does not match the hash of seq ${seq - 1}` });
+  }
+  if (cfg.verify_hash === 'full' && eventHash(event as unknown as Record<string, unknown>) !== event.hash) {
+    emit('AT-INT-002', { seq, detail: 'the content does not match its hash (altered after it was written)' });
+  }
+}
+
+/** Flag agent clocks far from the gateway's, once per task: time checks depend on them. */
+export function checkClock(
+  task: TaskState,
+  event: AgentEvent,
+  atMs: number,
+  cfg: Readonly<DetectorConfig>,
+  emit: Emit,
+): void {
+  if (event.received_at === undefined || (task.flags & TaskFlag.DriftReported) !== 0) return;
+  const drift = Date.parse(event.received_at) - atMs;
+  if (Math.abs(drift) > cfg.max_clock_drift_ms) {
+    task.flags |= TaskFlag.DriftReported;
+    emit('AT-INT-005', {
+      occurred_at: event.occurred_at,
+      received_at: event.received_at,
+      drift_s: Math.round(drift / 1000),
+    });
+  }
+}

@@ -1,0 +1,286 @@
+import type { AgentEvent, Condition, Operand, Scalar } from '../../../../schemas/index.js';
+import { requiredApprovalEntry } from '../../scope/approval.js';
+import { type CompiledScope, entryMatches } from '../../scope/compile.js';
+import { compileGlob, destinationHost } from '../../scope/glob.js';
+import type { TaskState } from '../../state/types.js';
+import { compileField } from './fields.js';
+
+// Conditions compiled to closures once, at load. At run time a predicate reads the event, the
+// task's current scope (compiled) and the values captured by earlier steps of the partial match.
+// Comparisons over arrays are existential: `secrets[].fp equals {ref}` holds if any fp matches.
+
+export interface EvalEnv {
+  task: TaskState | undefined;
+  scope: CompiledScope | undefined;
+  /** Values captured by earlier steps, keyed `<step>.<field>`. */
+  captures: Record<string, unknown> | undefined;
+}
+
+export type Predicate = (event: AgentEvent, env: EvalEnv) => boolean;
+
+export interface CompileProblem {
+  code: string;
+  message: string;
+}
+
+export interface PredicateCompileEnv {
+  lists: ReadonlyMap<string, readonly Scalar[]>;
+  macros: ReadonlyMap<string, Condition>;
+  /** Steps that precede the one being compiled (refs may only point at these). */
+  earlierSteps: readonly string[];
+  /** Collects `<step>.<field>` refs so the matcher captures exactly those values. */
+  refs: Set<string>;
+  usedMacros: Set<string>;
+  usedLists: Set<string>;
+  problems: CompileProblem[];
+  macroStack?: string[];
+}
+
+const TRUE: Predicate = () => true;
+const FALSE: Predicate = () => false;
+
+function asArray(v: unknown): readonly unknown[] {
+  return Array.isArray(v) ? v : [v];
+}
+
+/** Operand → function returning its values (array), or a constant array. */
+function compileOperand(
+  op: Operand,
+  env: PredicateCompileEnv,
+): { constant: readonly unknown[] } | { dynamic: (e: EvalEnv) => readonly unknown[] | undefined } {
+  if (op !== null && typeof op === 'object' && !Array.isArray(op)) {
+    if ('list' in op) {
+      const list = env.lists.get(op.list);
+      env.usedLists.add(op.list);
+      if (list === undefined) {
+        env.problems.push({ code: 'AT_ERR_RULES_UNKNOWN_LIST', message: `unknown list '${op.list}'` });
+        return { constant: [] };
+      }
+      return { constant: list };
+    }
+    const ref = op.ref;
+    const dot = ref.indexOf('.');
+    const stepName = dot > 0 ? ref.slice(0, dot) : '';
+    if (dot <= 0 || !env.earlierSteps.includes(stepName)) {
+      env.problems.push({
+        code: 'AT_ERR_RULES_BAD_REF',
+        message: `ref '${ref}' must name an earlier step (${env.earlierSteps.join(', ') || 'none'}) and a field`,
+      });
+      return { constant: [] };
+    }
+    env.refs.add(ref);
+    return {
+      dynamic: (e) => {
+        const v = e.captures?.[ref];
+        return v === undefined ? undefined : asArray(v);
+      },
+    };
+  }
+  return { constant: asArray(op) };
+}
+
+type Test = (value: unknown, operand: readonly unknown[]) => boolean;
+
+const TESTS: Record<string, Test> = {
+  equals: (v, ops) => ops.includes(v),
+  in: (v, ops) => ops.includes(v),
+  glob: (v, ops) => typeof v === 'string' && ops.some((g) => typeof g === 'string' && compileGlob(g)(v)),
+  contains: (v, ops) => typeof v === 'string' && ops.some((s) => typeof s === 'string' && v.includes(s)),
+  starts_with: (v, ops) => typeof v === 'string' && ops.some((s) => typeof s === 'string' && v.startsWith(s)),
+  gt: (v, ops) => typeof v === 'number' && typeof ops[0] === 'number' && v > ops[0],
+  gte: (v, ops) => typeof v === 'number' && typeof ops[0] === 'number' && v >= ops[0],
+  lt: (v, ops) => typeof v === 'number' && typeof ops[0] === 'number' && v < ops[0],
+  lte: (v, ops) => typeof v === 'number' && typeof ops[0] === 'number' && v <= ops[0],
+};
+
+function compileComparison(
+  field: string,
+  opName: string,
+  operand: Operand,
+  env: PredicateCompileEnv,
+): Predicate {
+  const get = compileField(field);
+  const test = TESTS[opName]!;
+  const resolved = compileOperand(operand, env);
+  if ('constant' in resolved) {
+    const ops = resolved.constant;
+    // Membership against a constant list is the common case: a Set makes it O(1).
+    if ((opName === 'equals' || opName === 'in') && ops.length > 4) {
+      const set = new Set(ops);
+      return (e) => {
+        const v = get(e);
+        if (v === undefined) return false;
+        if (Array.isArray(v)) return v.some((x) => set.has(x));
+        return set.has(v);
+      };
+    }
+    if ((opName === 'equals' || opName === 'in') && ops.length === 1) {
+      const only = ops[0];
+      return (e) => {
+        const v = get(e);
+        if (Array.isArray(v)) return v.includes(only);
+        return v === only;
+      };
+    }
+    return (e) => {
+      const v = get(e);
+      if (v === undefined) return false;
+      if (Array.isArray(v)) return v.some((x) => test(x, ops));
+      return test(v, ops);
+    };
+  }
+  const dyn = resolved.dynamic;
+  return (e, env2) => {
+    const v = get(e);
+    if (v === undefined) return false;
+    const ops = dyn(env2);
+    if (ops === undefined) return false;
+    if (Array.isArray(v)) return v.some((x) => test(x, ops));
+    return test(v, ops);
+  };
+}
+
+/** in_scope / outside_scope: compare against the task's current declared scope. */
+function compileScopeTest(element: string, field: string | undefined, outside: boolean): Predicate {
+  switch (element) {
+    case 'egress': {
+      const get = compileField(field ?? 'data.destination');
+      return (e, env) => {
+        const v = get(e);
+        if (typeof v !== 'string' || env.scope === undefined) return false;
+        return env.scope.egress(destinationHost(v)) !== outside;
+      };
+    }
+    case 'data_classes': {
+      const get = compileField(field ?? 'data.data_classes');
+      return (e, env) => {
+        const v = get(e);
+        if (v === undefined || env.scope === undefined) return false;
+        const values = asArray(v);
+        if (values.length === 0) return false;
+        const inside = values.every((c) => typeof c === 'string' && env.scope!.dataClasses.has(c));
+        return inside !== outside;
+      };
+    }
+    case 'allow':
+    case 'deny':
+    case 'approval_required':
+      return (e, env) => {
+        if (e.type !== 'action' || env.scope === undefined) return false;
+        let inside: boolean;
+        if (element === 'allow') {
+          inside =
+            env.scope.allow.some((x) => entryMatches(x, e.data)) &&
+            !env.scope.deny.some((x) => entryMatches(x, e.data));
+        } else if (element === 'deny') {
+          inside = env.scope.deny.some((x) => entryMatches(x, e.data));
+        } else {
+          inside = requiredApprovalEntry(env.scope, e.data) !== undefined;
+        }
+        return inside !== outside;
+      };
+    default:
+      return FALSE;
+  }
+}
+
+export function compileCondition(cond: Condition, env: PredicateCompileEnv): Predicate {
+  if ('all' in cond) {
+    const parts = cond.all.map((c) => compileCondition(c, env));
+    if (parts.length === 1) return parts[0]!;
+    if (parts.length === 2) {
+      const [a, b] = parts as [Predicate, Predicate];
+      return (e, x) => a(e, x) && b(e, x);
+    }
+    return (e, x) => {
+      for (const p of parts) if (!p(e, x)) return false;
+      return true;
+    };
+  }
+  if ('any' in cond) {
+    const parts = cond.any.map((c) => compileCondition(c, env));
+    return (e, x) => {
+      for (const p of parts) if (p(e, x)) return true;
+      return false;
+    };
+  }
+  if ('not' in cond) {
+    const inner = compileCondition(cond.not, env);
+    return (e, x) => !inner(e, x);
+  }
+  if ('macro' in cond) {
+    env.usedMacros.add(cond.macro);
+    const body = env.macros.get(cond.macro);
+    const stack = env.macroStack ?? [];
+    if (body === undefined) {
+      env.problems.push({ code: 'AT_ERR_RULES_UNKNOWN_MACRO', message: `unknown macro '${cond.macro}'` });
+      return FALSE;
+    }
+    if (stack.includes(cond.macro)) {
+      env.problems.push({
+        code: 'AT_ERR_RULES_MACRO_CYCLE',
+        message: `macro cycle: ${[...stack, cond.macro].join(' → ')}`,
+      });
+      return FALSE;
+    }
+    return compileCondition(body, { ...env, macroStack: [...stack, cond.macro] });
+  }
+  if ('in_scope' in cond) return compileScopeTest(cond.in_scope, cond.field, false);
+  if ('outside_scope' in cond) return compileScopeTest(cond.outside_scope, cond.field, true);
+  if ('exists' in cond) {
+    const get = compileField(cond.field);
+    const want = cond.exists;
+    return (e) => {
+      const v = get(e);
+      const present = v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0);
+      return present === want;
+    };
+  }
+  const c = cond as Record<string, unknown> & { field: string };
+  for (const name of Object.keys(TESTS)) {
+    if (c[name] !== undefined) return compileComparison(c.field, name, c[name] as Operand, env);
+  }
+  return TRUE;
+}
+
+/**
+ * Event types a condition can match, or null for "any". Read from `type` comparisons so rules are
+ * indexed by event type and an event only visits the rules that can use it.
+ */
+export function conditionTypes(
+  cond: Condition,
+  macros: ReadonlyMap<string, Condition>,
+  depth = 0,
+): Set<string> | null {
+  if (depth > 32) return null;
+  if ('all' in cond) {
+    let result: Set<string> | null = null;
+    for (const c of cond.all) {
+      const t = conditionTypes(c, macros, depth + 1);
+      if (t === null) continue;
+      const prev: Set<string> | null = result;
+      result = prev === null ? t : new Set<string>([...prev].filter((x: string) => t.has(x)));
+    }
+    return result;
+  }
+  if ('any' in cond) {
+    const result = new Set<string>();
+    for (const c of cond.any) {
+      const t = conditionTypes(c, macros, depth + 1);
+      if (t === null) return null;
+      for (const x of t) result.add(x);
+    }
+    return result;
+  }
+  if ('macro' in cond) {
+    const body = macros.get(cond.macro);
+    return body === undefined ? null : conditionTypes(body, macros, depth + 1);
+  }
+  if ('field' in cond && cond.field === 'type') {
+    const c = cond as { equals?: unknown; in?: unknown };
+    const v = c.equals ?? c.in;
+    if (typeof v === 'string') return new Set([v]);
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return new Set(v as string[]);
+  }
+  return null;
+}
