@@ -68,12 +68,22 @@ function readStamp(libsDir: string): string | undefined {
   return existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : undefined;
 }
 
+/** Colour/style escape sequences (ESC [ ... m). */
+const ANSI_SGR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
 function runMaven(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    // Maven's output is progress/errors for a human: stderr, never our stdout.
-    const child = spawn('mvn', args, { stdio: ['ignore', process.stderr, process.stderr] });
+    // Maven's output is progress/errors for a human: stderr, never our stdout. Even with
+    // -q -B, Debian's mvn prints bare colour-reset codes; strip them so quiet stays quiet.
+    const child = spawn('mvn', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const forward = (chunk: Buffer) => {
+      const text = chunk.toString().replace(ANSI_SGR, '');
+      if (text.trim()) process.stderr.write(text);
+    };
+    child.stdout.on('data', forward);
+    child.stderr.on('data', forward);
     child.once('error', reject);
-    child.once('exit', (code) =>
+    child.once('close', (code) =>
       code === 0 ? resolve() : reject(new Error(`mvn ${args.join(' ')} failed with exit code ${code}`)),
     );
   });
