@@ -1,0 +1,133 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { AgentTrailError } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
+import type { AppConfig } from './config.js';
+import type { KeyStore } from './keys.js';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+import { authPlugin } from './plugins/auth.js';
+import { TokenBuckets } from './rate-limit.js';
+import { docsRoutes } from './routes/docs.js';
+import { eventsRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import type { EventSink } from './sink.js';
+
+// Builds the gateway from injected parts (config, keys, sink, logger) with no I/O of its own,
+// so tests build it with a fake sink or a real Kafka producer alike. main.ts does the wiring.
+
+export interface GatewayDeps {
+  config: AppConfig;
+  keys: KeyStore;
+  sink: EventSink;
+  logger?: Logger;
+  metrics?: GatewayMetrics;
+}
+
+/** A deliberate error's wire form, or undefined for anything that must stay internal. */
+function deliberate(
+  err: FastifyError | AgentTrailError,
+  cfg: AppConfig,
+): { status: number; code: string; message: string; extra: Record<string, unknown> } | undefined {
+  if (err instanceof AgentTrailError) {
+    return {
+      status: err.status,
+      code: err.code,
+      message: err.message,
+      extra: (err.details as Record<string, unknown>) ?? {},
+    };
+  }
+  const fe = err as FastifyError;
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return {
+      status: 413,
+      code: 'AT_ERR_BODY_TOO_LARGE',
+      message: `the body exceeds ${cfg.GATEWAY_MAX_BODY_BYTES} bytes; send smaller batches`,
+      extra: {},
+    };
+  }
+  if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return { status: 400, code: 'AT_ERR_BODY_MALFORMED', message: 'the body is empty', extra: {} };
+  }
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return {
+      status: 415,
+      code: fe.code,
+      message: 'send application/json (an event or an array of events) or application/x-ndjson',
+      extra: {},
+    };
+  }
+  if (fe.validation) return { status: 400, code: 'AT_ERR_BODY_MALFORMED', message: fe.message, extra: {} };
+  const status = fe.statusCode ?? 500;
+  if (status < 500) return { status, code: fe.code ?? 'AT_ERR_BAD_REQUEST', message: fe.message, extra: {} };
+  return undefined;
+}
+
+export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
+  const cfg = deps.config;
+  const metrics = deps.metrics ?? createGatewayMetrics();
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
+    bodyLimit: cfg.GATEWAY_MAX_BODY_BYTES,
+    // One line per request at info would be per-batch noise; errors are logged below.
+    disableRequestLogging: true,
+    requestIdHeader: 'x-request-id',
+  });
+
+  // Final request shape declared up front (fastify decorators guide).
+  app.decorateRequest('principal', null);
+  app.decorateRequest('eventCount', 0);
+
+  // Root error handler: only deliberate errors (catalogue codes, status < 500) reach the client;
+  // anything else is logged with the request id and answered with a generic 500.
+  app.setErrorHandler((err: FastifyError | AgentTrailError, req, reply) => {
+    const d = deliberate(err, cfg);
+    if (!d) {
+      req.log.error({ err, reqId: req.id }, 'unhandled error in request');
+      metrics.errors.inc({ stage: 'gateway', code: 'AT_ERR_INTERNAL' });
+      return reply.code(500).send({ code: 'AT_ERR_INTERNAL', message: `internal error (request ${req.id})` });
+    }
+    metrics.errors.inc({ stage: 'gateway', code: d.code });
+    if (req.eventCount > 0) metrics.dropped.inc({ stage: 'gateway', reason: d.code }, req.eventCount);
+    if (d.status === 401) {
+      reply.header(
+        'www-authenticate',
+        req.url.startsWith('/docs') ? 'Basic realm="agenttrail"' : 'Bearer realm="agenttrail"',
+      );
+    }
+    if (d.status === 503) {
+      req.log.warn({ err, reqId: req.id }, 'Kafka did not acknowledge; answered 503');
+      reply.header('retry-after', String(cfg.GATEWAY_RETRY_AFTER_S));
+      d.extra.retry_after_s = cfg.GATEWAY_RETRY_AFTER_S;
+    }
+    if (d.status === 429 && typeof d.extra.retry_after_s === 'number') {
+      reply.header('retry-after', String(d.extra.retry_after_s));
+    }
+    return reply.code(d.status).send({ code: d.code, message: d.message, ...d.extra });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send({ code: 'AT_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
+  );
+
+  await app.register(healthRoutes, { sink: deps.sink });
+  await app.register(metricsRoutes, {
+    registry: metrics.registry,
+    keys: deps.keys,
+    token: cfg.GATEWAY_METRICS_TOKEN,
+  });
+  // Everything registered in this context requires a collector key.
+  await app.register(async (authed) => {
+    await authed.register(authPlugin, { keys: deps.keys });
+    await authed.register(eventsRoutes, {
+      sink: deps.sink,
+      metrics,
+      buckets: new TokenBuckets(cfg.GATEWAY_RATE_LIMIT_EVENTS_PER_S, cfg.GATEWAY_RATE_LIMIT_BURST_EVENTS),
+      fingerprintKey: cfg.GATEWAY_FINGERPRINT_KEY,
+      maxBodyBytes: cfg.GATEWAY_MAX_BODY_BYTES,
+      maxBatchEvents: cfg.GATEWAY_MAX_BATCH_EVENTS,
+    });
+    await authed.register(docsRoutes, { maxBatchEvents: cfg.GATEWAY_MAX_BATCH_EVENTS });
+  });
+  return app;
+}

@@ -1,0 +1,101 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { Tenant } from '../../schemas/index.js';
+
+// Per-collector API keys, each bound to one tenant, stored hashed in a JSON file.
+//
+// Key format: `atk_<id>_<secret>`. The id (public, 12 hex) finds the record without a scan; the
+// secret is 32 random bytes. Stored: SHA-256 of the whole key. A fast hash is the right tool
+// here: the key is 256 bits of randomness, so there is nothing to brute-force, and scrypt at
+// ~50 ms per request would cap the gateway far below its throughput target. (Slow hashes
+// protect low-entropy passwords, which these are not.) Comparison is constant-time.
+
+export const KeyRecord = z.strictObject({
+  id: z.string().regex(/^[0-9a-f]{12}$/),
+  tenant: Tenant,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  label: z.string().max(256).optional(),
+  created_at: z.string(),
+  revoked_at: z.string().optional(),
+});
+export type KeyRecord = z.infer<typeof KeyRecord>;
+
+export const KeysFile = z.strictObject({ version: z.literal(1), keys: z.array(KeyRecord) });
+export type KeysFile = z.infer<typeof KeysFile>;
+
+export interface Principal {
+  keyId: string;
+  tenant: string;
+}
+
+const KEY_RE = /^atk_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$/;
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+export class KeyStore {
+  private readonly byId: Map<string, { tenant: string; hash: Buffer }>;
+
+  constructor(records: readonly KeyRecord[]) {
+    this.byId = new Map(
+      records
+        .filter((r) => !r.revoked_at)
+        .map((r) => [r.id, { tenant: r.tenant, hash: Buffer.from(r.sha256, 'hex') }]),
+    );
+  }
+
+  static fromFile(path: string): KeyStore {
+    return new KeyStore(readKeysFile(path).keys);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** The key's principal, or undefined when the key is malformed, unknown or revoked. */
+  verify(presented: string): Principal | undefined {
+    const m = KEY_RE.exec(presented);
+    if (!m) return undefined;
+    const rec = this.byId.get(m[1]!);
+    if (!rec) return undefined;
+    return timingSafeEqual(sha256(presented), rec.hash) ? { keyId: m[1]!, tenant: rec.tenant } : undefined;
+  }
+}
+
+/** A new key and the record to store. The key itself is shown once and never stored. */
+export function mintKey(tenant: string, label?: string): { key: string; record: KeyRecord } {
+  const id = randomBytes(6).toString('hex');
+  const key = `atk_${id}_${randomBytes(32).toString('base64url')}`;
+  const record = KeyRecord.parse({
+    id,
+    tenant,
+    sha256: sha256(key).toString('hex'),
+    label,
+    created_at: new Date().toISOString(),
+  });
+  return { key, record };
+}
+
+export function readKeysFile(path: string): KeysFile {
+  if (!existsSync(path)) return { version: 1, keys: [] };
+  const parsed = KeysFile.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) {
+    throw new Error(`${path}: not a valid keys file: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * For the CLI (`agenttrail keys create --tenant acme`): mint a key, append its record to the
+ * keys file (written atomically, mode 0600), return the key to print once.
+ */
+export function createKey(path: string, tenant: string, label?: string): { key: string; record: KeyRecord } {
+  const minted = mintKey(tenant, label);
+  const file = readKeysFile(path);
+  file.keys.push(minted.record);
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
+  return minted;
+}
