@@ -19,15 +19,18 @@ export function checkChain(
       emit('AT-INT-002', { seq, detail: 'the event carries no hash although earlier ones did' });
     return;
   }
+  // One alert per event, listing every problem: the alert id is per (rule, task, evidence).
+  const problems: string[] = [];
   const prev = event.prev_hash ?? null;
   if (seq === 1) {
-    if (prev !== null) emit('AT-INT-002', { seq, detail: 'the first event names a previous hash' });
+    if (prev !== null) problems.push('the first event names a previous hash');
   } else if (typeof task.lastHash === 'string' && prev !== task.lastHash) {
-    emit('AT-INT-002', { seq, detail: `prev_hash does not match the hash of seq ${seq - 1}` });
+    problems.push(`prev_hash does not match the hash of seq ${seq - 1}`);
   }
   if (cfg.verify_hash === 'full' && eventHash(event as unknown as Record<string, unknown>) !== event.hash) {
-    emit('AT-INT-002', { seq, detail: 'the content does not match its hash (altered after it was written)' });
+    problems.push('the content does not match its hash (altered after it was written)');
   }
+  if (problems.length > 0) emit('AT-INT-002', { seq, detail: problems.join('; ') });
 }
 
 /** Flag agent clocks far from the gateway's, once per task: time checks depend on them. */
