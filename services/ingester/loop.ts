@@ -18,6 +18,7 @@ import { backoffMs, type EventWriter, type RetryPolicy } from './writer.js';
 // `events` table collapses the copies (ReplacingMergeTree on event_id, reads use FINAL).
 
 const STAGE = 'ingester';
+const DLQ_CHUNK_BYTES = 256 * 1024;
 
 export interface LoopSettings {
   topic: string;
@@ -175,7 +176,13 @@ export function createIngestLoop(deps: {
     for (let attempt = 1; dead.length > 0; attempt++) {
       control.signal.throwIfAborted();
       try {
-        await sendDeadLetters(producer, settings.dlqTopic, dead);
+        // Chunks well under the broker's default 1 MiB batch limit; already-sent chunks are
+        // not re-sent on a retry.
+        while (dead.length > 0) {
+          const chunk = takeChunk(dead, DLQ_CHUNK_BYTES);
+          await sendDeadLetters(producer, settings.dlqTopic, chunk);
+          dead.splice(0, chunk.length);
+        }
         return;
       } catch (err) {
         metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_KAFKA_UNAVAILABLE' });
@@ -277,6 +284,18 @@ export function createIngestLoop(deps: {
       return !stopping && !failed && Date.now() - lastHeartbeat < settings.sessionTimeoutMs;
     },
   };
+}
+
+/** The longest prefix of `letters` within `maxBytes` of values (at least one letter). */
+function takeChunk(letters: DeadLetter[], maxBytes: number): DeadLetter[] {
+  let bytes = 0;
+  let n = 0;
+  while (n < letters.length) {
+    bytes += (letters[n]!.value?.length ?? 0) + 512;
+    if (n > 0 && bytes > maxBytes) break;
+    n++;
+  }
+  return letters.slice(0, n);
 }
 
 function sleep(ms: number): Promise<void> {

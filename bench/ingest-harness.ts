@@ -1,0 +1,248 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { type IHeaders, Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
+import { syntheticMessage } from './ingest-events.js';
+
+// Drives the real ingester for the integration tests and the benchmark: produce synthetic
+// events, run `services/ingester/main.ts` as a child process, count what ClickHouse holds.
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+export function kafka(brokers: string[]): Kafka {
+  return new Kafka({ clientId: 'agenttrail-ingest-harness', brokers, logLevel: logLevel.ERROR });
+}
+
+export async function createTopics(brokers: string[], topics: string[], partitions: number): Promise<void> {
+  const admin = kafka(brokers).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface ProduceOptions {
+  brokers: string[];
+  topic: string;
+  run: string;
+  from: number;
+  to: number;
+  /** Extra messages to mix in after event `index` (poison, for the DLQ test). */
+  extra?: (index: number) => Message[];
+  chunk?: number;
+  /** Pace the stream at about this many events/s (default: as fast as Kafka takes them). */
+  ratePerS?: number;
+}
+
+/** Produce events [from, to) of run `run`, keyed by task id, acks=all. */
+export async function produceEvents(opts: ProduceOptions): Promise<void> {
+  const producer = kafka(opts.brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  // Small enough that one partition's share stays under the broker's 1 MiB batch limit.
+  const chunk = opts.chunk ?? 2_000;
+  const started = Date.now();
+  try {
+    for (let i = opts.from; i < opts.to; i += chunk) {
+      const messages: Message[] = [];
+      for (let j = i; j < Math.min(opts.to, i + chunk); j++) {
+        messages.push(syntheticMessage(opts.run, j));
+        if (opts.extra) messages.push(...opts.extra(j));
+      }
+      await producer.send({ topic: opts.topic, messages, acks: -1 });
+      if (opts.ratePerS) {
+        const due = started + ((i + chunk - opts.from) / opts.ratePerS) * 1000;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      }
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export interface IngesterProcess {
+  child: ChildProcess;
+  logFile: string;
+  /** Exit code/signal once exited; undefined while running. */
+  exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  waitExit(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** `node --import tsx services/ingester/main.ts` with its configuration in the environment. */
+export function spawnIngester(opts: {
+  brokers: string[];
+  clickhouseUrl: string;
+  database: string;
+  topic: string;
+  dlqTopic: string;
+  logDir: string;
+  name: string;
+  env?: Record<string, string>;
+}): IngesterProcess {
+  mkdirSync(opts.logDir, { recursive: true });
+  const logFile = join(opts.logDir, `${opts.name}.log`);
+  const out = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/ingester/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      KAFKA_BROKERS: opts.brokers.join(','),
+      CLICKHOUSE_URL: opts.clickhouseUrl,
+      CLICKHOUSE_DATABASE: opts.database,
+      KAFKA_TOPIC_EVENTS: opts.topic,
+      KAFKA_TOPIC_DLQ: opts.dlqTopic,
+      INGESTER_METRICS_PORT: '0',
+      INSTANCE_ID: opts.name,
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      resolve(exit);
+    });
+  });
+  return {
+    child,
+    logFile,
+    exited: () => exit,
+    waitExit: (timeoutMs = 30_000) =>
+      Promise.race([
+        done,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`ingester did not exit in ${timeoutMs} ms`)), timeoutMs).unref(),
+        ),
+      ]),
+  };
+}
+
+export interface StoredCounts {
+  /** Rows as stored, duplicates included (what a careless reader would see). */
+  raw: number;
+  /** Rows read with FINAL (what the queries we provide see). */
+  final: number;
+  /** Distinct event ids. */
+  distinct: number;
+}
+
+export async function storedCounts(ch: ClickHouseClient, database: string): Promise<StoredCounts> {
+  const rs = await ch.query({
+    query: `SELECT
+        (SELECT count() FROM {db:Identifier}.events) AS raw,
+        (SELECT count() FROM {db:Identifier}.events FINAL) AS final,
+        (SELECT uniqExact(event_id) FROM {db:Identifier}.events) AS distinct`,
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  });
+  const [row] = await rs.json<{ raw: string; final: string; distinct: string }>();
+  return { raw: Number(row?.raw), final: Number(row?.final), distinct: Number(row?.distinct) };
+}
+
+async function eventsTableExists(ch: ClickHouseClient, database: string): Promise<boolean> {
+  const rs = await ch.query({
+    query: "SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = 'events'",
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  });
+  const [row] = await rs.json<{ n: string }>();
+  return Number(row?.n) > 0;
+}
+
+/** Poll until `done(counts)` or the deadline; tolerant of ClickHouse being away meanwhile. */
+export async function waitForCounts(
+  ch: ClickHouseClient,
+  database: string,
+  done: (c: StoredCounts) => boolean,
+  timeoutMs: number,
+  intervalMs = 200,
+): Promise<StoredCounts> {
+  const deadline = Date.now() + timeoutMs;
+  let last: StoredCounts | undefined;
+  for (;;) {
+    try {
+      // Check for the table first: a failing query would be logged by the client.
+      if (await eventsTableExists(ch, database)) {
+        last = await storedCounts(ch, database);
+        if (done(last)) return last;
+      }
+    } catch {
+      // table not created yet, or the engine is restarting
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms; last counts ${JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export interface DeadLetterSeen {
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+/** Read `expected` messages from a DLQ topic (from the beginning), with headers as strings. */
+export async function readDeadLetters(
+  brokers: string[],
+  topic: string,
+  expected: number,
+  timeoutMs = 30_000,
+): Promise<DeadLetterSeen[]> {
+  const consumer = kafka(brokers).consumer({ groupId: `${topic}-reader` });
+  const seen: DeadLetterSeen[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      seen.push({ value: message.value?.toString('utf8') ?? null, headers: headerStrings(message.headers) });
+    },
+  });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (seen.length < expected) {
+      if (Date.now() > deadline) throw new Error(`saw ${seen.length} of ${expected} dead letters`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // A little longer, so a surplus (a letter sent twice) would show.
+    await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
+function headerStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String).join(',') : String(v);
+  }
+  return out;
+}
+
+/** Committed offsets of the ingester's group summed over partitions, and the topic's end. */
+export async function groupLag(brokers: string[], groupId: string, topic: string): Promise<number> {
+  const admin = kafka(brokers).admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const ends = await admin.fetchTopicOffsets(topic);
+    let lag = 0;
+    for (const e of ends) {
+      const c = committed?.partitions.find((p) => p.partition === e.partition);
+      const at = c && Number(c.offset) >= 0 ? Number(c.offset) : 0;
+      lag += Number(e.offset) - at;
+    }
+    return lag;
+  } finally {
+    await admin.disconnect();
+  }
+}
