@@ -1,4 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
 import { AgentTrailError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { AppConfig } from './config.js';
@@ -69,7 +74,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: cfg.GATEWAY_MAX_BODY_BYTES,
     // One line per request at info would be per-batch noise; errors are logged below.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
   });
 
