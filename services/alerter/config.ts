@@ -15,6 +15,17 @@ export const alerterConfig = {
     .url()
     .optional()
     .describe('Base URL of the API; pages link to <base>/tasks/<tenant>/<task_id>'),
+  ALERTER_CONSUMER_GROUP: z
+    .string()
+    .min(1)
+    .default('agenttrail.alerter')
+    .describe('Kafka consumer group (one per deployment; tests use their own)'),
+  ALERTER_SESSION_TIMEOUT_MS: intFromEnv(
+    "Kafka group session timeout: how soon a crashed instance's partitions move on",
+    30_000,
+    6_000,
+    300_000,
+  ),
   ALERTER_START_FROM: z
     .enum(['earliest', 'latest'])
     .default('latest')

@@ -25,6 +25,7 @@ export interface ConsumeDeps {
   topic: string;
   dlqTopic: string;
   groupId: string;
+  sessionTimeoutMs: number;
   fromBeginning: boolean;
   routing: Routing;
   deliverer: Deliverer;
@@ -50,7 +51,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startAlertConsumer(deps: ConsumeDeps): Promise<AlertConsumer> {
   const log = deps.logger.child({ component: 'consume' });
   const tracker = new OffsetTracker();
-  const consumer: Consumer = deps.kafka.consumer({ groupId: deps.groupId, maxWaitTimeInMs: 250 });
+  const consumer: Consumer = deps.kafka.consumer({
+    groupId: deps.groupId,
+    sessionTimeout: deps.sessionTimeoutMs,
+    heartbeatInterval: Math.min(3_000, Math.floor(deps.sessionTimeoutMs / 3)),
+    maxWaitTimeInMs: 250,
+  });
   let lastHeartbeat = Date.now();
   let crashed = false;
   consumer.on(consumer.events.HEARTBEAT, () => {

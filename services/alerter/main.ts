@@ -4,7 +4,7 @@ import { loadConfigOrExit } from '../platform/config.js';
 import { AgentTrailError } from '../platform/errors.js';
 import { createKafka } from '../platform/kafka/client.js';
 import { createProducer } from '../platform/kafka/producer.js';
-import { consumerGroup, ensureTopics } from '../platform/kafka/topics.js';
+import { ensureTopics } from '../platform/kafka/topics.js';
 import { createLifecycle } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/logger.js';
 import { createStageMetrics, serveMetrics } from '../platform/metrics.js';
@@ -74,7 +74,8 @@ async function main(): Promise<void> {
     producer,
     topic: config.KAFKA_TOPIC_ALERTS,
     dlqTopic: config.KAFKA_TOPIC_DLQ,
-    groupId: consumerGroup('alerter'),
+    groupId: config.ALERTER_CONSUMER_GROUP,
+    sessionTimeoutMs: config.ALERTER_SESSION_TIMEOUT_MS,
     fromBeginning: config.ALERTER_START_FROM === 'earliest',
     routing,
     deliverer,
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
     });
     lifecycle.onStop('metrics', () => new Promise<void>((r) => server.close(() => r())));
   }
-  logger.info({ topic: config.KAFKA_TOPIC_ALERTS, group: consumerGroup('alerter') }, 'alerter started');
+  logger.info({ topic: config.KAFKA_TOPIC_ALERTS, group: config.ALERTER_CONSUMER_GROUP }, 'alerter started');
 }
 
 main().catch((err) => {
