@@ -78,6 +78,8 @@ def main() -> int:
     if not done.wait(15):
         print("clickhouse-launch: engine did not stop in 15s", file=sys.stderr, flush=True)
         return 1
+    # The engine reports the cancelled keepalive query above; that is the normal way out.
+    print("clickhouse-launch: stopped cleanly", file=sys.stderr, flush=True)
     return 0
 
 
