@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentEvent, Alert } from '../../schemas/index.js';
+import { generateScenarios } from '../../test/scenarios/catalogue.js';
+import { TaskStream } from '../../test/scenarios/builder.js';
+import { OPS_SCOPE } from '../../test/scenarios/fixtures.js';
+import { createDetector, type Detector } from './engine.js';
+import { loadDefaultRules } from './rules/default-rules.js';
+import { loadRules } from './rules/sequence/load.js';
+
+const rules = loadDefaultRules();
+const ids = (alerts: Alert[]) => alerts.map((a) => a.alert_id).sort();
+const feed = (d: Detector, events: AgentEvent[]) => [...events.flatMap((e) => d.process(e)), ...d.flush()];
+const attacks = generateScenarios({ id: 'e' }).filter((s) => s.kind === 'attack');
+const allEvents = attacks.flatMap((s) => s.events);
+
+describe('detector engine: order, duplicates, replay', () => {
+  it('alert ids are deterministic across runs', () => {
+    const a = feed(createDetector({ rules }), allEvents);
+    const b = feed(createDetector({ rules }), allEvents);
+    expect(a.length).toBeGreaterThan(20);
+    expect(ids(a)).toEqual(ids(b));
+  });
+
+  it('out-of-order delivery within the reorder window gives the same alerts', () => {
+    const inOrder = feed(createDetector({ rules }), allEvents);
+    // Within each task, reverse each adjacent pair: every event arrives one position late or early.
+    // (Kafka keys by task, so per-task order is what can break; cross-task order is covered below.)
+    const byTask = new Map<string, AgentEvent[]>();
+    for (const e of allEvents) byTask.set(e.task_id, [...(byTask.get(e.task_id) ?? []), e]);
+    const shuffled = [...byTask.values()].flatMap((evs) => {
+      const out = [...evs];
+      for (let i = 0; i + 1 < out.length; i += 2) [out[i], out[i + 1]] = [out[i + 1]!, out[i]!];
+      return out;
+    });
+    const d = createDetector({ rules });
+    const out = feed(d, shuffled);
+    expect(ids(out)).toEqual(ids(inOrder));
+    expect(d.stats().buffered).toBeGreaterThan(0);
+  });
+
+  it('a child acting before its parent delegation is seen is judged undeclared (defined cross-task behaviour)', () => {
+    const s = generateScenarios({ id: 'x' }).find((x) => x.name === 'delegation-widening')!;
+    const child = s.events.filter((e) => e.task_id.endsWith('.child'));
+    const parent = s.events.filter((e) => !e.task_id.endsWith('.child'));
+    const fired = feed(createDetector({ rules }), [...child, ...parent]).map((a) => a.rule_id);
+    expect(fired).toContain('AT-INT-004');
+    expect(fired).not.toContain('AT-DELEG-002');
+  });
+
+  it('redelivered events (same event_id) are dropped silently', () => {
+    const inOrder = feed(createDetector({ rules }), allEvents);
+    const d = createDetector({ rules });
+    const twice = feed(d, allEvents.flatMap((e) => [e, structuredClone(e)]));
+    expect(ids(twice)).toEqual(ids(inOrder));
+    expect(d.stats().duplicates).toBe(allEvents.length);
+  });
+
+  it('a gap that never fills is declared after reorder_timeout_ms by tick()', () => {
+    const s = new TaskStream({ taskId: 'gap' }).declared(OPS_SCOPE);
+    for (let i = 0; i < 3; i++) s.action({ tool: 'github.get_file', operation: 'read', resource: 'github:acme/x' });
+    const [e1, , e3, e4] = s.events();
+    const d = createDetector({ rules, config: { reorder_timeout_ms: 10_000 } });
+    expect([e1!, e3!, e4!].flatMap((e) => d.process(e))).toEqual([]);
+    expect(d.tick(Date.parse(e4!.occurred_at) + 1_000)).toEqual([]);
+    const late = d.tick(Date.parse(e4!.occurred_at) + 60_000);
+    expect(late.map((a) => a.rule_id)).toEqual(['AT-INT-001']);
+    expect(late[0]!.evidence).toEqual([e3!.event_id]);
+  });
+
+  it('a gap is declared when the reorder buffer overflows, and a late event filling it is not a conflict', () => {
+    const s = new TaskStream({ taskId: 'ovf' }).declared(OPS_SCOPE);
+    for (let i = 0; i < 6; i++) s.action({ tool: 'github.get_file', operation: 'read', resource: 'github:acme/x' });
+    const ev = s.events();
+    const d = createDetector({ rules, config: { reorder_window_events: 2 } });
+    const out = [ev[0]!, ev[2]!, ev[3]!, ev[4]!, ev[1]!].flatMap((e) => d.process(e));
+    expect(out.map((a) => a.rule_id)).toEqual(['AT-INT-001']);
+    expect(d.stats().late).toBe(1);
+    expect(d.stats().conflicts).toBe(0);
+  });
+});
+
+describe('detector engine: snapshot and restore', () => {
+  it('a detector restored from a mid-stream snapshot raises exactly the remaining alerts', () => {
+    const full = feed(createDetector({ rules }), allEvents);
+    const half = Math.floor(allEvents.length / 2);
+    const first = createDetector({ rules });
+    const before = allEvents.slice(0, half).flatMap((e) => first.process(e));
+    const snap = JSON.parse(JSON.stringify(first.snapshot()));
+    const second = createDetector({ rules, snapshot: snap });
+    // At-least-once delivery: the consumer replays a few events it had already processed.
+    const after = feed(second, allEvents.slice(half - 5));
+    expect(ids([...before, ...after])).toEqual(ids(full));
+  });
+
+  it('baselines survive a restart', () => {
+    const s = new TaskStream({ taskId: 'b', workloadIdentity: 'spiffe://acme/agent' }).declared({ allow: [{ tools: ['**'] }] });
+    for (let i = 0; i < 5; i++) s.action({ tool: 'fs.read', operation: 'read' });
+    const cfg = { baselines: { first_use_warmup_actions: 5 } };
+    const a = createDetector({ rules, config: cfg });
+    feed(a, s.events());
+    const b = createDetector({ rules, config: cfg, snapshot: a.snapshot() });
+    s.action({ tool: 'shell.exec', operation: 'execute' });
+    const out = b.process(s.events().at(-1)!);
+    expect(out.map((x) => x.rule_id)).toEqual(['AT-BASE-002']);
+  });
+});
+
+describe('detector engine: rules reload', () => {
+  const twoStep = (id: string, tool: string) =>
+    loadRules([
+      {
+        name: 'r.yaml',
+        text: `- rule:\n    id: ${id}\n    name: r\n    title: t\n    description: d\n    severity: low\n    explanation: x\n    sequence:\n      within: 1h\n      steps:\n        - name: a\n          when: { field: data.tool, equals: ${tool} }\n        - name: b\n          when: { field: data.tool, equals: fs.write }\n`,
+      },
+    ]).ruleSet!;
+
+  function stream() {
+    return new TaskStream({ taskId: 'rl' })
+      .declared({ allow: [{ tools: ['**'] }] })
+      .action({ tool: 'fs.read', operation: 'read' })
+      .action({ tool: 'fs.write', operation: 'write' })
+      .events();
+  }
+
+  it('keeps pending matches of unchanged rules across setRules', () => {
+    const [decl, read, write] = stream();
+    const d = createDetector({ rules: twoStep('AT-SEQ-950', 'fs.read') });
+    d.process(decl!);
+    d.process(read!);
+    d.setRules(twoStep('AT-SEQ-950', 'fs.read'));
+    expect(d.process(write!).map((a) => a.rule_id)).toContain('AT-SEQ-950');
+  });
+
+  it('drops pending matches of a rule whose definition changed', () => {
+    const [decl, read, write] = stream();
+    const d = createDetector({ rules: twoStep('AT-SEQ-950', 'fs.read') });
+    d.process(decl!);
+    d.process(read!);
+    d.setRules(twoStep('AT-SEQ-950', 'fs.list'));
+    expect(d.process(write!).map((a) => a.rule_id)).not.toContain('AT-SEQ-950');
+  });
+
+  it('bounds pending partial matches per key and counts the overflow', () => {
+    const s = new TaskStream({ taskId: 'cap' }).declared({ allow: [{ tools: ['**'] }] });
+    for (let i = 0; i < 10; i++) s.action({ tool: 'fs.read', operation: 'read' });
+    s.action({ tool: 'fs.write', operation: 'write' });
+    const d = createDetector({ rules: twoStep('AT-SEQ-951', 'fs.read'), config: { max_partials_per_key: 4 } });
+    const out = feed(d, s.events()).filter((a) => a.rule_id === 'AT-SEQ-951');
+    expect(out).toHaveLength(4); // every overlapping match that is still pending is reported
+    expect(d.stats().partialOverflow).toBe(6);
+  });
+});
+
+describe('detector engine: clock skew', () => {
+  function credentialUse(useAfterMs: number, receiveDelayMs: number) {
+    const s = new TaskStream({ taskId: `sk${useAfterMs}` })
+      .declared(OPS_SCOPE)
+      .credential('c', 60_000)
+      .wait(useAfterMs)
+      .action(
+        { tool: 'github.get_file', operation: 'read', resource: 'github:acme/x', credential_id: 'c' },
+        { receivedAtMs: 0 },
+      );
+    const events = s.events();
+    const last = events.at(-1)!;
+    last.received_at = new Date(Date.parse(last.occurred_at) + receiveDelayMs).toISOString();
+    return events;
+  }
+
+  it.each([
+    ['inside the skew allowance', 60_000 + 60_000, 0, []],
+    ['beyond the allowance', 60_000 + 200_000, 0, ['AT-CRED-001']],
+    ['agent clock claims it was in time, gateway saw it 20 min later', 30_000, 1_200_000, ['AT-INT-005']],
+  ] as const)('%s', (_, after, delay, want) => {
+    const d = createDetector({ rules });
+    // received_at is outside the hash chain, so editing it does not break the chain.
+    expect(feed(d, credentialUse(after, delay)).map((a) => a.rule_id)).toEqual(want);
+  });
+});
