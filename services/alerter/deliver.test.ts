@@ -96,6 +96,36 @@ describe('Deliverer', () => {
     expect(Date.now() - started).toBeLessThan(500);
   });
 
+  it('a redelivered message joins the delivery in flight instead of sending again', async () => {
+    let calls = 0;
+    const { d } = setup(async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 30));
+      return ok();
+    });
+    const alert = makeAlert();
+    const finals = await Promise.all([
+      new Promise<Final>((r) => d.submit(alert, 'b', r)),
+      new Promise<Final>((r) => d.submit(alert, 'b', r)),
+    ]);
+    expect(finals).toEqual(['delivered', 'delivered']);
+    expect(calls).toBe(1);
+    expect(d.inFlight).toBe(0);
+  });
+
+  it('drain gives up at its deadline and leaves unfinished work unfinished', async () => {
+    const { d } = setup(() => new Promise<AttemptResult>(() => undefined));
+    let finished = false;
+    d.submit(makeAlert(), 'a', () => {
+      finished = true;
+    });
+    const started = Date.now();
+    await d.drain(100);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(finished).toBe(false);
+    expect(d.inFlight).toBe(1);
+  });
+
   it('groups alerts with one dedup key into one page and completes each alert', async () => {
     const pages: number[] = [];
     const { store, submit } = setup(async (_d, page) => {

@@ -1,7 +1,7 @@
 import type { Alert } from '../../schemas/alert.js';
 import type { Logger } from '../platform/logger.js';
 import { backoffMs } from './backoff.js';
-import type { DeliveryLog, DeliveryRow } from './delivery-log.js';
+import { type DeliveryLog, type DeliveryRow, pairKey } from './delivery-log.js';
 import { type Batch, Grouper } from './grouper.js';
 import type { AlerterMetrics } from './metrics.js';
 import { type Page, pageId, timelineLink } from './page.js';
@@ -46,6 +46,8 @@ export interface DelivererDeps {
 export class Deliverer {
   private readonly lanes = new Map<string, Lane>();
   private readonly active = new Set<Promise<void>>();
+  /** Callbacks per (alert, destination) in flight: a redelivered message joins, never re-sends. */
+  private readonly inflight = new Map<string, Done[]>();
   private open = 0;
   private readonly logger: Logger;
 
@@ -73,21 +75,44 @@ export class Deliverer {
   submit(alert: Alert, destination: string, done: Done, priorAttempts = 0): void {
     const lane = this.lanes.get(destination);
     if (!lane) throw new Error(`unknown destination ${destination}`); // routes are validated at start
+    // After a rebalance Kafka may hand us a message we are still delivering; join it.
+    const key = pairKey(alert.alert_id, destination);
+    const joined = this.inflight.get(key);
+    if (joined) {
+      joined.push(done);
+      return;
+    }
+    this.inflight.set(key, [done]);
     this.open++;
     const ticket: Ticket = {
       priorAttempts,
       done: (final) => {
         this.open--;
-        done(final);
+        const waiting = this.inflight.get(key) ?? [];
+        this.inflight.delete(key);
+        for (const cb of waiting) cb(final);
       },
     };
     lane.grouper.add(alert, ticket);
   }
 
-  /** Send everything still grouped now and wait for all pages to become final. */
-  async drain(): Promise<void> {
+  /**
+   * Shutdown: send everything still grouped now and wait for pages to become final, for at
+   * most `deadlineMs`. Pages still retrying then are left unfinished: their offsets are not
+   * committed, so the next start delivers them.
+   */
+  async drain(deadlineMs: number): Promise<void> {
     for (const lane of this.lanes.values()) lane.grouper.flush();
-    while (this.active.size > 0) await Promise.allSettled([...this.active]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((r) => {
+      timer = setTimeout(r, deadlineMs);
+    });
+    const all = (async () => {
+      while (this.active.size > 0) await Promise.allSettled([...this.active]);
+    })();
+    await Promise.race([all, deadline]);
+    clearTimeout(timer);
+    if (this.open > 0) this.logger.warn({ unfinished: this.open }, 'deliveries left for the next start');
   }
 
   private track(p: Promise<void>): void {

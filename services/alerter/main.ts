@@ -89,7 +89,8 @@ async function main(): Promise<void> {
   lifecycle.onStop('kafka-consumer', () => consumer.disconnect());
   lifecycle.onStop('commit', () => consumer.commit());
   lifecycle.onStop('delivery-log', () => deliveryLog.close());
-  lifecycle.onStop('deliveries', () => deliverer.drain());
+  // Leave time within SHUTDOWN_TIMEOUT_MS for the log flush and the commit after the drain.
+  lifecycle.onStop('deliveries', () => deliverer.drain(Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.6)));
   lifecycle.onStop('intake', () => consumer.pause());
 
   if (config.ALERTER_METRICS_PORT > 0) {
