@@ -158,30 +158,49 @@ async function eventsTableExists(ch: ClickHouseClient, database: string): Promis
   return Number(row?.n) > 0;
 }
 
-/** Poll until `done(counts)` or the deadline; tolerant of ClickHouse being away meanwhile. */
-export async function waitForCounts(
+/** Rows as stored (a cheap count from part metadata); 0 while the table does not exist. */
+export async function rawCount(ch: ClickHouseClient, database: string): Promise<number> {
+  // Check for the table first: a failing query would be logged by the client.
+  if (!(await eventsTableExists(ch, database))) return 0;
+  const rs = await ch.query({
+    query: 'SELECT count() AS n FROM {db:Identifier}.events',
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  });
+  const [row] = await rs.json<{ n: string }>();
+  return Number(row?.n);
+}
+
+/**
+ * Poll until at least `rows` rows are stored, then until `distinct` reaches it too. The cheap
+ * count is polled often; FINAL and uniqExact (heavy on 2 cores) only once the rows are there.
+ * Tolerant of ClickHouse being away meanwhile.
+ */
+export async function waitForRows(
   ch: ClickHouseClient,
   database: string,
-  done: (c: StoredCounts) => boolean,
+  rows: number,
   timeoutMs: number,
-  intervalMs = 200,
+  opts: { distinct?: boolean; intervalMs?: number } = {},
 ): Promise<StoredCounts> {
   const deadline = Date.now() + timeoutMs;
   let last: StoredCounts | undefined;
+  let raw = 0;
   for (;;) {
     try {
-      // Check for the table first: a failing query would be logged by the client.
-      if (await eventsTableExists(ch, database)) {
+      raw = await rawCount(ch, database);
+      if (raw >= rows) {
+        if (opts.distinct === false) return { raw, final: Number.NaN, distinct: Number.NaN };
         last = await storedCounts(ch, database);
-        if (done(last)) return last;
+        if (last.distinct >= rows) return last;
       }
     } catch {
-      // table not created yet, or the engine is restarting
+      // the engine is restarting
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms; last counts ${JSON.stringify(last)}`);
+      throw new Error(`timed out after ${timeoutMs} ms; raw ${raw}, last counts ${JSON.stringify(last)}`);
     }
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await new Promise((r) => setTimeout(r, raw >= rows ? 1_000 : (opts.intervalMs ?? 200)));
   }
 }
 
@@ -228,7 +247,19 @@ function headerStrings(headers: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
-/** Committed offsets of the ingester's group summed over partitions, and the topic's end. */
+/** Offsets the group committed on `topic`, summed over partitions. */
+export async function committedTotal(brokers: string[], groupId: string, topic: string): Promise<number> {
+  const admin = kafka(brokers).admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (committed?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Messages on `topic` the group has not committed yet, summed over partitions. */
 export async function groupLag(brokers: string[], groupId: string, topic: string): Promise<number> {
   const admin = kafka(brokers).admin();
   await admin.connect();

@@ -8,7 +8,7 @@ import {
   readDeadLetters,
   spawnIngester,
   storedCounts,
-  waitForCounts,
+  waitForRows,
 } from '../bench/ingest-harness.js';
 import { clickhouseClient, dropDatabase, testEndpoints, uniqueName } from './helpers/stack.js';
 
@@ -37,7 +37,7 @@ describe('ingester', () => {
     const ingester = spawnIngester({ brokers, clickhouseUrl, ...n, logDir: LOG_DIR, name: n.database });
     const ch = clickhouseClient();
     try {
-      const counts = await waitForCounts(ch, n.database, (c) => c.distinct >= 100_000, 90_000);
+      const counts = await waitForRows(ch, n.database, 100_000, 90_000);
       expect(counts.final).toBe(100_000);
       expect(counts.distinct).toBe(100_000);
       // Offsets are committed after the insert: the group catches up to the end of the topic.
@@ -80,7 +80,7 @@ describe('ingester', () => {
     const ingester = spawnIngester({ brokers, clickhouseUrl, ...n, logDir: LOG_DIR, name: n.database });
     const ch = clickhouseClient();
     try {
-      const counts = await waitForCounts(ch, n.database, (c) => c.distinct >= 5_000, 60_000);
+      const counts = await waitForRows(ch, n.database, 5_000, 60_000);
       expect(counts.final).toBe(5_000);
       const letters = await readDeadLetters(brokers, n.dlqTopic, poisonCount);
       expect(letters).toHaveLength(poisonCount);

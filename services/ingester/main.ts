@@ -53,7 +53,9 @@ async function main(): Promise<void> {
     lifecycle.onStop('metrics', () => new Promise<void>((r) => server.close(() => r())));
   }
 
-  const admin = createClickHouseAdmin(config, 'ingester');
+  // The writer logs each failed insert with its retry plan; the client's own line would repeat it.
+  const clientLog = log.child({}, { level: 'fatal' });
+  const admin = createClickHouseAdmin(config, 'ingester', clientLog);
   await untilDone('migrations', () =>
     migrate(admin, {
       database: config.CLICKHOUSE_DATABASE,
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
   );
   await admin.close();
 
-  const clickhouse = createClickHouse(config, 'ingester');
+  const clickhouse = createClickHouse(config, 'ingester', undefined, clientLog);
   lifecycle.onStop('clickhouse', () => clickhouse.close());
 
   const kafka = createKafka(config, log, 'ingester');
