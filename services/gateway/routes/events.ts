@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { type AgentEvent, validateEvent } from '../../../schemas/index.js';
 import { AgentTrailError } from '../../platform/errors.js';
-import { type FingerprintKey, redactEvent } from '../../platform/redaction/index.js';
+import { Fingerprinter, type FingerprintKey, redactEvent } from '../../platform/redaction/index.js';
 import { type ParsedBody, parseJsonBody, parseNdjsonBody } from '../body.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { TokenBuckets } from '../rate-limit.js';
@@ -61,7 +61,7 @@ export function eventsRouteSchema(maxBatchEvents: number) {
 function stored(
   event: AgentEvent,
   receivedAt: string,
-  key: FingerprintKey,
+  key: Fingerprinter,
 ): { value: string; secrets: number } {
   const { event: redacted, secrets, entities } = redactEvent(event, { key });
   // `secrets` and `entities` are the gateway's to set: a collector's values are replaced.
@@ -73,6 +73,7 @@ function stored(
 }
 
 export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app: FastifyInstance, opts) => {
+  const fingerprinter = new Fingerprinter(opts.fingerprintKey);
   // Our own parsers (this context only): errors that name the problem, and NDJSON. Fastify's
   // defaults (JSON, text/plain) are removed so any other type is a clean 415.
   app.removeAllContentTypeParsers();
@@ -178,7 +179,7 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app: 
       const messages: SinkMessage[] = [];
       const accepted: Array<Record<string, unknown>> = [];
       valid.forEach((event, index) => {
-        const s = stored(event, receivedAt, opts.fingerprintKey);
+        const s = stored(event, receivedAt, fingerprinter);
         messages.push({ key: event.task_id, value: s.value, eventId: event.event_id });
         accepted.push({ index, status: 'accepted', event_id: event.event_id, secrets_redacted: s.secrets });
       });

@@ -20,6 +20,7 @@ const HOST_RE = /\b(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+([a-zA-Z]
 const DIGITS_RE = /\b\d{8,19}\b/g;
 const IBAN_RE = /\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b/g;
 const HAS_DIGIT_RUN = /\d{8}/;
+const HAS_IBAN_START = /[A-Z]{2}\d{2}/;
 
 /** Generic TLDs worth treating as hosts; two-letter ccTLDs are accepted unless they are file extensions. */
 const GENERIC_TLDS = new Set(
@@ -41,39 +42,40 @@ function normaliseUrl(u: string): string {
   return u.replace(/^([^:]+:\/\/[^/?#]*)/, (m) => m.toLowerCase());
 }
 
+function add(hits: EntityHit[], kind: EntityKind, value: string): void {
+  // Few hits per string: a linear scan is cheaper than building a Set for each call.
+  for (const h of hits) if (h.kind === kind && h.value === value) return;
+  hits.push({ kind, value });
+}
+
 /** Every entity in `text`, deduplicated, in order of first appearance. */
 export function extractEntities(text: string): EntityHit[] {
   const hits: EntityHit[] = [];
-  const seen = new Set<string>();
-  const add = (kind: EntityKind, value: string) => {
-    const id = `${kind}\u0000${value}`;
-    if (!seen.has(id)) {
-      seen.add(id);
-      hits.push({ kind, value });
-    }
-  };
+  if (text.length < 4) return hits;
   if (text.includes('://')) {
     for (const m of text.matchAll(URL_RE)) {
       const url = trimUrl(m[0]);
-      add('url', normaliseUrl(url));
+      add(hits, 'url', normaliseUrl(url));
       const host = URL_HOST_RE.exec(url)?.[1];
-      if (host) add('host', host.toLowerCase().replace(/\.$/, ''));
+      if (host) add(hits, 'host', host.toLowerCase().replace(/\.$/, ''));
     }
   }
   if (text.includes('@')) {
     for (const m of text.matchAll(EMAIL_RE)) {
-      add('email', m[0].toLowerCase());
-      add('host', m[1]!.toLowerCase());
+      add(hits, 'email', m[0].toLowerCase());
+      add(hits, 'host', m[1]!.toLowerCase());
     }
   }
   if (text.includes('.')) {
     for (const m of text.matchAll(HOST_RE)) {
-      if (isHostTld(m[1]!)) add('host', m[0].toLowerCase());
+      if (isHostTld(m[1]!)) add(hits, 'host', m[0].toLowerCase());
     }
   }
   if (HAS_DIGIT_RUN.test(text)) {
-    for (const m of text.matchAll(DIGITS_RE)) add('account', m[0]);
+    for (const m of text.matchAll(DIGITS_RE)) add(hits, 'account', m[0]);
   }
-  for (const m of text.matchAll(IBAN_RE)) add('account', m[0]);
+  if (HAS_IBAN_START.test(text)) {
+    for (const m of text.matchAll(IBAN_RE)) add(hits, 'account', m[0]);
+  }
   return hits;
 }

@@ -1,5 +1,5 @@
 import { extractEntities } from './entities.js';
-import { type FingerprintKey, fingerprint } from './fingerprint.js';
+import { createFingerprinter, type FingerprintKey } from './fingerprint.js';
 import { FIELD_RULES, PRECHECK, TEXT_RULES } from './rules.js';
 
 // The shared redactor: pure, synchronous, no I/O.
@@ -33,8 +33,11 @@ export interface Sighting {
 }
 
 export interface RedactOptions {
-  /** HMAC key for fingerprints. Without it nothing is fingerprinted (the SDK's mode). */
-  key?: FingerprintKey;
+  /**
+   * HMAC key for fingerprints, or a Fingerprinter built once from it (what a long-running
+   * service passes). Without either nothing is fingerprinted (the SDK's mode).
+   */
+  key?: FingerprintKey | Fingerprinter;
   /** Extract entities (hosts, e-mails, URLs, accounts); needs `key`. Default true. */
   entities?: boolean;
 }
@@ -47,6 +50,38 @@ export interface RedactResult<T> {
 }
 
 type OnSecret = (kind: string, value: string) => void;
+
+/**
+ * Fingerprints with precomputed HMAC state, plus a bounded cache for ENTITY values (hosts and
+ * addresses repeat across events). Secrets are never cached: they are not kept in memory
+ * beyond the event that carried them.
+ */
+export class Fingerprinter {
+  private readonly hmac: (value: string) => string;
+  private readonly cache = new Map<string, string>();
+
+  constructor(
+    key: FingerprintKey,
+    private readonly cacheSize = 50_000,
+  ) {
+    this.hmac = createFingerprinter(key);
+  }
+
+  secret(value: string): string {
+    return this.hmac(value);
+  }
+
+  entity(value: string): string {
+    let fp = this.cache.get(value);
+    if (fp === undefined) {
+      fp = this.hmac(value);
+      // Dropping the whole cache when full is crude but O(1) and keeps memory bounded.
+      if (this.cache.size >= this.cacheSize) this.cache.clear();
+      this.cache.set(value, fp);
+    }
+    return fp;
+  }
+}
 
 /** Redact one string. `onSecret` receives each secret removed (for fingerprinting). */
 export function redactText(text: string, onSecret?: OnSecret): string {
@@ -83,8 +118,19 @@ export function redactText(text: string, onSecret?: OnSecret): string {
 /** Normalise a key for field rules: `API-Key`, `api_key`, `apiKey` all become `apikey`. */
 const normaliseKey = (key: string) => key.toLowerCase().replace(/[-_.\s]/g, '');
 
+/** Field names repeat endlessly (`path`, `url`, `query`…): remember which can hold a secret. */
+const secretLikeNames = new Map<string, boolean>();
+const SECRET_LIKE = /pass|pwd|secret|token|key|credential|auth|cookie|session|signature/;
+
 function fieldRuleFor(key: string | undefined, value: string): string | undefined {
-  if (key === undefined || value.includes(PLACEHOLDER_PREFIX)) return undefined;
+  if (key === undefined) return undefined;
+  let secretLike = secretLikeNames.get(key);
+  if (secretLike === undefined) {
+    secretLike = SECRET_LIKE.test(normaliseKey(key));
+    if (secretLikeNames.size > 10_000) secretLikeNames.clear();
+    secretLikeNames.set(key, secretLike);
+  }
+  if (!secretLike || value.includes(PLACEHOLDER_PREFIX)) return undefined;
   const name = normaliseKey(key);
   // Identifier fields (`credential_id`, `approval_id`) are references the detector needs, and
   // ids are high-entropy by design; a session id is the exception: it is a bearer secret.
@@ -95,48 +141,69 @@ function fieldRuleFor(key: string | undefined, value: string): string | undefine
   return undefined;
 }
 
-/** Redact every string under `event.data`; fingerprint secrets and entities when given a key. */
-export function redactEvent<T extends { data?: unknown }>(
-  event: T,
-  opts: RedactOptions = {},
-): RedactResult<T> {
-  const secrets: Sighting[] = [];
-  const entities: Sighting[] = [];
-  const key = opts.key;
-  const wantEntities = key !== undefined && opts.entities !== false;
-  const seen = new Set<string>();
+/**
+ * One walk over one event. A class rather than closures: the walk is the gateway's hottest
+ * code, and per-call closures showed up in the profile. The JSON path is kept as a segment
+ * stack and joined only when something is recorded.
+ */
+class Walk {
+  readonly secrets: Sighting[] = [];
+  readonly entities: Sighting[] = [];
+  private readonly segs: string[] = ['data'];
+  private readonly wantEntities: boolean;
 
-  const record = (list: Sighting[], max: number, kind: string, path: string, value: string) => {
-    if (key === undefined || list.length >= max) return;
-    const fp = fingerprint(key, value);
-    const id = `${list === secrets ? 's' : 'e'}\u0000${kind}\u0000${path}\u0000${fp}`;
-    if (seen.has(id)) return;
-    seen.add(id);
-    list.push({ kind, path: path.slice(0, MAX_PATH_CHARS), fp });
+  constructor(
+    private readonly fps: Fingerprinter | undefined,
+    entities: boolean,
+  ) {
+    this.wantEntities = fps !== undefined && entities;
+  }
+
+  private path(): string {
+    return this.segs.join('.').slice(0, MAX_PATH_CHARS);
+  }
+
+  private record(list: Sighting[], max: number, kind: string, value: string, path: string): void {
+    if (this.fps === undefined || list.length >= max) return;
+    const fp = list === this.secrets ? this.fps.secret(value) : this.fps.entity(value);
+    // Lists are short: a scan beats building a key string per sighting.
+    for (const s of list) if (s.fp === fp && s.kind === kind && s.path === path) return;
+    list.push({ kind, path, fp });
+  }
+
+  private readonly onSecret = (kind: string, value: string): void => {
+    this.record(this.secrets, MAX_SECRETS, kind, value, this.path());
   };
 
-  const redactString = (value: string, path: string, fieldKey: string | undefined): string => {
-    let out = redactText(value, (kind, secret) => record(secrets, MAX_SECRETS, kind, path, secret));
+  string(value: string, fieldKey: string | undefined): string {
+    let out = redactText(value, this.fps ? this.onSecret : undefined);
     if (out === value) {
       const kind = fieldRuleFor(fieldKey, value);
       if (kind !== undefined) {
-        record(secrets, MAX_SECRETS, kind, path, value);
+        if (this.fps) this.record(this.secrets, MAX_SECRETS, kind, value, this.path());
         out = placeholder(kind);
       }
     }
-    if (wantEntities && entities.length < MAX_ENTITIES) {
-      for (const hit of extractEntities(out)) record(entities, MAX_ENTITIES, hit.kind, path, hit.value);
+    if (this.wantEntities && this.entities.length < MAX_ENTITIES) {
+      const hits = extractEntities(out);
+      if (hits.length > 0) {
+        const path = this.path();
+        for (const hit of hits) this.record(this.entities, MAX_ENTITIES, hit.kind, hit.value, path);
+      }
     }
     return out;
-  };
+  }
 
-  // Copy-on-write: containers are copied only when something inside them changed.
-  const walk = (value: unknown, path: string, fieldKey: string | undefined): unknown => {
-    if (typeof value === 'string') return redactString(value, path, fieldKey);
+  /** Copy-on-write: containers are copied only when something inside them changed. */
+  value(value: unknown, fieldKey: string | undefined): unknown {
+    if (typeof value === 'string') return this.string(value, fieldKey);
+    if (value === null || typeof value !== 'object') return value;
     if (Array.isArray(value)) {
       let copy: unknown[] | undefined;
       for (let i = 0; i < value.length; i++) {
-        const next = walk(value[i], `${path}.${i}`, fieldKey);
+        this.segs.push(String(i));
+        const next = this.value(value[i], fieldKey);
+        this.segs.pop();
         if (next !== value[i]) {
           copy ??= value.slice();
           copy[i] = next;
@@ -144,22 +211,39 @@ export function redactEvent<T extends { data?: unknown }>(
       }
       return copy ?? value;
     }
-    if (value !== null && typeof value === 'object') {
-      const obj = value as Record<string, unknown>;
-      let copy: Record<string, unknown> | undefined;
-      for (const k of Object.keys(obj)) {
-        const next = walk(obj[k], `${path}.${k}`, k);
-        if (next !== obj[k]) {
-          copy ??= { ...obj };
-          copy[k] = next;
-        }
+    const obj = value as Record<string, unknown>;
+    let copy: Record<string, unknown> | undefined;
+    for (const k in obj) {
+      if (!Object.hasOwn(obj, k)) continue;
+      this.segs.push(k);
+      const next = this.value(obj[k], k);
+      this.segs.pop();
+      if (next !== obj[k]) {
+        copy ??= { ...obj };
+        copy[k] = next;
       }
-      return copy ?? value;
     }
-    return value;
-  };
+    return copy ?? value;
+  }
+}
 
-  if (event.data === undefined) return { event, secrets, entities };
-  const data = walk(event.data, 'data', undefined);
-  return { event: data === event.data ? event : { ...event, data }, secrets, entities };
+/** Redact every string under `event.data`; fingerprint secrets and entities when given a key. */
+export function redactEvent<T extends { data?: unknown }>(
+  event: T,
+  opts: RedactOptions = {},
+): RedactResult<T> {
+  const fps =
+    opts.key === undefined
+      ? undefined
+      : opts.key instanceof Fingerprinter
+        ? opts.key
+        : new Fingerprinter(opts.key, 0);
+  const walk = new Walk(fps, opts.entities !== false);
+  if (event.data === undefined) return { event, secrets: walk.secrets, entities: walk.entities };
+  const data = walk.value(event.data, undefined);
+  return {
+    event: data === event.data ? event : { ...event, data },
+    secrets: walk.secrets,
+    entities: walk.entities,
+  };
 }
