@@ -6,10 +6,9 @@ import { verifySignature } from '../services/alerter/sign.js';
 import { makeAlert } from '../services/alerter/testing.js';
 import {
   type AlerterProcess,
-  deliveryRows,
   produceAlerts,
   spawnAlerter,
-  waitUntil,
+  waitForRows,
   writeRoutes,
 } from './helpers/alerter.js';
 import { failTimes, hang, type Receiver, startReceiver } from './helpers/receivers.js';
@@ -150,12 +149,7 @@ describe('alerter (real Kafka, ClickHouse and HTTP receivers)', () => {
     await new Promise((r) => setTimeout(r, 500)); // room for any (wrong) extra request
     expect(rx.flaky!.received.map((r) => r.answer)).toEqual([500, 500, 200]);
     expect(rx.flaky!.delivered()).toHaveLength(1);
-    let rows: Awaited<ReturnType<typeof deliveryRows>> = [];
-    await waitUntil(
-      async () => (rows = await deliveryRows(ch, [alert.alert_id])).length === 3,
-      10_000,
-      'three rows',
-    );
+    const rows = await waitForRows(ch, [alert.alert_id], (r) => r.length === 3);
     expect(rows.map((r) => [r.attempt, r.status, r.http_status])).toEqual([
       [1, 'retry', 500],
       [2, 'retry', 500],
@@ -184,12 +178,7 @@ describe('alerter (real Kafka, ClickHouse and HTTP receivers)', () => {
     const body = rx.group!.received[0]!.json as { group: { count: number; alert_ids: string[] } };
     expect(body.group.count).toBe(10);
     expect(body.group.alert_ids.sort()).toEqual(alerts.map((a) => a.alert_id).sort());
-    let rows: Awaited<ReturnType<typeof deliveryRows>> = [];
-    await waitUntil(
-      async () => (rows = await deliveryRows(ch, body.group.alert_ids)).length === 10,
-      10_000,
-      'rows',
-    );
+    const rows = await waitForRows(ch, body.group.alert_ids, (r) => r.length === 10);
     expect(new Set(rows.map((r) => r.delivery_id)).size).toBe(1);
     expect(rows.every((r) => r.status === 'delivered' && r.group_count === 10)).toBe(true);
   });

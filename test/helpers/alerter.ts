@@ -116,3 +116,22 @@ export async function waitUntil(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Poll the delivery log until `pred` holds for the rows of `alertIds`; returns those rows. */
+export async function waitForRows(
+  ch: ClickHouseClient,
+  alertIds: string[],
+  pred: (rows: LoggedDelivery[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<LoggedDelivery[]> {
+  let rows: LoggedDelivery[] = [];
+  await waitUntil(
+    async () => {
+      rows = await deliveryRows(ch, alertIds);
+      return pred(rows);
+    },
+    timeoutMs,
+    'delivery rows',
+  );
+  return rows;
+}
