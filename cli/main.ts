@@ -1,4 +1,6 @@
+import { benchCommand } from './bench-command.js';
 import type { Command } from './command.js';
+import { keysCommand } from './keys-command.js';
 import { stackCommand } from './stack-command.js';
 import { testCommand } from './test-command.js';
 
@@ -6,6 +8,8 @@ import { testCommand } from './test-command.js';
 const commands: Record<string, Command> = {
   stack: stackCommand,
   test: testCommand,
+  keys: keysCommand,
+  bench: benchCommand,
 };
 
 function usage(): string {

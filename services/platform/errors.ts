@@ -38,6 +38,11 @@ export const ERRORS = {
   },
   AT_ERR_RULES_INVALID: { status: 422, retriable: false, summary: 'a rules file failed to load' },
   AT_ERR_NOT_FOUND: { status: 404, retriable: false, summary: 'no such resource' },
+  AT_ERR_INTERNAL: {
+    status: 500,
+    retriable: true,
+    summary: 'an unexpected error; details are in the service log',
+  },
   AT_ERR_DELIVERY_FAILED: { status: 502, retriable: true, summary: 'a destination did not accept a page' },
 } as const satisfies Record<string, ErrorSpec>;
 

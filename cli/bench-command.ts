@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../stack/paths.js';
+import { type Command, wantsHelp } from './command.js';
+
+// One entry per benchmark: bench/<file> is a plain script that prints progress on stderr and,
+// as its last stdout line, a JSON object of figures. README quotes those figures.
+const BENCHES: Record<string, { file: string; summary: string }> = {
+  gateway: {
+    file: 'gateway-ingest.bench.ts',
+    summary: 'HTTP batches → gateway → Kafka (acks=all): events/s, p99',
+  },
+  ingest: {
+    file: 'ingest-throughput.bench.ts',
+    summary: 'Kafka → ingester → ClickHouse: events/s, bytes/event',
+  },
+  detector: {
+    file: 'detector-evaluate.bench.ts',
+    summary: 'rule evaluation, 10,000 active tasks: events/s, bytes/task',
+  },
+  'alert-latency': {
+    file: 'alert-latency.bench.ts',
+    summary: 'gateway accept → webhook page under background load: p50/p99 ms',
+  },
+  'alerter-stage': {
+    file: 'alert-latency-alerter.bench.ts',
+    summary: 'Kafka alert → signed webhook page only',
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(BENCHES).map((n) => n.length));
+  return [
+    'usage: agenttrail bench <name>...   (npm run bench -- <name>)',
+    '',
+    'Benchmarks that need Kafka/ClickHouse bring the local stack up (or use KAFKA_BROKERS /',
+    'CLICKHOUSE_URL). Each prints a JSON object of figures as its last line.',
+    '',
+    ...Object.entries(BENCHES).map(([n, b]) => `  ${n.padEnd(width)}  ${b.summary}`),
+  ].join('\n');
+}
+
+function runScript(file: string): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(repoRoot, 'bench', file)], {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    });
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+export const benchCommand: Command = {
+  summary: 'run benchmarks (gateway, ingest, detector, alert-latency) and print their figures',
+  async run(argv) {
+    if (wantsHelp(argv) || argv.length === 0) {
+      process.stdout.write(`${help()}\n`);
+      return argv.length === 0 ? 2 : 0;
+    }
+    for (const name of argv) {
+      const bench = BENCHES[name];
+      if (!bench) {
+        process.stderr.write(`agenttrail bench: unknown benchmark '${name}'\n\n${help()}\n`);
+        return 2;
+      }
+      if (!existsSync(join(repoRoot, 'bench', bench.file))) {
+        process.stderr.write(`agenttrail bench: bench/${bench.file} is not built yet\n`);
+        return 1;
+      }
+      const code = await runScript(bench.file);
+      if (code !== 0) return code;
+    }
+    return 0;
+  },
+};
