@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent, Alert } from '../../schemas/index.js';
-import { generateScenarios } from '../../test/scenarios/catalogue.js';
 import { TaskStream } from '../../test/scenarios/builder.js';
+import { generateScenarios } from '../../test/scenarios/catalogue.js';
 import { OPS_SCOPE } from '../../test/scenarios/fixtures.js';
 import { createDetector, type Detector } from './engine.js';
 import { loadDefaultRules } from './rules/default-rules.js';
@@ -50,14 +50,18 @@ describe('detector engine: order, duplicates, replay', () => {
   it('redelivered events (same event_id) are dropped silently', () => {
     const inOrder = feed(createDetector({ rules }), allEvents);
     const d = createDetector({ rules });
-    const twice = feed(d, allEvents.flatMap((e) => [e, structuredClone(e)]));
+    const twice = feed(
+      d,
+      allEvents.flatMap((e) => [e, structuredClone(e)]),
+    );
     expect(ids(twice)).toEqual(ids(inOrder));
     expect(d.stats().duplicates).toBe(allEvents.length);
   });
 
   it('a gap that never fills is declared after reorder_timeout_ms by tick()', () => {
     const s = new TaskStream({ taskId: 'gap' }).declared(OPS_SCOPE);
-    for (let i = 0; i < 3; i++) s.action({ tool: 'github.get_file', operation: 'read', resource: 'github:acme/x' });
+    for (let i = 0; i < 3; i++)
+      s.action({ tool: 'github.get_file', operation: 'read', resource: 'github:acme/x' });
     const [e1, , e3, e4] = s.events();
     const d = createDetector({ rules, config: { reorder_timeout_ms: 10_000 } });
     expect([e1!, e3!, e4!].flatMap((e) => d.process(e))).toEqual([]);
@@ -69,7 +73,8 @@ describe('detector engine: order, duplicates, replay', () => {
 
   it('a gap is declared when the reorder buffer overflows, and a late event filling it is not a conflict', () => {
     const s = new TaskStream({ taskId: 'ovf' }).declared(OPS_SCOPE);
-    for (let i = 0; i < 6; i++) s.action({ tool: 'github.get_file', operation: 'read', resource: 'github:acme/x' });
+    for (let i = 0; i < 6; i++)
+      s.action({ tool: 'github.get_file', operation: 'read', resource: 'github:acme/x' });
     const ev = s.events();
     const d = createDetector({ rules, config: { reorder_window_events: 2 } });
     const out = [ev[0]!, ev[2]!, ev[3]!, ev[4]!, ev[1]!].flatMap((e) => d.process(e));
@@ -93,7 +98,9 @@ describe('detector engine: snapshot and restore', () => {
   });
 
   it('baselines survive a restart', () => {
-    const s = new TaskStream({ taskId: 'b', workloadIdentity: 'spiffe://acme/agent' }).declared({ allow: [{ tools: ['**'] }] });
+    const s = new TaskStream({ taskId: 'b', workloadIdentity: 'spiffe://acme/agent' }).declared({
+      allow: [{ tools: ['**'] }],
+    });
     for (let i = 0; i < 5; i++) s.action({ tool: 'fs.read', operation: 'read' });
     const cfg = { baselines: { first_use_warmup_actions: 5 } };
     const a = createDetector({ rules, config: cfg });
@@ -144,7 +151,10 @@ describe('detector engine: rules reload', () => {
     const s = new TaskStream({ taskId: 'cap' }).declared({ allow: [{ tools: ['**'] }] });
     for (let i = 0; i < 10; i++) s.action({ tool: 'fs.read', operation: 'read' });
     s.action({ tool: 'fs.write', operation: 'write' });
-    const d = createDetector({ rules: twoStep('AT-SEQ-951', 'fs.read'), config: { max_partials_per_key: 4 } });
+    const d = createDetector({
+      rules: twoStep('AT-SEQ-951', 'fs.read'),
+      config: { max_partials_per_key: 4 },
+    });
     const out = feed(d, s.events()).filter((a) => a.rule_id === 'AT-SEQ-951');
     expect(out).toHaveLength(4); // every overlapping match that is still pending is reported
     expect(d.stats().partialOverflow).toBe(6);

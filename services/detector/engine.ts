@@ -79,6 +79,9 @@ export interface Detector {
   stats(): DetectorStats;
 }
 
+/** Shared empty result: most events raise nothing, and returning this allocates nothing. */
+const NO_ALERTS: Alert[] = [];
+
 function newStats(): DetectorStats {
   return {
     events: 0,
@@ -104,9 +107,10 @@ class DetectorImpl implements Detector {
   /** Tasks with a non-empty reorder buffer, for tick(). */
   private readonly waiting = new Set<TaskState>();
   // Per-event scratch, reused to avoid allocating closures on the hot path.
-  private out: Alert[] = [];
+  private out: Alert[] = NO_ALERTS;
   private current!: AgentEvent;
   private readonly env: EvalEnv = { task: undefined, scope: undefined, captures: undefined };
+  private readonly ctx: CheckContext;
   private readonly emit: Emit = (ruleId, vars, evidence) => {
     this.raise(
       BUILTIN_RULES[ruleId as BuiltinRuleId],
@@ -124,6 +128,15 @@ class DetectorImpl implements Detector {
     this.sequences = new SequenceState();
     this.baselines = new Baselines(this.config.baselines);
     this.counters = newStats();
+    // One mutable check context, refilled per event (checks never keep a reference to it).
+    this.ctx = {
+      cfg: this.config,
+      state: this.state,
+      task: undefined as never,
+      event: undefined as never,
+      atMs: 0,
+      emit: this.emit,
+    };
     if (opts.snapshot) this.restore(opts.snapshot);
   }
 
@@ -134,6 +147,7 @@ class DetectorImpl implements Detector {
     evidence: readonly string[],
     taskId?: string,
   ) {
+    if (this.out === NO_ALERTS) this.out = [];
     this.out.push(
       buildAlert({
         meta,
@@ -148,7 +162,7 @@ class DetectorImpl implements Detector {
   }
 
   process(event: AgentEvent): Alert[] {
-    this.out = [];
+    this.out = NO_ALERTS;
     this.counters.events++;
     const atMs = Date.parse(event.occurred_at);
     const task = getOrCreateTask(this.state, event, this.config.recent_seqs);
@@ -204,7 +218,10 @@ class DetectorImpl implements Detector {
     if (inChain) checkChain(task, event, cfg, this.emit);
     checkClock(task, event, atMs, cfg, this.emit);
     let coveredBy: string | undefined;
-    const ctx: CheckContext = { cfg, state: this.state, task, event, atMs, emit: this.emit };
+    const ctx = this.ctx;
+    ctx.task = task;
+    ctx.event = event;
+    ctx.atMs = atMs;
     switch (event.type) {
       case 'action': {
         const actx = ctx as CheckContext<EventOf<'action'>>;
@@ -259,7 +276,7 @@ class DetectorImpl implements Detector {
   }
 
   tick(nowMs: number): Alert[] {
-    this.out = [];
+    this.out = NO_ALERTS;
     for (const task of [...this.waiting]) {
       if (task.pendingSinceMs !== undefined && nowMs - task.pendingSinceMs > this.config.reorder_timeout_ms) {
         while (task.pending !== undefined) this.skipGap(task);
@@ -271,7 +288,7 @@ class DetectorImpl implements Detector {
   }
 
   flush(): Alert[] {
-    this.out = [];
+    this.out = NO_ALERTS;
     for (const task of [...this.waiting]) while (task.pending !== undefined) this.skipGap(task);
     this.counters.alerts += this.out.length;
     return this.out;

@@ -16,6 +16,9 @@ export interface IdentityBaseline {
   fanWindow: number;
   fan: Set<string>;
   fanFired: boolean;
+  /** Last resource seen and its class: consecutive actions on one resource skip re-deriving it. */
+  lastResource?: string;
+  lastClass?: string;
 }
 
 export type BaselineFinding =
@@ -40,7 +43,8 @@ export function identityOf(event: EventOf<'action'>): string {
 }
 
 export class Baselines {
-  readonly identities = new Map<string, IdentityBaseline>();
+  /** tenant → identity → baseline (nested: no key string built per event). */
+  readonly identities = new Map<string, Map<string, IdentityBaseline>>();
 
   constructor(private readonly cfg: BaselineConfig) {}
 
@@ -48,8 +52,13 @@ export class Baselines {
   observe(event: EventOf<'action'>, atMs: number): BaselineFinding[] | undefined {
     const cfg = this.cfg;
     if (!cfg.enabled) return undefined;
-    const id = identityOf(event);
-    let b = this.identities.get(id);
+    const identity = event.agent.workload_identity ?? event.agent.id;
+    let byId = this.identities.get(event.tenant);
+    if (byId === undefined) {
+      byId = new Map();
+      this.identities.set(event.tenant, byId);
+    }
+    let b = byId.get(identity);
     if (b === undefined) {
       b = {
         actions: 0,
@@ -60,10 +69,9 @@ export class Baselines {
         fan: new Set(),
         fanFired: false,
       };
-      this.identities.set(id, b);
+      byId.set(identity, b);
     }
     let out: BaselineFinding[] | undefined;
-    const identity = id.slice(id.indexOf('/') + 1);
     const warm = b.actions >= cfg.first_use_warmup_actions;
     b.actions++;
 
@@ -88,7 +96,11 @@ export class Baselines {
         out = append(out, { rule: 'AT-BASE-002', vars: { identity, tool: a.tool, known: b.actions - 1 } });
     }
     if (a.resource !== undefined) {
-      const cls = resourceClass(a.resource);
+      if (a.resource !== b.lastResource) {
+        b.lastResource = a.resource;
+        b.lastClass = resourceClass(a.resource);
+      }
+      const cls = b.lastClass!;
       if (!b.classes.has(cls) && b.classes.size < cfg.max_known_per_identity) {
         b.classes.add(cls);
         if (warm)
@@ -121,22 +133,30 @@ export class Baselines {
 
   toJSON(): BaselinesJSON {
     const identities: BaselinesJSON['identities'] = {};
-    for (const [id, b] of this.identities) {
-      identities[id] = {
-        ...b,
-        rate: { ...b.rate, history: [...b.rate.history] },
-        tools: [...b.tools],
-        classes: [...b.classes],
-        fan: [...b.fan],
-      };
-    }
+    for (const [tenant, byId] of this.identities)
+      for (const [id, b] of byId) {
+        identities[`${tenant}/${id}`] = {
+          ...b,
+          rate: { ...b.rate, history: [...b.rate.history] },
+          tools: [...b.tools],
+          classes: [...b.classes],
+          fan: [...b.fan],
+        };
+      }
     return { identities };
   }
 
   static fromJSON(json: BaselinesJSON, cfg: BaselineConfig): Baselines {
     const out = new Baselines(cfg);
-    for (const [id, b] of Object.entries(json.identities)) {
-      out.identities.set(id, {
+    for (const [key, b] of Object.entries(json.identities)) {
+      const slash = key.indexOf('/');
+      const tenant = key.slice(0, slash);
+      let byId = out.identities.get(tenant);
+      if (byId === undefined) {
+        byId = new Map();
+        out.identities.set(tenant, byId);
+      }
+      byId.set(key.slice(slash + 1), {
         ...b,
         tools: new Set(b.tools),
         classes: new Set(b.classes),

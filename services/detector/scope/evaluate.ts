@@ -1,4 +1,5 @@
 import type { ActionData, Scope } from '../../../schemas/index.js';
+import { append } from '../append.js';
 import { type CompiledScope, compileScope, entryMatches } from './compile.js';
 import { destinationHost } from './glob.js';
 
@@ -72,16 +73,13 @@ function allowMiss(scope: CompiledScope, action: ActionLike): Violation {
 }
 
 export function evaluateCompiled(scope: CompiledScope, action: ActionLike, ctx?: LimitsContext): Evaluation {
-  let violations: Violation[] | null = null;
-  const add = (v: Violation) => {
-    if (violations === null) violations = [];
-    violations.push(v);
-  };
+  // Allocation-free when the action is in scope (the common case): the list exists only on a miss.
+  let violations: Violation[] | undefined;
   const target = { tool: action.tool, operation: action.operation, resource: action.resource };
 
   for (const entry of scope.deny) {
     if (entryMatches(entry, target)) {
-      add({
+      violations = append(violations, {
         element: 'scope.deny',
         kind: 'denied',
         detail: `${action.tool}/${action.operation}${action.resource ? ` on '${action.resource}'` : ''} matches a scope.deny entry`,
@@ -96,12 +94,12 @@ export function evaluateCompiled(scope: CompiledScope, action: ActionLike, ctx?:
       break;
     }
   }
-  if (!allowed) add(allowMiss(scope, action));
+  if (!allowed) violations = append(violations, allowMiss(scope, action));
 
   if (action.destination !== undefined) {
     const host = destinationHost(action.destination);
     if (!scope.egress(host)) {
-      add({
+      violations = append(violations, {
         element: 'scope.egress',
         kind: 'egress',
         detail: `destination host '${host}' is not in scope.egress`,
@@ -112,7 +110,7 @@ export function evaluateCompiled(scope: CompiledScope, action: ActionLike, ctx?:
   if (classes !== undefined) {
     for (const c of classes) {
       if (!scope.dataClasses.has(c)) {
-        add({
+        violations = append(violations, {
           element: 'scope.data_classes',
           kind: 'data_class',
           detail: `data class '${c}' is not in scope.data_classes`,
@@ -126,7 +124,7 @@ export function evaluateCompiled(scope: CompiledScope, action: ActionLike, ctx?:
       ctx.actionNumber !== undefined &&
       ctx.actionNumber > scope.maxActions
     ) {
-      add({
+      violations = append(violations, {
         element: 'scope.limits',
         kind: 'max_actions',
         detail: `action #${ctx.actionNumber} exceeds scope.limits.max_actions (${scope.maxActions})`,
@@ -137,14 +135,14 @@ export function evaluateCompiled(scope: CompiledScope, action: ActionLike, ctx?:
       ctx.atMs !== undefined &&
       ctx.atMs > scope.expiresMs + (ctx.skewMs ?? 0)
     ) {
-      add({
+      violations = append(violations, {
         element: 'scope.limits',
         kind: 'expired',
         detail: `scope.limits.expires_at (${scope.source.limits.expires_at}) had passed`,
       });
     }
   }
-  if (violations === null) return NO_VIOLATIONS;
+  if (violations === undefined) return NO_VIOLATIONS;
   return { allowed: false, violations };
 }
 

@@ -1,5 +1,6 @@
-import { type AgentEvent, eventHash } from '../../../../schemas/index.js';
+import type { AgentEvent } from '../../../../schemas/index.js';
 import type { DetectorConfig } from '../../config.js';
+import { fastEventHash } from '../../state/chain-hash.js';
 import { TaskFlag, type TaskState } from '../../state/types.js';
 import type { Emit } from './context.js';
 
@@ -27,7 +28,7 @@ export function checkChain(
   } else if (typeof task.lastHash === 'string' && prev !== task.lastHash) {
     problems.push(`prev_hash does not match the hash of seq ${seq - 1}`);
   }
-  if (cfg.verify_hash === 'full' && eventHash(event as unknown as Record<string, unknown>) !== event.hash) {
+  if (cfg.verify_hash === 'full' && fastEventHash(event) !== event.hash) {
     problems.push('the content does not match its hash (altered after it was written)');
   }
   if (problems.length > 0) emit('AT-INT-002', { seq, detail: problems.join('; ') });

@@ -20,6 +20,19 @@ function fps(list: readonly Sighting[] | undefined, fromOutput: boolean): string
   return out;
 }
 
+/** Virtual fields allocate; the matcher may ask for one several times per event, so remember the last. */
+function memo(get: Accessor): Accessor {
+  let lastEvent: AgentEvent | undefined;
+  let lastValue: unknown;
+  return (e) => {
+    if (e !== lastEvent) {
+      lastEvent = e;
+      lastValue = get(e);
+    }
+    return lastValue;
+  };
+}
+
 /** Virtual fields: name → accessor and a one-line description (for docs and unknown-field errors). */
 export const VIRTUAL_FIELDS: Record<string, { doc: string; get: Accessor }> = {
   destination_host: {
@@ -76,7 +89,7 @@ export function compileField(path: string): Accessor {
   let accessor: Accessor;
   const virtual = VIRTUAL_FIELDS[path];
   if (virtual) {
-    accessor = virtual.get;
+    accessor = memo(virtual.get);
   } else {
     const segments = path
       .split('.')

@@ -13,7 +13,13 @@ import type { RuleMeta } from '../catalogue.js';
 import { frameworkRef } from '../frameworks.js';
 import { parseDuration } from './duration.js';
 import { compileField, isKnownField } from './fields.js';
-import { compileCondition, conditionTypes, type Predicate, type PredicateCompileEnv } from './predicate.js';
+import {
+  compileCondition,
+  conditionTypes,
+  type Predicate,
+  type PredicateCompileEnv,
+  refFreePart,
+} from './predicate.js';
 import type {
   Capture,
   CompiledSequenceRule,
@@ -263,7 +269,10 @@ function compileRule(
       problems.push({ code: 'AT_ERR_RULES_DUPLICATE', message: `step name '${s.name}' is used twice` });
     conditions.push(s.when);
     const when = compileCondition(s.when, env([...names]));
-    const step: CompiledStep = { name: s.name, when, captures: [] };
+    const free = refFreePart(s.when, macros);
+    const eventOnly = free === s.when;
+    const step: CompiledStep = { name: s.name, when, eventOnly, captures: [] };
+    if (!eventOnly && free !== undefined) step.pre = compileCondition(free, env([...names]));
     if (pendingGuard !== undefined) step.guard = pendingGuard;
     pendingGuard = undefined;
     steps.push(step);

@@ -34,20 +34,31 @@ export interface SequenceStats {
   expired: number;
 }
 
+type KeyMap = Map<string, KeyState>;
+/** rule id → tenant → key value → pending state. Nested maps: no key string is built per event. */
+type RuleMap = Map<string, KeyMap>;
+
 /** Per-rule, per-key pending partials. Plain data inside Maps: `toJSON`/`fromJSON` snapshot it. */
 export class SequenceState {
-  readonly byRule = new Map<string, Map<string, KeyState>>();
+  readonly byRule = new Map<string, RuleMap>();
   readonly stats: SequenceStats = { overflow: 0, expired: 0 };
 
-  toJSON(): { rules: Record<string, Record<string, KeyState>>; stats: SequenceStats } {
-    const rules: Record<string, Record<string, KeyState>> = {};
-    for (const [id, keys] of this.byRule) rules[id] = Object.fromEntries(keys);
+  toJSON(): { rules: Record<string, Record<string, Record<string, KeyState>>>; stats: SequenceStats } {
+    const rules: Record<string, Record<string, Record<string, KeyState>>> = {};
+    for (const [id, tenants] of this.byRule) {
+      rules[id] = {};
+      for (const [tenant, keys] of tenants) rules[id][tenant] = Object.fromEntries(keys);
+    }
     return { rules, stats: { ...this.stats } };
   }
 
   static fromJSON(json: ReturnType<SequenceState['toJSON']>): SequenceState {
     const s = new SequenceState();
-    for (const [id, keys] of Object.entries(json.rules)) s.byRule.set(id, new Map(Object.entries(keys)));
+    for (const [id, tenants] of Object.entries(json.rules)) {
+      const m: RuleMap = new Map();
+      for (const [tenant, keys] of Object.entries(tenants)) m.set(tenant, new Map(Object.entries(keys)));
+      s.byRule.set(id, m);
+    }
     Object.assign(s.stats, json.stats);
     return s;
   }
@@ -63,15 +74,19 @@ export class SequenceState {
   /** Drop partials whose window has passed (call from a timer; matching also drops them lazily). */
   sweep(rules: readonly CompiledSequenceRule[], nowMs: number): void {
     for (const rule of rules) {
-      const keys = this.byRule.get(rule.meta.id);
-      if (keys === undefined) continue;
-      for (const [key, ks] of keys) {
-        const before = ks.partials.length;
-        ks.partials = ks.partials.filter((p) => nowMs - p.startMs <= rule.withinMs);
-        this.stats.expired += before - ks.partials.length;
-        if (ks.partials.length === 0 && (ks.absentMs === undefined || nowMs - ks.absentMs > rule.withinMs))
-          keys.delete(key);
+      const tenants = this.byRule.get(rule.meta.id);
+      if (tenants === undefined) continue;
+      for (const [tenant, keys] of tenants) {
+        for (const [key, ks] of keys) {
+          const before = ks.partials.length;
+          ks.partials = ks.partials.filter((p) => nowMs - p.startMs <= rule.withinMs);
+          this.stats.expired += before - ks.partials.length;
+          if (ks.partials.length === 0 && (ks.absentMs === undefined || nowMs - ks.absentMs > rule.withinMs))
+            keys.delete(key);
+        }
+        if (keys.size === 0) tenants.delete(tenant);
       }
+      if (tenants.size === 0) this.byRule.delete(rule.meta.id);
     }
   }
 }
@@ -92,6 +107,12 @@ function capture(
   return out;
 }
 
+/** Per-step pre-filter results for the current event (steps ≤ 8 by schema); reused, never reallocated. */
+const PASS_BUFFER = new Uint8Array(8);
+const UNKNOWN = 0;
+const PASS = 1;
+const FAIL = 2;
+
 /**
  * Feed one event to one rule. `env` carries the task and its compiled scope; its `captures` member
  * is overwritten per partial. Returns completed matches (possibly several).
@@ -104,17 +125,18 @@ export function advanceRule(
   env: EvalEnv,
   maxPartials: number,
 ): SequenceMatch[] | undefined {
-  let keys = state.byRule.get(rule.meta.id);
+  let tenants = state.byRule.get(rule.meta.id);
+  let keys = tenants?.get(event.tenant);
   env.captures = undefined;
   const first = rule.steps[0]!;
   const startsHere = first.when(event, env);
-  // Fast exit: nothing pending for this rule anywhere and the event neither starts a match nor
-  // feeds a leading absent step. Saves computing the key for most events.
+  // Fast exit: nothing pending for this rule in the tenant, and the event neither starts a match
+  // nor feeds a leading absent step.
   if (keys === undefined && !startsHere && rule.leadingAbsent === undefined) return undefined;
 
   const keyValue = rule.by(event);
   if (keyValue === undefined || keyValue === null) return undefined;
-  const key = `${event.tenant}\u0000${String(keyValue)}`;
+  const key = typeof keyValue === 'string' ? keyValue : String(keyValue);
   let ks = keys?.get(key);
   if (ks === undefined && !startsHere && rule.leadingAbsent === undefined) return undefined;
 
@@ -125,8 +147,13 @@ export function advanceRule(
 
   let grown: Partial[] | undefined;
   if (ks !== undefined && ks.partials.length > 0) {
-    const kept: Partial[] = [];
-    for (const p of ks.partials) {
+    // Ref-free parts of each step are evaluated once per event, not once per partial.
+    const pass = PASS_BUFFER.fill(UNKNOWN, 0, rule.steps.length);
+    const partials = ks.partials;
+    const count = partials.length;
+    let kept = 0;
+    for (let i = 0; i < count; i++) {
+      const p = partials[i]!;
       if (atMs - p.startMs > rule.withinMs) {
         state.stats.expired++;
         continue;
@@ -134,8 +161,15 @@ export function advanceRule(
       const step = rule.steps[p.next]!;
       env.captures = p.captures;
       if (step.guard?.(event, env)) continue; // the absent thing happened
-      kept.push(p);
-      if (!step.when(event, env)) continue;
+      partials[kept++] = p; // compact in place: no array per event
+      let ok = pass[p.next]!;
+      if (ok === UNKNOWN) {
+        const pre = step.eventOnly ? step.when : step.pre;
+        ok = pre === undefined || pre(event, env) ? PASS : FAIL;
+        pass[p.next] = ok;
+      }
+      if (ok === FAIL) continue;
+      if (!step.eventOnly && !step.when(event, env)) continue;
       const events = [...p.events, event.event_id];
       const captures = capture(rule, p.next, event, p.captures);
       if (p.next + 1 === rule.steps.length) {
@@ -149,7 +183,7 @@ export function advanceRule(
         grown = append(grown, np);
       }
     }
-    ks.partials = kept;
+    partials.length = kept;
   }
   env.captures = undefined;
 
@@ -189,12 +223,19 @@ export function advanceRule(
       keys?.delete(key);
     } else {
       if (keys === undefined) {
+        if (tenants === undefined) {
+          tenants = new Map();
+          state.byRule.set(rule.meta.id, tenants);
+        }
         keys = new Map();
-        state.byRule.set(rule.meta.id, keys);
+        tenants.set(event.tenant, keys);
       }
       keys.set(key, ks);
     }
   }
-  if (keys !== undefined && keys.size === 0) state.byRule.delete(rule.meta.id);
+  if (keys !== undefined && keys.size === 0) {
+    tenants?.delete(event.tenant);
+    if (tenants !== undefined && tenants.size === 0) state.byRule.delete(rule.meta.id);
+  }
   return matches;
 }

@@ -243,6 +243,40 @@ export function compileCondition(cond: Condition, env: PredicateCompileEnv): Pre
   return TRUE;
 }
 
+/** Does the condition compare with an earlier step's value anywhere (macros expanded)? */
+export function usesRefs(cond: Condition, macros: ReadonlyMap<string, Condition>, depth = 0): boolean {
+  if (depth > 32) return true;
+  if ('all' in cond) return cond.all.some((c) => usesRefs(c, macros, depth + 1));
+  if ('any' in cond) return cond.any.some((c) => usesRefs(c, macros, depth + 1));
+  if ('not' in cond) return usesRefs(cond.not, macros, depth + 1);
+  if ('macro' in cond) {
+    const body = macros.get(cond.macro);
+    return body !== undefined && usesRefs(body, macros, depth + 1);
+  }
+  return Object.values(cond).some(
+    (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && 'ref' in v,
+  );
+}
+
+/**
+ * The conjuncts of a condition that read only the event (no refs), or undefined if there are
+ * none. The matcher evaluates them once per event instead of once per pending partial match.
+ */
+export function refFreePart(
+  cond: Condition,
+  macros: ReadonlyMap<string, Condition>,
+  depth = 0,
+): Condition | undefined {
+  if (depth > 32) return undefined; // macro cycle: reported by compileCondition
+  if (!usesRefs(cond, macros)) return cond;
+  let parts: Condition[] = [];
+  if ('all' in cond) parts = cond.all;
+  else if ('macro' in cond && macros.get(cond.macro))
+    return refFreePart(macros.get(cond.macro)!, macros, depth + 1);
+  const free = parts.filter((c) => !usesRefs(c, macros));
+  return free.length > 0 ? { all: free } : undefined;
+}
+
 /**
  * Event types a condition can match, or null for "any". Read from `type` comparisons so rules are
  * indexed by event type and an event only visits the rules that can use it.

@@ -12,6 +12,10 @@ export interface Capture {
 export interface CompiledStep {
   name: string;
   when: Predicate;
+  /** True when `when` reads only the event: its result is the same for every partial match. */
+  eventOnly: boolean;
+  /** The ref-free conjuncts of `when` (a cheap pre-filter), when `when` uses refs. */
+  pre?: Predicate;
   /** An `absent` step right before this one: an event matching it kills the waiting partial. */
   guard?: Predicate;
   /** Values to keep when this step binds (only what later steps or the explanation use). */

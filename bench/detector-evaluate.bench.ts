@@ -1,0 +1,221 @@
+// Detector rule evaluation on one core: default rules, 10,000 active tasks, realistic action mix.
+//
+//   npx tsx bench/detector-evaluate.bench.ts [--tasks 10000] [--actions 40] [--verify-hash full|link|off]
+//
+// Progress goes to stderr; the LAST stdout line is a JSON object with detector_events_per_s and
+// bytes_per_task. bytes_per_task is the heap delta after a forced GC (gc is enabled at run time
+// through v8 flags) divided by the number of tasks; snapshot_bytes_per_task is the JSON snapshot size.
+
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { AgentEvent, ScopeInput } from '../schemas/index.js';
+import { createDetector, type Detector } from '../services/detector/engine.js';
+import { loadDefaultRules } from '../services/detector/rules/default-rules.js';
+import { fp, TaskStream } from '../test/scenarios/builder.js';
+import { OPS_SCOPE } from '../test/scenarios/fixtures.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const TASKS = Number(arg('tasks', '10000'));
+const ACTIONS = Number(arg('actions', '40'));
+const VERIFY = arg('verify-hash', 'full') as 'full' | 'link' | 'off';
+const log = (msg: string) => process.stderr.write(`[detector-bench] ${msg}\n`);
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+// Deterministic pseudo-random mix, so runs are comparable.
+let seed = 42;
+const rand = () => {
+  seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+  return seed / 0x7fffffff;
+};
+
+const scope: ScopeInput = OPS_SCOPE;
+
+type Step = (s: TaskStream, t: number, i: number) => void;
+// Mostly in-scope reads and writes; a few secrets in output, sends inside egress, approved
+// deletes, and ~1% violations so alert construction is part of the measured path.
+const STEPS: [number, Step][] = [
+  [
+    0.45,
+    (s, t, i) =>
+      s.action(
+        {
+          tool: 'github.get_file',
+          operation: 'read',
+          resource: `github:acme/repo-${t % 50}/f${i}`,
+          credential_id: `c${t}`,
+        },
+        { dtMs: 50 },
+      ),
+  ],
+  [
+    0.2,
+    (s, t, i) =>
+      s.action({ tool: 'fs.write', operation: 'write', resource: `/work/t${t}/f${i % 7}.ts` }, { dtMs: 50 }),
+  ],
+  [
+    0.1,
+    (s) =>
+      s.action(
+        {
+          tool: 'db.query',
+          operation: 'read',
+          resource: 'db:prod/orders',
+          data_classes: ['internal'],
+          output: { records: 20 },
+        },
+        { dtMs: 50 },
+      ),
+  ],
+  [
+    0.1,
+    (s, t) =>
+      s.action(
+        { tool: 'vault.read', operation: 'read', resource: 'vault:kv/ci/deploy', data_classes: ['secret'] },
+        { dtMs: 50, secrets: [{ kind: 'token', path: 'data.output.excerpt', fp: fp(`k${t}`) }] },
+      ),
+  ],
+  [
+    0.1,
+    (s, t) =>
+      s.action(
+        { tool: 'http.post', operation: 'write', destination: 'https://api.github.com/x' },
+        {
+          dtMs: 50,
+          secrets: [{ kind: 'token', path: 'data.arguments.h', fp: fp(`k${t}`) }],
+          entities: [{ kind: 'host', path: 'data.destination', fp: fp('api.github.com') }],
+        },
+      ),
+  ],
+  [
+    0.04,
+    (s, t, i) =>
+      s.grant(
+        `a${t}.${i}`,
+        'alice@acme.example',
+        { tool: 'db.admin', operation: 'delete', resource: 'db:prod/tmp' },
+        {},
+        { dtMs: 50 },
+      ),
+  ],
+  [0.01, (s) => s.action({ tool: 'shell.exec', operation: 'execute' }, { dtMs: 50 })],
+];
+
+function pick(): Step {
+  let r = rand();
+  for (const [p, step] of STEPS) {
+    r -= p;
+    if (r <= 0) return step;
+  }
+  return STEPS[0]![1];
+}
+
+log(`building ${TASKS} tasks × ${ACTIONS} events (hash-chained)…`);
+const t0 = performance.now();
+const streams: TaskStream[] = [];
+for (let t = 0; t < TASKS; t++) {
+  const s = new TaskStream({
+    taskId: `bench-${t}`,
+    agentId: `agent-${t % 200}`,
+    workloadIdentity: `spiffe://acme/agent-${t % 200}`,
+    startMs: Date.parse('2026-06-01T09:00:00Z') + t,
+    trusted: false,
+  });
+  s.declared(scope, { intent: 'bench task' }).credential(`c${t}`, 86_400_000);
+  streams.push(s);
+}
+const setup: AgentEvent[] = streams.flatMap((s) => s.events());
+// Trusted mode from here on: payloads are complete, zod parsing would only slow the build.
+const bodies: AgentEvent[][] = streams.map(() => []);
+for (let i = 0; i < ACTIONS; i++) {
+  for (let t = 0; t < TASKS; t++) {
+    const s = streams[t]!;
+    const before = s.events().length;
+    pick()(s, t, i);
+    bodies[t]!.push(s.events()[before]!);
+  }
+}
+// Round-robin across tasks: all 10,000 tasks stay active throughout.
+const body: AgentEvent[] = [];
+for (let i = 0; i < ACTIONS; i++) for (let t = 0; t < TASKS; t++) body.push(bodies[t]![i]!);
+log(`built ${setup.length + body.length} events in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+const rules = loadDefaultRules();
+// Warm-up pass on a throw-away detector (inside a function, so it is garbage afterwards) so the
+// JIT has compiled the hot path before timing.
+function warmUp(): void {
+  const warm = createDetector({ rules, config: { verify_hash: VERIFY }, clock: () => 0 });
+  for (const e of setup) warm.process(e);
+  for (const e of body.slice(0, 200_000)) warm.process(e);
+}
+warmUp();
+gc();
+gc();
+const heapBefore = process.memoryUsage().heapUsed;
+// Everything the measured detector owns hangs off `holder`, so dropping it frees exactly its state.
+const holder: { d?: Detector } = {
+  d: createDetector({ rules, config: { verify_hash: VERIFY }, clock: () => 0 }),
+};
+let alerts = 0;
+for (const e of setup) alerts += holder.d!.process(e).length;
+const PROFILE = process.argv.includes('--profile');
+const session = PROFILE ? new Session() : undefined;
+if (session) {
+  session.connect();
+  await new Promise<void>((r) =>
+    session.post('Profiler.enable', () => session.post('Profiler.start', () => r())),
+  );
+}
+
+log(`measuring ${body.length} events over ${TASKS} active tasks (verify_hash=${VERIFY})…`);
+const seconds = runMeasured(holder.d!, body);
+if (session) {
+  await new Promise<void>((r) =>
+    session.post('Profiler.stop', (_err, { profile }) => {
+      writeFileSync('detector-evaluate.cpuprofile', JSON.stringify(profile));
+      log('profile written to detector-evaluate.cpuprofile');
+      r();
+    }),
+  );
+}
+const snapshotBytes = Buffer.byteLength(JSON.stringify(holder.d!.snapshot()));
+const stats = holder.d!.stats();
+// State size = heap with the detector holding 10,000 tasks minus heap before it existed (full GCs).
+gc();
+gc();
+const heapAfter = process.memoryUsage().heapUsed;
+
+function runMeasured(d: Detector, events: AgentEvent[]): number {
+  const start = performance.now();
+  for (let i = 0; i < events.length; i++) {
+    alerts += d.process(events[i]!).length;
+    if ((i + 1) % 100_000 === 0) log(`  ${i + 1} events`);
+  }
+  return (performance.now() - start) / 1000;
+}
+
+const result = {
+  detector_events_per_s: Math.round(body.length / seconds),
+  bytes_per_task: Math.round((heapAfter - heapBefore) / TASKS),
+  bytes_per_task_method:
+    'heap after minus heap before the measured detector, full GC each (tasks, credentials, baselines, partial matches) / tasks',
+  snapshot_bytes_per_task: Math.round(snapshotBytes / TASKS),
+  tasks: TASKS,
+  events: body.length,
+  seconds: Number(seconds.toFixed(3)),
+  alerts,
+  rules: rules.rules.length,
+  verify_hash: VERIFY,
+  duplicates: stats.duplicates,
+  partial_overflow: stats.partialOverflow,
+  node: process.version,
+};
+log('done');
+console.log(JSON.stringify(result));
