@@ -185,7 +185,11 @@ if (session) {
     }),
   );
 }
-const snapshotBytes = Buffer.byteLength(JSON.stringify(holder.d!.snapshot()));
+const snap = holder.d!.snapshot();
+const snapshotBytes = Buffer.byteLength(JSON.stringify(snap));
+const sectionBytes = Object.fromEntries(
+  Object.entries(snap).map(([k, v]) => [k, Math.round(Buffer.byteLength(JSON.stringify(v) ?? '') / TASKS)]),
+);
 const stats = holder.d!.stats();
 // State size = heap with the detector holding 10,000 tasks minus heap before it existed (full GCs).
 gc();
@@ -207,6 +211,7 @@ const result = {
   bytes_per_task_method:
     'heap after minus heap before the measured detector, full GC each (tasks, credentials, baselines, partial matches) / tasks',
   snapshot_bytes_per_task: Math.round(snapshotBytes / TASKS),
+  snapshot_bytes_per_task_by_section: sectionBytes,
   tasks: TASKS,
   events: body.length,
   seconds: Number(seconds.toFixed(3)),
