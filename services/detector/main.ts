@@ -1,0 +1,162 @@
+import { createClickHouse, createClickHouseAdmin } from '../platform/clickhouse/client.js';
+import { migrate } from '../platform/clickhouse/migrate.js';
+import { loadConfigOrExit } from '../platform/config.js';
+import { createKafka } from '../platform/kafka/client.js';
+import { createProducer } from '../platform/kafka/producer.js';
+import { ensureTopics } from '../platform/kafka/topics.js';
+import { createLifecycle } from '../platform/lifecycle.js';
+import { createLogger } from '../platform/logger.js';
+import { createStageMetrics, serveMetrics } from '../platform/metrics.js';
+import { createDetector } from './engine.js';
+import { createDetectorLoop } from './service/consume.js';
+import { createDetectorMetrics } from './service/metrics.js';
+import { AlertPublisher, storedAlertIdsSince } from './service/publish.js';
+import { loadRulesFiles, watchRules } from './service/rules-watcher.js';
+import { Serial } from './service/serial.js';
+import { detectorSettings } from './service/settings.js';
+import { SnapshotStore } from './service/snapshot-store.js';
+import { setStartPosition } from './service/start-position.js';
+
+// Wiring only: config, logger, lifecycle, clients, state, rules, then the loop.
+
+const config = loadConfigOrExit(detectorSettings);
+const log = createLogger('detector', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
+const lifecycle = createLifecycle(log, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+lifecycle.handleSignals();
+const metrics = createStageMetrics('detector');
+const detectorMetrics = createDetectorMetrics(metrics.registry);
+
+function exit(code: number, err: unknown, msg: string): never {
+  log.fatal({ err }, msg);
+  log.flush();
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const rules = loadRulesFiles(config.DETECTOR_RULES_FILES);
+  if (!rules.ok) {
+    for (const e of rules.errors) process.stderr.write(`${e.code} ${e.file}:${e.line ?? '?'} ${e.message}\n`);
+    exit(78, undefined, 'rules failed to load (AT_ERR_RULES_INVALID)');
+  }
+
+  const store = new SnapshotStore(config.DETECTOR_STATE_DIR);
+  let stored = store.read();
+  if (stored && stored.topic !== config.KAFKA_TOPIC_EVENTS) {
+    log.warn({ snapshotTopic: stored.topic }, 'snapshot is of another topic; starting without it');
+    stored = undefined;
+  }
+
+  const admin = createClickHouseAdmin(config, 'detector', log);
+  await migrate(admin, { database: config.CLICKHOUSE_DATABASE, log });
+  await admin.close();
+  const clickhouse = createClickHouse(config, 'detector', undefined, log.child({}, { level: 'fatal' }));
+  lifecycle.onStop('clickhouse', () => clickhouse.close());
+
+  const kafka = createKafka(config, log, 'detector');
+  await ensureTopics(
+    kafka,
+    [config.KAFKA_TOPIC_EVENTS, config.KAFKA_TOPIC_ALERTS],
+    config.KAFKA_TOPIC_PARTITIONS,
+  );
+  const producer = createProducer(kafka);
+  await producer.connect();
+  lifecycle.onStop('producer', () => producer.disconnect());
+
+  const publisher = new AlertPublisher({
+    producer,
+    clickhouse,
+    topic: config.KAFKA_TOPIC_ALERTS,
+    metrics,
+    detectorMetrics,
+    log,
+    giveUp: () => lifecycle.stopping,
+  });
+  if (stored) {
+    const since = stored.written_at_ms - config.DETECTOR_SUPPRESS_MARGIN_MS;
+    const ids = await storedAlertIdsSince(clickhouse, since);
+    publisher.suppress(ids);
+    log.info(
+      { alerts: ids.length, since: new Date(since).toISOString() },
+      'alerts stored since the snapshot will not be sent again',
+    );
+  }
+
+  const detector = createDetector({
+    rules: rules.ruleSet,
+    config: config.DETECTOR_LINK_BASE_URL ? { link_base_url: config.DETECTOR_LINK_BASE_URL } : {},
+    ...(stored ? { snapshot: stored.detector } : {}),
+  });
+  const positions = await setStartPosition({
+    kafka,
+    groupId: config.DETECTOR_CONSUMER_GROUP,
+    topic: config.KAFKA_TOPIC_EVENTS,
+    snapshotOffsets: stored?.offsets,
+    startFrom: config.DETECTOR_START_FROM,
+    log,
+    timeoutMs: config.DETECTOR_SESSION_TIMEOUT_MS * 3,
+  });
+  log.info(
+    {
+      snapshot: stored ? new Date(stored.written_at_ms).toISOString() : null,
+      tasks: stored?.detector.tasks.length ?? 0,
+      positions: Object.fromEntries([...positions].map(([p, o]) => [p, String(o)])),
+    },
+    stored ? 'state restored from snapshot' : `no snapshot; starting from ${config.DETECTOR_START_FROM}`,
+  );
+
+  const serial = new Serial();
+  const watcher = watchRules({
+    paths: config.DETECTOR_RULES_FILES,
+    apply: (r) => serial.run(() => detector.setRules(r)),
+    log,
+    onResult: (ok) => {
+      detectorMetrics.rulesReloads.inc({ result: ok ? 'ok' : 'rejected' });
+      if (!ok) metrics.errors.inc({ stage: 'detector', code: 'AT_ERR_RULES_INVALID' });
+    },
+  });
+  lifecycle.onStop('rules-watcher', () => watcher.close());
+
+  const loop = createDetectorLoop({
+    kafka,
+    detector,
+    publisher,
+    store,
+    serial,
+    log,
+    metrics,
+    detectorMetrics,
+    positions,
+    settings: {
+      topic: config.KAFKA_TOPIC_EVENTS,
+      groupId: config.DETECTOR_CONSUMER_GROUP,
+      sessionTimeoutMs: config.DETECTOR_SESSION_TIMEOUT_MS,
+      tickIntervalMs: config.DETECTOR_TICK_INTERVAL_MS,
+      snapshotIntervalMs: config.DETECTOR_SNAPSHOT_INTERVAL_MS,
+    },
+    // State now holds alerts that were not published: exit so a restart replays from the snapshot.
+    onFatal: (err) => exit(70, err, 'alerts could not be published; exiting without a snapshot'),
+  });
+  // Reverse order on shutdown: stop intake, finish the batch and publish, snapshot, commit, leave.
+  lifecycle.onStop('consumer', () => loop.stop());
+  await loop.start();
+
+  if (config.DETECTOR_METRICS_PORT > 0) {
+    const server = await serveMetrics(metrics.registry, {
+      port: config.DETECTOR_METRICS_PORT,
+      host: config.DETECTOR_METRICS_HOST,
+      token: config.DETECTOR_METRICS_TOKEN,
+      healthy: () => loop.healthy(),
+    });
+    lifecycle.onStop('metrics', () => new Promise<void>((r) => server.close(() => r())));
+  }
+  log.info(
+    {
+      topic: config.KAFKA_TOPIC_EVENTS,
+      alerts: config.KAFKA_TOPIC_ALERTS,
+      rules: rules.ruleSet.rules.length,
+    },
+    'detector started',
+  );
+}
+
+main().catch((err) => exit(1, err, 'detector failed to start'));

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { clickhouseConfig, commonConfig, csv, intFromEnv, kafkaConfig } from '../../platform/config.js';
+import { DEFAULT_RULES_PATH } from '../rules/default-rules.js';
+
+/** The detector's environment, parsed once at start (keys are the variable names). */
+export const detectorSettings = {
+  ...commonConfig,
+  ...kafkaConfig,
+  ...clickhouseConfig,
+  DETECTOR_RULES_FILES: csv('Rules files, comma separated, merged in order (reloaded on change or SIGHUP)', [
+    DEFAULT_RULES_PATH,
+  ]),
+  DETECTOR_STATE_DIR: z
+    .string()
+    .min(1)
+    .default('.state/detector')
+    .describe('Directory of the state snapshot (per-task state, baselines, consumed offsets)'),
+  DETECTOR_SNAPSHOT_INTERVAL_MS: intFromEnv(
+    'How often state and offsets are snapshotted; offsets are committed right after',
+    5_000,
+    50,
+    3_600_000,
+  ),
+  DETECTOR_TICK_INTERVAL_MS: intFromEnv(
+    'How often open gaps are declared and expired partial matches dropped',
+    1_000,
+    10,
+    600_000,
+  ),
+  DETECTOR_CONSUMER_GROUP: z
+    .string()
+    .min(1)
+    .default('agenttrail.detector')
+    .describe('Kafka consumer group (one detector instance per group, see README)'),
+  DETECTOR_START_FROM: z
+    .enum(['earliest', 'latest'])
+    .default('earliest')
+    .describe(
+      'Where a detector without a snapshot starts on the events topic (earliest = rebuild by replay)',
+    ),
+  DETECTOR_SESSION_TIMEOUT_MS: intFromEnv(
+    "Kafka group session timeout: how soon a crashed instance's membership expires",
+    10_000,
+    6_000,
+    300_000,
+  ),
+  DETECTOR_SUPPRESS_MARGIN_MS: intFromEnv(
+    'On restart, alerts stored this long before the snapshot time are also skipped when replayed',
+    300_000,
+    0,
+    86_400_000,
+  ),
+  DETECTOR_LINK_BASE_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe('Base URL of the API, for the timeline link in each alert'),
+  DETECTOR_METRICS_PORT: intFromEnv('Port of /metrics and /healthz (0 = off)', 9466, 0, 65_535),
+  DETECTOR_METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('Address /metrics listens on'),
+  DETECTOR_METRICS_TOKEN: z.string().min(1).optional().describe('Bearer token required on /metrics, if set'),
+};
+
+export type DetectorSettings = Readonly<z.infer<z.ZodObject<typeof detectorSettings>>>;
