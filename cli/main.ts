@@ -1,3 +1,4 @@
+import { backtestCommand } from './backtest-command.js';
 import { benchCommand } from './bench-command.js';
 import type { Command } from './command.js';
 import { keysCommand } from './keys-command.js';
@@ -10,6 +11,7 @@ const commands: Record<string, Command> = {
   test: testCommand,
   keys: keysCommand,
   bench: benchCommand,
+  backtest: backtestCommand,
 };
 
 function usage(): string {
