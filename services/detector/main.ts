@@ -137,7 +137,10 @@ async function main(): Promise<void> {
     onFatal: (err) => exit(70, err, 'alerts could not be published; exiting without a snapshot'),
   });
   // Reverse order on shutdown: stop intake, finish the batch and publish, snapshot, commit, leave.
-  lifecycle.onStop('consumer', () => loop.stop());
+  lifecycle.onStop('consumer', async () => {
+    await loop.stop();
+    log.info({ suppressed: publisher.suppressedCount }, 'replayed alerts skipped as already published');
+  });
   await loop.start();
 
   if (config.DETECTOR_METRICS_PORT > 0) {

@@ -38,6 +38,8 @@ export class AlertPublisher {
    */
   private readonly published = new Set<string>();
   private readonly log: Logger;
+  /** Replayed alerts skipped because they were already stored (for the shutdown log and tests). */
+  suppressedCount = 0;
 
   constructor(private readonly deps: PublisherDeps) {
     this.log = deps.log.child({ component: 'publish' });
@@ -53,6 +55,7 @@ export class AlertPublisher {
     const seen = new Set<string>();
     for (const a of alerts) {
       if (this.published.has(a.alert_id) || seen.has(a.alert_id)) {
+        this.suppressedCount++;
         this.deps.detectorMetrics.suppressed.inc();
         continue;
       }
