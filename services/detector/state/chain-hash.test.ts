@@ -19,3 +19,76 @@ describe('fastEventHash', () => {
     expect(chainText(obj)).toBe(canonicalJson(chainView(obj as Record<string, unknown>)));
   });
 });
+
+describe('fastEventHash byte encoder', () => {
+  // Deterministic pseudo-random strings over the awkward ranges: controls, quotes, backslashes,
+  // 2- and 3-byte UTF-8, pairs and lone surrogates, U+2028.
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+    return seed % n;
+  };
+  const UNITS = [
+    0, 8, 9, 10, 12, 13, 31, 32, 34, 47, 92, 127, 128, 0x7ff, 0x800, 0x2028, 0xd7ff, 0xe000, 0xffff,
+  ];
+  const randomString = () => {
+    let s = '';
+    const len = rand(12);
+    for (let i = 0; i < len; i++) {
+      const r = rand(6);
+      if (r === 0)
+        s += String.fromCharCode(0xd800 + rand(0x400), 0xdc00 + rand(0x400)); // pair
+      else if (r === 1)
+        s += String.fromCharCode(0xd800 + rand(0x800)); // lone (high or low)
+      else if (r === 2) s += String.fromCharCode(UNITS[rand(UNITS.length)]!);
+      else s += String.fromCharCode(32 + rand(95));
+    }
+    return s;
+  };
+
+  it('equals the reference on random strings, keys and key orders', () => {
+    for (let i = 0; i < 2000; i++) {
+      const data: Record<string, unknown> = {};
+      const keys = ['tool', 'operation', randomString(), 'resource', randomString()];
+      for (const k of i % 2 === 0 ? keys : [...keys].reverse()) data[k] = randomString();
+      const event: Record<string, unknown> = {
+        type: i % 3 === 0 ? 'action' : 'approval.granted',
+        event_id: randomString(),
+        seq: i,
+        data,
+        agent: i % 5 === 0 ? { id: randomString(), workload_identity: 'w' } : { id: 'a' },
+        nums: [0, -0, 1.5, -1e-7, 1e21, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY],
+      };
+      if (i % 4 === 0) event.prev_hash = null;
+      const ref = eventHash(event);
+      expect(fastEventHash(event)).toBe(ref);
+      expect(chainText(event)).toBe(canonicalJson(chainView(event)));
+    }
+  });
+
+  it('does not reuse a learned key order for an object with other keys', () => {
+    const a = { type: 'action', seq: 1, data: { tool: 't', operation: 'read', outcome: 'ok' } };
+    const b = { type: 'action', seq: 2, data: { tool: 't', operation: 'read' } };
+    const c = { type: 'action', seq: 3, data: { tool: 't', operation: 'read', error: 'x' } };
+    for (const e of [a, b, c, a, c, b]) expect(fastEventHash(e)).toBe(eventHash(e));
+  });
+
+  it('ignores inherited members, as the reference does', () => {
+    const proto = { inherited: 'x' };
+    const data = Object.assign(Object.create(proto) as Record<string, unknown>, { tool: 't' });
+    const plain = { type: 'action', seq: 1, data: { tool: 't', inherited: 'x' } };
+    const odd = { type: 'action', seq: 1, data };
+    expect(fastEventHash(plain)).toBe(eventHash(plain));
+    expect(fastEventHash(odd)).toBe(eventHash(odd));
+    const P = Object.prototype as Record<string, unknown>;
+    try {
+      P.polluted = 1;
+      const e = { type: 'action', seq: 1, data: { tool: 't', polluted: 2 } };
+      fastEventHash(e);
+      const f = { type: 'action', seq: 1, data: { tool: 't' } };
+      expect(fastEventHash(f)).toBe(eventHash(f));
+    } finally {
+      delete P.polluted;
+    }
+  });
+});

@@ -1,74 +1,272 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { CHAIN_EXCLUDED_FIELDS } from '../../../schemas/index.js';
 
 // The detector recomputes every event's hash (schemas/chain.ts) on its hot path. This is the same
-// canonical encoding as `canonicalJson(chainView(event))`, written for speed: no intermediate
-// arrays or closures per value, memoised key encodings, and the excluded top-level fields skipped
-// instead of copied away. chain-hash.test.ts proves it equal to schemas/chain.ts `eventHash`.
-// Measured on scenario events: about 1.7× faster than the reference encoder (7.8 vs 13.4 µs, tsx).
+// canonical encoding as `canonicalJson(chainView(event))`, written for speed:
+//
+//   - the UTF-8 bytes are written straight into one reused buffer (JSON string escaping and UTF-8
+//     encoding done here, char by char): no string is built per value, nothing to flatten or
+//     re-encode before hashing, and no garbage per event;
+//   - key order is learned per position (event type → top level, its `data`, `agent` …): the
+//     object's own keys are compared, in insertion order, with the last object seen there, and
+//     their sorted order is reused when they are the same. Any other object is sorted as usual;
+//   - one-shot `crypto.hash` instead of a Hash object per event.
+//
+// chain-hash.test.ts proves it equal to schemas/chain.ts `eventHash` (scenario events, random
+// strings with escapes and surrogates, changing key orders, inherited members). Measured on 4,000
+// bench-like events (esbuild bundle, best of 5, busy 2-core machine): 3.2–3.6 µs per event, against
+// 5.9–6.4 µs for the previous string encoder + createHash and 10–14 µs for the reference. Hashing
+// pieces with Hash.update() instead of one buffer was slower (10.7 µs: a native call per piece).
 
 const EXCLUDED = new Set<string>(CHAIN_EXCLUDED_FIELDS);
-const keyCache = new Map<string, string>();
 
-function key(k: string): string {
-  let enc = keyCache.get(k);
-  if (enc === undefined) {
-    enc = JSON.stringify(k);
-    if (keyCache.size < 10_000) keyCache.set(k, enc);
-  }
-  return enc;
+let buf = new Uint8Array(64 * 1024);
+let pos = 0;
+
+function reserve(n: number): void {
+  if (pos + n <= buf.length) return;
+  let size = buf.length * 2;
+  while (size < pos + n) size *= 2;
+  const next = new Uint8Array(size);
+  next.set(buf.subarray(0, pos));
+  buf = next;
 }
 
-function encode(value: unknown): string {
-  if (value === null) return 'null';
+const HEX = '0123456789abcdef';
+
+function writeAscii(s: string): void {
+  reserve(s.length);
+  for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i);
+}
+
+/** `\uXXXX` with lower-case hex, as JSON.stringify writes control characters and lone surrogates. */
+function writeEscapedUnit(c: number): void {
+  buf[pos++] = 92; // \
+  buf[pos++] = 117; // u
+  buf[pos++] = HEX.charCodeAt((c >> 12) & 15);
+  buf[pos++] = HEX.charCodeAt((c >> 8) & 15);
+  buf[pos++] = HEX.charCodeAt((c >> 4) & 15);
+  buf[pos++] = HEX.charCodeAt(c & 15);
+}
+
+/** JSON.stringify(s), UTF-8 encoded. */
+function writeString(s: string): void {
+  const n = s.length;
+  reserve(n * 6 + 2); // worst case: every unit escaped as \uXXXX
+  buf[pos++] = 34; // "
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (c >= 0x20 && c !== 34 && c !== 92) {
+        buf[pos++] = c;
+        continue;
+      }
+      switch (c) {
+        case 34:
+          buf[pos++] = 92;
+          buf[pos++] = 34;
+          break;
+        case 92:
+          buf[pos++] = 92;
+          buf[pos++] = 92;
+          break;
+        case 8:
+          buf[pos++] = 92;
+          buf[pos++] = 98; // b
+          break;
+        case 9:
+          buf[pos++] = 92;
+          buf[pos++] = 116; // t
+          break;
+        case 10:
+          buf[pos++] = 92;
+          buf[pos++] = 110; // n
+          break;
+        case 12:
+          buf[pos++] = 92;
+          buf[pos++] = 102; // f
+          break;
+        case 13:
+          buf[pos++] = 92;
+          buf[pos++] = 114; // r
+          break;
+        default:
+          writeEscapedUnit(c);
+      }
+    } else if (c < 0x800) {
+      buf[pos++] = 0xc0 | (c >> 6);
+      buf[pos++] = 0x80 | (c & 63);
+    } else if (c < 0xd800 || c > 0xdfff) {
+      buf[pos++] = 0xe0 | (c >> 12);
+      buf[pos++] = 0x80 | ((c >> 6) & 63);
+      buf[pos++] = 0x80 | (c & 63);
+    } else {
+      const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        // A well-formed surrogate pair: one code point, four UTF-8 bytes.
+        const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        buf[pos++] = 0xf0 | (cp >> 18);
+        buf[pos++] = 0x80 | ((cp >> 12) & 63);
+        buf[pos++] = 0x80 | ((cp >> 6) & 63);
+        buf[pos++] = 0x80 | (cp & 63);
+        i++;
+      } else {
+        writeEscapedUnit(c); // lone surrogate: JSON.stringify escapes it
+      }
+    }
+  }
+  buf[pos++] = 34;
+}
+
+/**
+ * Key order learned at one position of the event. `keys` is the insertion order last seen there,
+ * `sorted` its canonical order; `children` are the positions of nested objects (bounded depth).
+ */
+interface Slot {
+  keys: string[] | undefined;
+  sorted: string[];
+  children: Map<string, Slot> | undefined;
+  depth: number;
+}
+
+const MAX_LEARNED_DEPTH = 2;
+const MAX_SLOT_CHILDREN = 64;
+const byType = new Map<string, Slot>();
+
+function newSlot(depth: number): Slot {
+  return { keys: undefined, sorted: [], children: undefined, depth };
+}
+
+/** Sorted own keys of `obj`, reusing the slot's when the insertion order is the one seen last. */
+function sortedKeys(obj: Record<string, unknown>, slot: Slot | undefined): string[] {
+  if (slot === undefined || inheritedKeys || Object.getPrototypeOf(obj) !== Object.prototype)
+    return Object.keys(obj).sort();
+  const known = slot.keys;
+  if (known !== undefined) {
+    // for…in lists own keys (insertion order) then inherited ones; a plain object inherits none
+    // unless Object.prototype has enumerable members (checked per event).
+    let i = 0;
+    let same = true;
+    for (const k in obj) {
+      if (known[i] !== k) {
+        same = false;
+        break;
+      }
+      i++;
+    }
+    if (same && i === known.length) return slot.sorted;
+  }
+  const keys = Object.keys(obj);
+  slot.keys = keys;
+  slot.sorted = [...keys].sort();
+  return slot.sorted;
+}
+
+function childSlot(slot: Slot | undefined, key: string): Slot | undefined {
+  if (slot === undefined || slot.depth >= MAX_LEARNED_DEPTH) return undefined;
+  slot.children ??= new Map();
+  let c = slot.children.get(key);
+  if (c === undefined && slot.children.size < MAX_SLOT_CHILDREN) {
+    c = newSlot(slot.depth + 1);
+    slot.children.set(key, c);
+  }
+  return c;
+}
+
+function writeValue(value: unknown, slot: Slot | undefined): void {
+  if (value === null) {
+    writeAscii('null');
+    return;
+  }
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      writeString(value);
+      return;
     case 'number':
-      return JSON.stringify(value);
+      writeAscii(Number.isFinite(value) ? `${value}` : 'null');
+      return;
     case 'boolean':
-      return value ? 'true' : 'false';
+      writeAscii(value ? 'true' : 'false');
+      return;
     case 'object':
       break;
-    default:
-      return JSON.stringify(value) ?? 'null';
+    default: {
+      // bigint throws, as in the reference; functions and symbols encode as null.
+      const s = JSON.stringify(value) ?? 'null';
+      writeAscii(s);
+      return;
+    }
   }
   if (Array.isArray(value)) {
-    let s = '[';
+    reserve(1);
+    buf[pos++] = 91; // [
     for (let i = 0; i < value.length; i++) {
-      if (i > 0) s += ',';
+      if (i > 0) {
+        reserve(1);
+        buf[pos++] = 44;
+      }
       const v = value[i];
-      s += v === undefined ? 'null' : encode(v);
+      if (v === undefined) writeAscii('null');
+      else writeValue(v, undefined);
     }
-    return `${s}]`;
+    reserve(1);
+    buf[pos++] = 93; // ]
+    return;
   }
-  return encodeObject(value as Record<string, unknown>, false);
+  writeObject(value as Record<string, unknown>, slot, false);
 }
 
-function encodeObject(obj: Record<string, unknown>, top: boolean): string {
-  const keys = Object.keys(obj);
-  keys.sort();
-  let s = '{';
+function writeObject(obj: Record<string, unknown>, slot: Slot | undefined, top: boolean): void {
+  const keys = sortedKeys(obj, slot);
+  reserve(1);
+  buf[pos++] = 123; // {
   let first = true;
-  for (const k of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
     const v = obj[k];
     if (v === undefined) continue;
     if (top && (EXCLUDED.has(k) || (k === 'prev_hash' && v === null))) continue;
-    if (!first) s += ',';
+    if (!first) {
+      reserve(1);
+      buf[pos++] = 44; // ,
+    }
     first = false;
-    s += key(k);
-    s += ':';
-    s += encode(v);
+    writeString(k);
+    reserve(1);
+    buf[pos++] = 58; // :
+    writeValue(v, typeof v === 'object' && v !== null ? childSlot(slot, k) : undefined);
   }
-  return `${s}}`;
+  reserve(1);
+  buf[pos++] = 125; // }
+}
+
+/** True when Object.prototype has enumerable members (polluted): for…in would list them. */
+let inheritedKeys = false;
+
+function encodeEvent(event: object): void {
+  pos = 0;
+  inheritedKeys = false;
+  for (const _ in Object.prototype) inheritedKeys = true;
+  const type = (event as { type?: unknown }).type;
+  let slot: Slot | undefined;
+  if (typeof type === 'string') {
+    slot = byType.get(type);
+    if (slot === undefined && byType.size < 64) {
+      slot = newSlot(0);
+      byType.set(type, slot);
+    }
+  }
+  writeObject(event as Record<string, unknown>, slot, true);
 }
 
 /** Canonical chain text of an event: equal to `canonicalJson(chainView(event))`. */
 export function chainText(event: object): string {
-  return encodeObject(event as Record<string, unknown>, true);
+  encodeEvent(event);
+  return Buffer.from(buf.buffer, buf.byteOffset, pos).toString('utf8');
 }
 
 /** Equal to schemas/chain.ts `eventHash(event)`. */
 export function fastEventHash(event: object): string {
-  return createHash('sha256').update(chainText(event), 'utf8').digest('hex');
+  encodeEvent(event);
+  return hash('sha256', buf.subarray(0, pos), 'hex') as string;
 }
