@@ -1,6 +1,7 @@
 import { backtestCommand } from './backtest-command.js';
 import { benchCommand } from './bench-command.js';
 import type { Command } from './command.js';
+import { docsCommand } from './docs-command.js';
 import { keysCommand } from './keys-command.js';
 import { stackCommand } from './stack-command.js';
 import { testCommand } from './test-command.js';
@@ -11,6 +12,7 @@ const commands: Record<string, Command> = {
   test: testCommand,
   keys: keysCommand,
   bench: benchCommand,
+  docs: docsCommand,
   backtest: backtestCommand,
 };
 

@@ -4,6 +4,6 @@ export * from './chain.js';
 export * from './common.js';
 export * from './events/index.js';
 export * from './route.js';
+export * from './rule.js';
 export * from './scope.js';
 export * from './validate.js';
-export * from './rule.js';
