@@ -83,11 +83,14 @@ export function spawnIngester(opts: {
   logDir: string;
   name: string;
   env?: Record<string, string>;
+  /** Extra node flags, e.g. a larger young generation (bench). */
+  nodeArgs?: string[];
 }): IngesterProcess {
   mkdirSync(opts.logDir, { recursive: true });
   const logFile = join(opts.logDir, `${opts.name}.log`);
   const out = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/ingester/main.ts'], {
+  const args = [...(opts.nodeArgs ?? []), '--import', 'tsx', 'services/ingester/main.ts'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

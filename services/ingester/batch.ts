@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DeadLetter } from '../platform/kafka/dead-letter.js';
-import type { EventRow } from './rows.js';
+import { type EventRow, toLine } from './rows.js';
 
 // What the ingester holds between commits: rows to insert, dead letters to send, and the
 // offset range of every partition they came from. Offsets are committed only for what a
@@ -22,7 +22,9 @@ export interface OffsetRange {
 }
 
 export class Batch {
-  readonly rows: EventRow[] = [];
+  /** Rows as JSONCompactEachRow lines (see rows.ts toLine), and their event ids, same index. */
+  readonly lines: string[] = [];
+  readonly eventIds: string[] = [];
   /** Message of each row, same index: the bytes a row goes to the DLQ with if ClickHouse rejects it. */
   readonly sources: Source[] = [];
   readonly dead: DeadLetter[] = [];
@@ -33,11 +35,12 @@ export class Batch {
   private readonly ranges = new Map<string, OffsetRange>();
 
   get size(): number {
-    return this.rows.length + this.dead.length;
+    return this.lines.length + this.dead.length;
   }
 
   addRow(row: EventRow, source: Source, now: number): void {
-    this.rows.push(row);
+    this.lines.push(toLine(row));
+    this.eventIds.push(row.event_id);
     this.sources.push(source);
     this.track(source, now);
   }
@@ -51,7 +54,7 @@ export class Batch {
   isDue(now: number, limits: { maxRows: number; maxBytes: number; intervalMs: number }): boolean {
     if (this.size === 0) return false;
     return (
-      this.rows.length >= limits.maxRows ||
+      this.lines.length >= limits.maxRows ||
       this.bytes >= limits.maxBytes ||
       now - (this.openedAt ?? now) >= limits.intervalMs
     );
@@ -82,7 +85,7 @@ export class Batch {
     )) {
       h.update(`${r.topic}/${r.partition}/${r.first}-${r.last};`);
     }
-    for (const row of this.rows) h.update(`${row.event_id}\n`);
+    for (const id of this.eventIds) h.update(`${id}\n`);
     return h.digest('hex');
   }
 

@@ -149,22 +149,22 @@ export function createIngestLoop(deps: {
       onWait: () => safeHeartbeat(heartbeat),
       onRetry: () => metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_UNAVAILABLE' }),
     };
-    const rejected = await writer.insert(b.rows, b.token(), control);
+    const rejected = await writer.insert(b.lines, b.token(), control);
     const dead: DeadLetter[] = [...b.dead];
     for (const r of rejected) {
       const s = b.sources[r.index]!;
-      dead.push(letter(s, r.reason, b.rows[r.index]!.event_id));
+      dead.push(letter(s, r.reason, b.eventIds[r.index]));
       metrics.dropped.inc({ stage: STAGE, reason: 'clickhouse_rejected' });
     }
     if (rejected.length > 0)
       log.error({ rows: rejected.length }, 'ClickHouse rejected rows; sent to the DLQ');
     await sendDeadWithRetry(dead, control);
     await commit(b);
-    metrics.sent.inc({ stage: STAGE }, b.rows.length - rejected.length);
+    metrics.sent.inc({ stage: STAGE }, b.lines.length - rejected.length);
     metrics.batchSize.observe({ stage: STAGE }, b.size);
     const seconds = (performance.now() - started) / 1000;
     metrics.batchSeconds.observe({ stage: STAGE }, seconds);
-    const fields = { rows: b.rows.length, dead: dead.length, ms: Math.round(seconds * 1000) };
+    const fields = { rows: b.lines.length, dead: dead.length, ms: Math.round(seconds * 1000) };
     if (seconds > 10) log.warn(fields, 'slow flush');
     else log.debug(fields, 'flushed');
   }
@@ -230,7 +230,7 @@ export function createIngestLoop(deps: {
       resolveOffset(m.offset);
       received++;
       // Full: blocks only while the previous batch is still being written (backpressure).
-      if (batch.rows.length >= limits.maxRows || batch.bytes >= limits.maxBytes) await startFlush(heartbeat);
+      if (batch.lines.length >= limits.maxRows || batch.bytes >= limits.maxBytes) await startFlush(heartbeat);
     }
     metrics.received.inc({ stage: STAGE }, received);
     if (batch.isDue(Date.now(), limits)) await startFlush(heartbeat);

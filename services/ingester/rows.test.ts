@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { eventHash } from '../../schemas/chain.js';
 import type { AgentEvent } from '../../schemas/events/index.js';
 import { validateEvent } from '../../schemas/validate.js';
-import { type EventRow, toClickHouseTime, toRow } from './rows.js';
+import { EVENT_COLUMNS, type EventRow, toClickHouseTime, toCompact, toRow } from './rows.js';
 
 function valid(input: Record<string, unknown>): AgentEvent {
   const r = validateEvent(input);
@@ -127,5 +127,14 @@ describe('toRow', () => {
     const event = valid(withHash);
     const rebuilt = rebuild(toRow(event, 0));
     expect(eventHash(rebuilt)).toBe(event.hash);
+  });
+});
+
+describe('toCompact', () => {
+  it('lists every field once, in EVENT_COLUMNS order', () => {
+    const row = toRow(valid(action), 0);
+    expect([...EVENT_COLUMNS].sort()).toEqual(Object.keys(row).sort());
+    expect(toCompact(row)[0]).toBe('ev-1');
+    expect(toCompact(row)).toHaveLength(Object.keys(row).length);
   });
 });

@@ -43,6 +43,57 @@ export interface EventRow {
   data: unknown;
 }
 
+/** Column order of the compact insert format (JSONCompactEachRow): every EventRow field once. */
+export const EVENT_COLUMNS = [
+  'event_id',
+  'schema_version',
+  'type',
+  'occurred_at',
+  'received_at',
+  'tenant',
+  'agent_id',
+  'agent_instance',
+  'workload_identity',
+  'agent_model',
+  'agent_framework',
+  'task_id',
+  'parent_task_id',
+  'seq',
+  'prev_hash',
+  'hash',
+  'trace_id',
+  'span_id',
+  'tool',
+  'operation',
+  'resource',
+  'destination',
+  'credential_id',
+  'approval_id',
+  'outcome',
+  'data_classes',
+  'secret_kinds',
+  'secret_paths',
+  'secret_fps',
+  'entity_kinds',
+  'entity_paths',
+  'entity_fps',
+  'data',
+] as const satisfies ReadonlyArray<keyof EventRow>;
+
+/** The row as an array in EVENT_COLUMNS order. */
+export function toCompact(row: EventRow): unknown[] {
+  return EVENT_COLUMNS.map((c) => row[c]);
+}
+
+/**
+ * The row as one JSONCompactEachRow line (no newline). Batches hold these strings rather than
+ * row objects: a string is one cheap object for the garbage collector, where a row held for a
+ * second was many (GC was ~15 % of the ingester's CPU before).
+ */
+export function toLine(row: EventRow): string {
+  return JSON.stringify(toCompact(row));
+}
+
 const UTC_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/;
 
 /**

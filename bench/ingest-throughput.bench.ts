@@ -1,0 +1,226 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { stackUp } from '../stack/index.js';
+import {
+  createTopics,
+  kafka,
+  produceEvents,
+  rawCount,
+  spawnIngester,
+  storedCounts,
+} from './ingest-harness.js';
+
+// Sustained Kafka → ClickHouse throughput of the real ingester (a child process, as deployed).
+//
+//   npx tsx bench/ingest-throughput.bench.ts
+//   BENCH_EVENTS=500000 BENCH_FLUSH_MAX_ROWS=20000,50000,100000 npx tsx bench/ingest-throughput.bench.ts
+//
+// Pre-produces BENCH_EVENTS synthetic events (bench/ingest-events.ts) to a fresh topic, then
+// for each flush size: rewinds the consumer group, starts the ingester on a fresh database and
+// times from the first stored row to the last. Progress goes to stderr; the last stdout line
+// is one JSON object (the first flush size listed is the headline).
+
+const GROUP = 'agenttrail.ingester';
+const events = Number(process.env.BENCH_EVENTS ?? 500_000);
+const partitions = Number(process.env.BENCH_PARTITIONS ?? 6);
+const flushSizes = (process.env.BENCH_FLUSH_MAX_ROWS ?? '50000').split(',').map(Number);
+const progress = (msg: string) => process.stderr.write(`[ingest-bench] ${msg}\n`);
+
+interface RunResult {
+  flush_max_rows: number;
+  events_per_s: number;
+  seconds: number;
+  bytes_per_event: number;
+  bytes_per_event_unmerged: number;
+  bytes_per_event_with_indexes: number;
+  stored_final: number;
+  /** CPU time per stored event, by process (µs): where the time goes. */
+  cpu_us_per_event: Record<string, number>;
+}
+
+/** utime + stime of a process in seconds (Linux /proc; USER_HZ = 100). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid || !existsSync(`/proc/${pid}/stat`)) return Number.NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function stackPids(stateDir: string): Record<string, number | undefined> {
+  const file = join(stateDir, 'stack.json');
+  if (!existsSync(file)) return {};
+  const rec = JSON.parse(readFileSync(file, 'utf8')) as {
+    kafka?: { pid?: number };
+    clickhouse?: { pid?: number };
+  };
+  return { kafka: rec.kafka?.pid, clickhouse: rec.clickhouse?.pid };
+}
+
+async function main(): Promise<void> {
+  const stack = await stackUp();
+  const brokers = stack.kafka.brokers;
+  const clickhouseUrl = stack.clickhouse.url;
+  const name = `bench_ingest_${Date.now().toString(36)}`;
+  const topic = `${name}.events`;
+  await createTopics(brokers, [topic, `${name}.dlq`], partitions);
+
+  progress(`producing ${events} events to ${topic} (${partitions} partitions)`);
+  const t0 = performance.now();
+  await produceEvents({ brokers, topic, run: name, from: 0, to: events });
+  const produceS = (performance.now() - t0) / 1000;
+  progress(`produced in ${produceS.toFixed(1)} s (${Math.round(events / produceS)} events/s)`);
+
+  const ch = createClient({ url: clickhouseUrl, request_timeout: 300_000 });
+  const runs: RunResult[] = [];
+  try {
+    for (const [i, flushRows] of flushSizes.entries()) {
+      if (i > 0) await rewind(brokers, topic);
+      runs.push(
+        await run(ch, {
+          brokers,
+          clickhouseUrl,
+          topic,
+          database: `${name}_${i}`,
+          flushRows,
+          pids: stackPids(stack.stateDir),
+        }),
+      );
+    }
+  } finally {
+    await ch.close();
+  }
+
+  const head = runs[0]!;
+  const result = {
+    ingest_events_per_s: head.events_per_s,
+    bytes_per_event: head.bytes_per_event,
+    bytes_per_event_unmerged: head.bytes_per_event_unmerged,
+    bytes_per_event_with_indexes: head.bytes_per_event_with_indexes,
+    events,
+    partitions,
+    flush_max_rows: head.flush_max_rows,
+    produce_events_per_s: Math.round(events / produceS),
+    cpu_us_per_event: head.cpu_us_per_event,
+    sweep: runs.map((r) => ({ flush_max_rows: r.flush_max_rows, events_per_s: r.events_per_s })),
+    load_average_1m: Number(loadavg()[0]!.toFixed(1)),
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+async function run(
+  ch: ClickHouseClient,
+  o: {
+    brokers: string[];
+    clickhouseUrl: string;
+    topic: string;
+    database: string;
+    flushRows: number;
+    pids: Record<string, number | undefined>;
+  },
+): Promise<RunResult> {
+  progress(`run: INGESTER_FLUSH_MAX_ROWS=${o.flushRows} into ${o.database}`);
+  const ingester = spawnIngester({
+    brokers: o.brokers,
+    clickhouseUrl: o.clickhouseUrl,
+    database: o.database,
+    topic: o.topic,
+    dlqTopic: o.topic.replace(/\.events$/, '.dlq'),
+    logDir: join(process.cwd(), '.state', 'bench-logs'),
+    name: o.database,
+    env: { INGESTER_FLUSH_MAX_ROWS: String(o.flushRows), LOG_LEVEL: 'warn' },
+    nodeArgs: process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean),
+  });
+  try {
+    // Time from the first stored rows to the last: start-up (migrations, group join) excluded.
+    let start: { t: number; rows: number; cpu: Record<string, number> } | undefined;
+    const pids = { ...o.pids, ingester: ingester.child.pid };
+    const cpuNow = () => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+    let rows = 0;
+    while (rows < events) {
+      if (ingester.exited()) throw new Error(`ingester exited: ${JSON.stringify(ingester.exited())}`);
+      rows = await rawCount(ch, o.database);
+      if (!start && rows > 0) start = { t: performance.now(), rows, cpu: cpuNow() };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const seconds = (performance.now() - start!.t) / 1000;
+    const cpuEnd = cpuNow();
+    const cpuPerEvent = Object.fromEntries(
+      Object.entries(cpuEnd).map(([k, v]) => [
+        k,
+        Math.round(((v - start!.cpu[k]!) * 1e6) / (events - start!.rows)),
+      ]),
+    );
+    progress(`  CPU µs/event: ${JSON.stringify(cpuPerEvent)}; load average ${loadavg()[0]!.toFixed(1)}`);
+    const rate = Math.round((events - start!.rows) / seconds);
+    progress(`  ${events} rows in ${seconds.toFixed(2)} s after the first batch → ${rate} events/s`);
+    const unmerged = await partBytes(ch, o.database);
+    await ch.command({
+      query: 'OPTIMIZE TABLE {db:Identifier}.events FINAL',
+      query_params: { db: o.database },
+    });
+    const merged = await partBytes(ch, o.database);
+    const counts = await storedCounts(ch, o.database);
+    progress(`  stored: ${JSON.stringify(counts)}; bytes/event ${merged.columns.toFixed(1)} merged`);
+    return {
+      flush_max_rows: o.flushRows,
+      events_per_s: rate,
+      seconds: Number(seconds.toFixed(2)),
+      bytes_per_event: Number(merged.columns.toFixed(1)),
+      bytes_per_event_unmerged: Number(unmerged.columns.toFixed(1)),
+      bytes_per_event_with_indexes: Number(merged.withIndexes.toFixed(1)),
+      stored_final: counts.final,
+      cpu_us_per_event: cpuPerEvent,
+    };
+  } finally {
+    ingester.child.kill('SIGTERM');
+    await ingester.waitExit(30_000).catch(() => ingester.child.kill('SIGKILL'));
+  }
+}
+
+/** Compressed bytes per row of the active `events` parts: columns, and with skip indexes + projection. */
+async function partBytes(
+  ch: ClickHouseClient,
+  db: string,
+): Promise<{ columns: number; withIndexes: number }> {
+  const rs = await ch.query({
+    query: `SELECT
+        sum(rows) AS rows,
+        sum(data_compressed_bytes) AS data,
+        sum(secondary_indices_compressed_bytes) AS idx,
+        (SELECT sum(data_compressed_bytes) FROM system.projection_parts
+          WHERE database = {db:String} AND table = 'events' AND active) AS proj
+      FROM system.parts WHERE database = {db:String} AND table = 'events' AND active`,
+    query_params: { db },
+    format: 'JSONEachRow',
+  });
+  const [r] = await rs.json<{ rows: string; data: string; idx: string; proj: string }>();
+  const rows = Number(r?.rows);
+  return {
+    columns: Number(r?.data) / rows,
+    withIndexes: (Number(r?.data) + Number(r?.idx) + Number(r?.proj ?? 0)) / rows,
+  };
+}
+
+/** Move the group back to the start of the topic, so the next run reads the same events. */
+async function rewind(brokers: string[], topic: string): Promise<void> {
+  const admin = kafka(brokers).admin();
+  await admin.connect();
+  try {
+    await admin.resetOffsets({ groupId: GROUP, topic, earliest: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`[ingest-bench] failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);
