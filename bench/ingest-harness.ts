@@ -101,6 +101,9 @@ export function spawnIngester(opts: {
       KAFKA_TOPIC_EVENTS: opts.topic,
       KAFKA_TOPIC_DLQ: opts.dlqTopic,
       INGESTER_METRICS_PORT: '0',
+      // Its own group per database: members of one group rebalance together even when they
+      // read different topics, so unrelated runs on a shared broker would disturb each other.
+      INGESTER_CONSUMER_GROUP: `${opts.database}.ingester`,
       INSTANCE_ID: opts.name,
       ...opts.env,
     },

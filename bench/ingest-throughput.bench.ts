@@ -18,11 +18,11 @@ import {
 //   BENCH_EVENTS=500000 BENCH_FLUSH_MAX_ROWS=20000,50000,100000 npx tsx bench/ingest-throughput.bench.ts
 //
 // Pre-produces BENCH_EVENTS synthetic events (bench/ingest-events.ts) to a fresh topic, then
-// for each flush size: rewinds the consumer group, starts the ingester on a fresh database and
+// for each flush size: starts the ingester on a fresh database (and so its own consumer group) and
 // times from the first stored row to the last. Progress goes to stderr; the last stdout line
-// is one JSON object (the first flush size listed is the headline).
+// is one JSON object (the first flush size listed is the headline). The topic and databases
+// are dropped afterwards (BENCH_KEEP=1 keeps them).
 
-const GROUP = 'agenttrail.ingester';
 const events = Number(process.env.BENCH_EVENTS ?? 500_000);
 const partitions = Number(process.env.BENCH_PARTITIONS ?? 6);
 const flushSizes = (process.env.BENCH_FLUSH_MAX_ROWS ?? '50000').split(',').map(Number);
@@ -76,7 +76,6 @@ async function main(): Promise<void> {
   const runs: RunResult[] = [];
   try {
     for (const [i, flushRows] of flushSizes.entries()) {
-      if (i > 0) await rewind(brokers, topic);
       runs.push(
         await run(ch, {
           brokers,
@@ -89,6 +88,16 @@ async function main(): Promise<void> {
       );
     }
   } finally {
+    // The shared stack is not a scratch disk: drop what this run made unless asked to keep it.
+    if (process.env.BENCH_KEEP !== '1') {
+      for (const i of flushSizes.keys()) {
+        await ch.command({
+          query: 'DROP DATABASE IF EXISTS {db:Identifier}',
+          query_params: { db: `${name}_${i}` },
+        });
+      }
+      await deleteTopics(brokers, [topic, `${name}.dlq`]);
+    }
     await ch.close();
   }
 
@@ -206,12 +215,11 @@ async function partBytes(
   };
 }
 
-/** Move the group back to the start of the topic, so the next run reads the same events. */
-async function rewind(brokers: string[], topic: string): Promise<void> {
+async function deleteTopics(brokers: string[], topics: string[]): Promise<void> {
   const admin = kafka(brokers).admin();
   await admin.connect();
   try {
-    await admin.resetOffsets({ groupId: GROUP, topic, earliest: true });
+    await admin.deleteTopics({ topics });
   } finally {
     await admin.disconnect();
   }

@@ -11,20 +11,21 @@ import {
   waitForRows,
 } from '../bench/ingest-harness.js';
 import type { ClickHouseHandle } from '../stack/index.js';
-import { type Private, privateClickHouse, testEndpoints, uniqueName } from './helpers/stack.js';
+import { deleteTopic, type Private, privateClickHouse, testEndpoints, uniqueName } from './helpers/stack.js';
 
 // ClickHouse (a private instance) stopped for 10 s mid-stream and started again: the ingester
 // keeps its process, commits nothing it has not written, and catches up when it returns.
 
 const LOG_DIR = join(process.cwd(), '.state', 'test-logs', 'ingester');
 const database = uniqueName('it_ingest_chdown');
-const GROUP = 'agenttrail.ingester';
+const GROUP = `${database}.ingester`;
 let engine: Private<ClickHouseHandle>;
 beforeAll(async () => {
   engine = await privateClickHouse();
 });
 afterAll(async () => {
   await engine?.cleanup();
+  for (const t of [`${database}.events`, `${database}.dlq`]) await deleteTopic(t).catch(() => {});
 });
 
 describe('ClickHouse unavailable mid-stream', () => {

@@ -8,7 +8,7 @@ import {
   storedCounts,
   waitForRows,
 } from '../bench/ingest-harness.js';
-import { clickhouseClient, dropDatabase, testEndpoints, uniqueName } from './helpers/stack.js';
+import { clickhouseClient, deleteTopic, dropDatabase, testEndpoints, uniqueName } from './helpers/stack.js';
 
 // kill -9 of the ingester (a real child process) mid-stream, then a restart: Kafka redelivers
 // everything after the last commit; nothing is lost and reads still see each event once.
@@ -17,7 +17,10 @@ import { clickhouseClient, dropDatabase, testEndpoints, uniqueName } from './hel
 
 const LOG_DIR = join(process.cwd(), '.state', 'test-logs', 'ingester');
 const database = uniqueName('it_ingest_kill');
-afterAll(() => dropDatabase(database));
+afterAll(async () => {
+  await dropDatabase(database);
+  for (const t of [`${database}.events`, `${database}.dlq`]) await deleteTopic(t).catch(() => {});
+});
 
 describe('ingester killed with SIGKILL mid-stream', () => {
   it('still stores exactly 100,000 distinct events after a restart', async () => {
@@ -84,7 +87,7 @@ describe('ingester killed with SIGKILL mid-stream', () => {
     const admin = kafka(brokers).admin();
     await admin.connect();
     // No member is active now: rewind the group so every message is delivered again.
-    await admin.resetOffsets({ groupId: 'agenttrail.ingester', topic, earliest: true });
+    await admin.resetOffsets({ groupId: `${database}.ingester`, topic, earliest: true });
     await admin.disconnect();
     const ch = clickhouseClient();
     const rs = await ch.query({ query: 'SELECT now64(3) AS t', format: 'JSONEachRow' });

@@ -10,7 +10,7 @@ import {
   storedCounts,
   waitForRows,
 } from '../bench/ingest-harness.js';
-import { clickhouseClient, dropDatabase, testEndpoints, uniqueName } from './helpers/stack.js';
+import { clickhouseClient, deleteTopic, dropDatabase, testEndpoints, uniqueName } from './helpers/stack.js';
 
 // The ingester as a real child process against the shared stack: every event stored exactly
 // once as read (FINAL / distinct ids), poison on the DLQ with its reason, offsets committed.
@@ -18,7 +18,10 @@ import { clickhouseClient, dropDatabase, testEndpoints, uniqueName } from './hel
 const LOG_DIR = join(process.cwd(), '.state', 'test-logs', 'ingester');
 const databases: string[] = [];
 afterAll(async () => {
-  for (const db of databases) await dropDatabase(db);
+  for (const db of databases) {
+    await dropDatabase(db);
+    for (const t of [`${db}.events`, `${db}.dlq`]) await deleteTopic(t).catch(() => {});
+  }
 });
 
 function names(prefix: string) {
@@ -41,7 +44,9 @@ describe('ingester', () => {
       expect(counts.final).toBe(100_000);
       expect(counts.distinct).toBe(100_000);
       // Offsets are committed after the insert: the group catches up to the end of the topic.
-      await expect.poll(() => groupLag(brokers, 'agenttrail.ingester', n.topic), { timeout: 10_000 }).toBe(0);
+      await expect
+        .poll(() => groupLag(brokers, `${n.database}.ingester`, n.topic), { timeout: 10_000 })
+        .toBe(0);
       expect(ingester.exited()).toBeUndefined();
 
       // A graceful stop exits 0, and nothing more appears afterwards.
@@ -97,7 +102,9 @@ describe('ingester', () => {
         letters.find((l) => l.value?.includes('poison-no-envelope'))?.headers['x-agenttrail-event-id'],
       ).toBe('poison-no-envelope');
       // Poison is committed past too: nothing is left for the group to read.
-      await expect.poll(() => groupLag(brokers, 'agenttrail.ingester', n.topic), { timeout: 10_000 }).toBe(0);
+      await expect
+        .poll(() => groupLag(brokers, `${n.database}.ingester`, n.topic), { timeout: 10_000 })
+        .toBe(0);
       expect(ingester.exited()).toBeUndefined();
     } finally {
       ingester.child.kill('SIGTERM');

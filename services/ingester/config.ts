@@ -8,6 +8,11 @@ export const ingesterConfig = {
   ...commonConfig,
   ...kafkaConfig,
   ...clickhouseConfig,
+  INGESTER_CONSUMER_GROUP: z
+    .string()
+    .min(1)
+    .default('agenttrail.ingester')
+    .describe('Kafka consumer group (one per independent copy of the events table)'),
   INGESTER_FLUSH_MAX_ROWS: intFromEnv('Insert when this many rows are buffered', 50_000, 1, 1_000_000),
   INGESTER_FLUSH_MAX_BYTES: intFromEnv(
     'Insert when buffered messages reach this many bytes (bounds memory)',

@@ -3,7 +3,7 @@ import { migrate } from '../platform/clickhouse/migrate.js';
 import { loadConfigOrExit } from '../platform/config.js';
 import { createKafka } from '../platform/kafka/client.js';
 import { createProducer } from '../platform/kafka/producer.js';
-import { consumerGroup, ensureTopics } from '../platform/kafka/topics.js';
+import { ensureTopics } from '../platform/kafka/topics.js';
 import { createLifecycle } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/logger.js';
 import { createStageMetrics, serveMetrics } from '../platform/metrics.js';
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     settings: {
       topic: config.KAFKA_TOPIC_EVENTS,
       dlqTopic: config.KAFKA_TOPIC_DLQ,
-      groupId: consumerGroup('ingester'),
+      groupId: config.INGESTER_CONSUMER_GROUP,
       maxRows: config.INGESTER_FLUSH_MAX_ROWS,
       maxBytes: config.INGESTER_FLUSH_MAX_BYTES,
       intervalMs: config.INGESTER_FLUSH_INTERVAL_MS,
