@@ -1,6 +1,7 @@
 import { backtestCommand } from './backtest-command.js';
 import { benchCommand } from './bench-command.js';
 import type { Command } from './command.js';
+import { demoCommand } from './demo-command.js';
 import { docsCommand } from './docs-command.js';
 import { keysCommand } from './keys-command.js';
 import { stackCommand } from './stack-command.js';
@@ -10,6 +11,7 @@ import { testCommand } from './test-command.js';
 const commands: Record<string, Command> = {
   stack: stackCommand,
   test: testCommand,
+  demo: demoCommand,
   keys: keysCommand,
   bench: benchCommand,
   docs: docsCommand,

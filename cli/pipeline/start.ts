@@ -1,0 +1,248 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { RoutesFileInput } from '../../schemas/index.js';
+import { createKey } from '../../services/gateway/keys.js';
+import { ingesterConfig } from '../../services/ingester/config.js';
+import { randomFreePort } from '../../stack/index.js';
+import { type ServiceName, type ServiceProcess, spawnService, waitHealthy } from './service.js';
+
+// The whole pipeline on an existing Kafka + ClickHouse, as child processes: gateway, ingester,
+// detector, alerter. Used by `agenttrail demo`, the end-to-end test and the alert-latency
+// benchmark. Everything a run touches is its own: topics and consumer groups named after the
+// run, one ClickHouse database, a work dir holding the API key file, the routes file, the
+// detector's state and every service's log. So a run never collides with tests or another run.
+
+export interface WebhookTarget {
+  url: string;
+  secret: string;
+  /** Alerter grouping window (schemas/route.ts); it adds directly to page latency. */
+  groupWaitMs?: number;
+  ratePerS?: number;
+  burst?: number;
+  concurrency?: number;
+}
+
+export interface PipelineOptions {
+  brokers: string[];
+  clickhouseUrl: string;
+  database: string;
+  /** Unique per run: prefix of topics and consumer groups (letters, digits, `_`, `.`, `-`). */
+  run: string;
+  workDir: string;
+  tenant: string;
+  webhook: WebhookTarget;
+  partitions?: number;
+  /** Extra environment per service (tuning knobs). */
+  env?: Partial<Record<ServiceName, Record<string, string>>>;
+  readyTimeoutMs?: number;
+  /** How long to wait for the shared ingester group to be free (see ingesterGroup). */
+  sharedGroupWaitMs?: number;
+  log?: (msg: string) => void;
+}
+
+export interface Pipeline {
+  gatewayUrl: string;
+  /** Collector API key for `tenant` (minted for this run, stored hashed in the work dir). */
+  apiKey: string;
+  tenant: string;
+  database: string;
+  topics: { events: string; alerts: string; dlq: string };
+  services: ServiceProcess[];
+  /** Throws (with the log tail) if any service has exited. */
+  assertRunning(): void;
+  /** SIGTERM every service (gateway first: stop intake), wait; exit codes by service. */
+  stop(): Promise<Record<string, number>>;
+  /** Remove this run's topics (its data stays in ClickHouse). */
+  deleteTopics(): Promise<void>;
+}
+
+const WEBHOOK_SECRET_ENV = 'PIPELINE_WEBHOOK_SECRET';
+
+function routesFile(w: WebhookTarget): RoutesFileInput {
+  return {
+    version: 1,
+    destinations: {
+      webhook: {
+        type: 'webhook',
+        url: w.url,
+        secret_env: WEBHOOK_SECRET_ENV,
+        group_wait_ms: w.groupWaitMs ?? 100,
+        rate_per_s: w.ratePerS ?? 100,
+        burst: w.burst ?? 100,
+        concurrency: w.concurrency ?? 8,
+        timeout_ms: 5_000,
+      },
+    },
+    routes: [{ name: 'all', destinations: ['webhook'] }],
+  };
+}
+
+/** Create the run's topics up front: services creating them concurrently race each other. */
+async function createTopics(brokers: string[], topics: string[], partitions: number): Promise<void> {
+  const admin = new Kafka({ clientId: 'agenttrail-pipeline', brokers, logLevel: logLevel.ERROR }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * The ingester's consumer group. Until the ingester reads INGESTER_CONSUMER_GROUP its group is
+ * the fixed `agenttrail.ingester`, shared by every ingester on the broker whatever its topic.
+ * kafkajs assigns partitions from the group leader's subscription only, so joining while
+ * another ingester (a test, a benchmark) is a member would starve this run's ingester and
+ * rebalance the other one. So we wait for the group to be empty rather than disturb it.
+ */
+async function ingesterGroup(brokers: string[], run: string, waitMs: number, log: (m: string) => void) {
+  if ('INGESTER_CONSUMER_GROUP' in ingesterConfig) return `${run}.ingester`;
+  const shared = 'agenttrail.ingester';
+  const admin = new Kafka({ clientId: 'agenttrail-pipeline', brokers, logLevel: logLevel.ERROR }).admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + waitMs;
+    for (let warned = false; ; warned = true) {
+      const { groups } = await admin.describeGroups([shared]);
+      const members = groups[0]?.members.length ?? 0;
+      if (members === 0) return shared;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `consumer group ${shared} has ${members} member(s) from another ingester (a test or benchmark); ` +
+            'the ingester cannot use a group of its own yet (INGESTER_CONSUMER_GROUP), so this run would ' +
+            'disturb it: try again when it has finished',
+        );
+      }
+      if (!warned) log(`waiting for another ingester to leave consumer group ${shared}`);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
+  const log = o.log ?? (() => {});
+  const partitions = o.partitions ?? 6;
+  mkdirSync(o.workDir, { recursive: true });
+  const keysFile = join(o.workDir, 'gateway-keys.json');
+  const { key: apiKey } = createKey(keysFile, o.tenant, `pipeline ${o.run}`);
+  const routesPath = join(o.workDir, 'routes.json');
+  writeFileSync(routesPath, `${JSON.stringify(routesFile(o.webhook), null, 2)}\n`);
+
+  const topics = { events: `${o.run}.events`, alerts: `${o.run}.alerts`, dlq: `${o.run}.dlq` };
+  const ingesterGroupId = await ingesterGroup(o.brokers, o.run, o.sharedGroupWaitMs ?? 120_000, log);
+  await createTopics(o.brokers, Object.values(topics), partitions);
+
+  const ports = { gateway: 0, ingester: 0, detector: 0, alerter: 0 };
+  const taken: number[] = [];
+  for (const name of Object.keys(ports) as ServiceName[]) {
+    ports[name] = await randomFreePort(taken);
+    taken.push(ports[name]);
+  }
+  const common = {
+    KAFKA_BROKERS: o.brokers.join(','),
+    KAFKA_TOPIC_EVENTS: topics.events,
+    KAFKA_TOPIC_ALERTS: topics.alerts,
+    KAFKA_TOPIC_DLQ: topics.dlq,
+    KAFKA_TOPIC_PARTITIONS: String(partitions),
+    CLICKHOUSE_URL: o.clickhouseUrl,
+    CLICKHOUSE_DATABASE: o.database,
+    LOG_LEVEL: 'info',
+  };
+  const envs: Record<ServiceName, Record<string, string>> = {
+    gateway: {
+      GATEWAY_PORT: String(ports.gateway),
+      GATEWAY_KEYS_FILE: keysFile,
+      GATEWAY_FINGERPRINT_KEY: randomBytes(24).toString('base64url'),
+    },
+    ingester: {
+      INGESTER_METRICS_PORT: String(ports.ingester),
+      INGESTER_CONSUMER_GROUP: ingesterGroupId,
+    },
+    detector: {
+      DETECTOR_METRICS_PORT: String(ports.detector),
+      DETECTOR_STATE_DIR: join(o.workDir, 'detector-state'),
+      DETECTOR_CONSUMER_GROUP: `${o.run}.detector`,
+      DETECTOR_START_FROM: 'earliest',
+    },
+    alerter: {
+      ALERTER_METRICS_PORT: String(ports.alerter),
+      ALERTER_ROUTES_FILE: routesPath,
+      ALERTER_CONSUMER_GROUP: `${o.run}.alerter`,
+      // A fresh group on a fresh topic: read it all, so an alert raised before the alerter
+      // finished joining is still paged.
+      ALERTER_START_FROM: 'earliest',
+      [WEBHOOK_SECRET_ENV]: o.webhook.secret,
+    },
+  };
+
+  const services: ServiceProcess[] = [];
+  const stop = async (): Promise<Record<string, number>> => {
+    const codes: Record<string, number> = {};
+    // The gateway first, so nothing new enters while the consumers drain and commit.
+    const gateway = services.find((s) => s.name === 'gateway');
+    if (gateway) codes.gateway = await gateway.stop();
+    await Promise.all(
+      services
+        .filter((s) => s !== gateway)
+        .map(async (s) => {
+          codes[s.name] = await s.stop();
+        }),
+    );
+    return codes;
+  };
+  try {
+    // All four start at once (migrations are idempotent and safe to run concurrently).
+    for (const name of Object.keys(envs) as ServiceName[]) {
+      services.push(spawnService(name, { ...common, ...envs[name], ...o.env?.[name] }, o.workDir));
+    }
+    const timeout = o.readyTimeoutMs ?? 60_000;
+    await Promise.all(
+      services.map(async (s) => {
+        const path = s.name === 'gateway' ? '/readyz' : '/healthz';
+        await waitHealthy(s, `http://127.0.0.1:${ports[s.name]}${path}`, timeout);
+        log(`${s.name} ready (log ${s.logFile})`);
+      }),
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return {
+    gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+    apiKey,
+    tenant: o.tenant,
+    database: o.database,
+    topics,
+    services,
+    assertRunning() {
+      for (const s of services) {
+        const code = s.exitCode();
+        if (code !== undefined) {
+          throw new Error(`${s.name} exited with code ${code}; last log lines (${s.logFile}):\n${s.tail()}`);
+        }
+      }
+    },
+    stop,
+    async deleteTopics() {
+      const admin = new Kafka({
+        clientId: 'agenttrail-pipeline',
+        brokers: o.brokers,
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      await admin.connect();
+      try {
+        await admin.deleteTopics({ topics: Object.values(topics) });
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
+}
