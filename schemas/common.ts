@@ -19,11 +19,20 @@ export const Tenant = z
   .max(64)
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a lower-case slug (a-z, 0-9, _ and -)');
 
-/** ISO-8601 timestamp with an explicit offset (Z or +hh:mm), millisecond precision or less. */
+/** ISO-8601 timestamp with an explicit offset (Z or +hh:mm). */
 export const Timestamp = z.iso.datetime({
   offset: true,
   message: 'must be an ISO-8601 timestamp with offset',
 });
+
+/**
+ * The envelope's event time, in UTC (`Z`), at most millisecond precision. Stricter than
+ * Timestamp because it is hashed as text and also stored as DateTime64(3): with one spelling of
+ * the zone the stored record reproduces the hashed bytes, so a chain verifies from storage.
+ */
+export const UtcTimestamp = z.iso
+  .datetime({ offset: false, message: 'must be an ISO-8601 UTC timestamp ending in Z' })
+  .regex(/:\d\d(\.\d{1,3})?Z$/, 'must have at most millisecond precision');
 
 export const ShortText = z.string().max(512);
 export const Text = z.string().max(4096);

@@ -43,7 +43,7 @@ describe('valid fixtures', () => {
 const ACCEPT: Array<[string, EventType, string, unknown]> = [
   ['event_id at its 128-char limit', 'action', 'event_id', long(128, 'e')],
   ['event_id with every allowed punctuation', 'action', 'event_id', 'a0._:@/+-z'],
-  ['timestamp with a +02:00 offset', 'action', 'occurred_at', '2026-03-01T14:00:00.123+02:00'],
+  ['received_at with a +02:00 offset', 'action', 'received_at', '2026-03-01T14:00:00.123+02:00'],
   ['timestamp without fractional seconds', 'action', 'occurred_at', '2026-03-01T12:00:00Z'],
   ['seq at MAX_SAFE_INTEGER', 'action', 'seq', Number.MAX_SAFE_INTEGER],
   ['prev_hash null on seq 1', 'task.declared', 'prev_hash', null],
@@ -107,6 +107,14 @@ const REJECT: Array<[string, EventType, string, unknown, string]> = [
   ['schema_version missing', 'action', 'schema_version', undefined, 'schema_version'],
   ['occurred_at prose', 'action', 'occurred_at', 'yesterday', 'occurred_at'],
   ['occurred_at without offset', 'action', 'occurred_at', '2026-03-01T12:00:00', 'occurred_at'],
+  [
+    'occurred_at with a +02:00 offset (hashed text must be UTC)',
+    'action',
+    'occurred_at',
+    '2026-03-01T14:00:00.123+02:00',
+    'occurred_at',
+  ],
+  ['occurred_at with microseconds', 'action', 'occurred_at', '2026-03-01T12:00:00.123456Z', 'occurred_at'],
   ['occurred_at epoch number', 'action', 'occurred_at', 1767225600000, 'occurred_at'],
   ['occurred_at missing', 'action', 'occurred_at', undefined, 'occurred_at'],
   ['received_at not a timestamp', 'action', 'received_at', 'now', 'received_at'],

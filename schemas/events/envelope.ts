@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, SCHEMA_VERSION, Sha256Hex, ShortText, Tenant, Timestamp } from '../common.js';
+import { Id, SCHEMA_VERSION, Sha256Hex, ShortText, Tenant, Timestamp, UtcTimestamp } from '../common.js';
 
 /** Who acted: the agent software, its running instance and its workload identity. */
 export const Agent = z.strictObject({
@@ -31,7 +31,7 @@ export const envelopeShape = {
   schema_version: z.literal(SCHEMA_VERSION, {
     message: `must be ${SCHEMA_VERSION} (this gateway speaks v1)`,
   }),
-  occurred_at: Timestamp,
+  occurred_at: UtcTimestamp,
   received_at: Timestamp.optional(),
   tenant: Tenant,
   agent: Agent,

@@ -14,7 +14,7 @@ const action = {
   event_id: 'ev-1',
   schema_version: 1,
   type: 'action',
-  occurred_at: '2026-11-01T10:00:00.123+02:00',
+  occurred_at: '2026-11-01T08:00:00.123Z',
   tenant: 'acme',
   agent: { id: 'agent-1', instance: '' },
   task_id: 'task-1',
