@@ -50,6 +50,8 @@ export interface Pipeline {
   database: string;
   topics: { events: string; alerts: string; dlq: string };
   services: ServiceProcess[];
+  /** Prometheus text endpoint of each service (the gateway's takes the API key as bearer). */
+  metricsUrls: Record<ServiceName, string>;
   /** Throws (with the log tail) if any service has exited. */
   assertRunning(): void;
   /** SIGTERM every service (gateway first: stop intake), wait; exit codes by service. */
@@ -222,6 +224,12 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     database: o.database,
     topics,
     services,
+    metricsUrls: {
+      gateway: `http://127.0.0.1:${ports.gateway}/metrics`,
+      ingester: `http://127.0.0.1:${ports.ingester}/metrics`,
+      detector: `http://127.0.0.1:${ports.detector}/metrics`,
+      alerter: `http://127.0.0.1:${ports.alerter}/metrics`,
+    },
     assertRunning() {
       for (const s of services) {
         const code = s.exitCode();
