@@ -119,47 +119,65 @@ function writeString(s: string): void {
 }
 
 /**
- * Key order learned at one position of the event. `keys` is the insertion order last seen there,
- * `sorted` its canonical order; `children` are the positions of nested objects (bounded depth).
+ * Key sets learned at one position of the event (an event type's top level, its `data`, `agent` …):
+ * each with its canonical (sorted) order. `children` are the positions of nested objects.
  */
-interface Slot {
-  keys: string[] | undefined;
+interface Shape {
+  count: number;
+  sig: number;
+  /** Insertion order, as for…in lists it. */
+  keys: string[];
   sorted: string[];
+}
+
+interface Slot {
+  shapes: Shape[];
   children: Map<string, Slot> | undefined;
   depth: number;
 }
 
 const MAX_LEARNED_DEPTH = 2;
 const MAX_SLOT_CHILDREN = 64;
+/** Key lists remembered per position: the action payload alone has a handful (resource or not …). */
+const MAX_SHAPES = 16;
 const byType = new Map<string, Slot>();
 
 function newSlot(depth: number): Slot {
-  return { keys: undefined, sorted: [], children: undefined, depth };
+  return { shapes: [], children: undefined, depth };
 }
 
-/** Sorted own keys of `obj`, reusing the slot's when the insertion order is the one seen last. */
+/**
+ * Sorted own keys of `obj`. One for…in pass counts the keys and computes a signature of the key
+ * list; a remembered list with the same count and signature is confirmed key by key (a second
+ * for…in pass, identity compares only) and its sorted order reused. for…in lists own keys first,
+ * then inherited enumerable ones: when the last key listed is an own member, none was inherited.
+ */
 function sortedKeys(obj: Record<string, unknown>, slot: Slot | undefined): string[] {
-  if (slot === undefined || inheritedKeys || Object.getPrototypeOf(obj) !== Object.prototype)
-    return Object.keys(obj).sort();
-  const known = slot.keys;
-  if (known !== undefined) {
-    // for…in lists own keys (insertion order) then inherited ones; a plain object inherits none
-    // unless Object.prototype has enumerable members (checked per event).
-    let i = 0;
-    let same = true;
+  if (slot === undefined) return Object.keys(obj).sort();
+  let count = 0;
+  let sig = 0;
+  for (const k in obj) {
+    count++;
+    sig = (Math.imul(sig, 31) + k.length * 131 + k.charCodeAt(0) * 7 + k.charCodeAt(k.length - 1)) | 0;
+  }
+  const shapes = slot.shapes;
+  for (let i = 0; i < shapes.length; i++) {
+    const shape = shapes[i]!;
+    if (shape.count !== count || shape.sig !== sig) continue;
+    const keys = shape.keys;
+    let j = 0;
     for (const k in obj) {
-      if (known[i] !== k) {
-        same = false;
-        break;
-      }
-      i++;
+      if (keys[j] !== k) break;
+      j++;
     }
-    if (same && i === known.length) return slot.sorted;
+    if (j === count && (count === 0 || Object.hasOwn(obj, keys[count - 1]!))) return shape.sorted;
   }
   const keys = Object.keys(obj);
-  slot.keys = keys;
-  slot.sorted = [...keys].sort();
-  return slot.sorted;
+  const sorted = [...keys].sort();
+  if (keys.length !== count) return sorted; // inherited members: nothing to learn
+  if (shapes.length >= MAX_SHAPES) shapes.shift();
+  shapes.push({ count, sig, keys, sorted });
+  return sorted;
 }
 
 function childSlot(slot: Slot | undefined, key: string): Slot | undefined {
@@ -240,13 +258,8 @@ function writeObject(obj: Record<string, unknown>, slot: Slot | undefined, top: 
   buf[pos++] = 125; // }
 }
 
-/** True when Object.prototype has enumerable members (polluted): for…in would list them. */
-let inheritedKeys = false;
-
 function encodeEvent(event: object): void {
   pos = 0;
-  inheritedKeys = false;
-  for (const _ in Object.prototype) inheritedKeys = true;
   const type = (event as { type?: unknown }).type;
   let slot: Slot | undefined;
   if (typeof type === 'string') {
