@@ -11,9 +11,15 @@ import { checkProvenance } from './rules/builtin/provenance.js';
 import { checkLifecycle, checkScope } from './rules/builtin/scope.js';
 import { BUILTIN_RULES, type BuiltinRuleId, type RuleMeta } from './rules/catalogue.js';
 import { emptyRuleSet } from './rules/sequence/load.js';
-import { advanceRule, SequenceState } from './rules/sequence/matcher.js';
+import {
+  ALL_STEPS,
+  advanceRule,
+  Dispatcher,
+  SequenceState,
+  type StepMasks,
+} from './rules/sequence/matcher.js';
 import type { EvalEnv } from './rules/sequence/predicate.js';
-import type { RuleSet } from './rules/sequence/types.js';
+import type { CompiledSequenceRule, RuleSet } from './rules/sequence/types.js';
 import { compileScope } from './scope/compile.js';
 import { applyEvent, getOrCreateTask } from './state/apply.js';
 import { internScope } from './state/intern.js';
@@ -100,6 +106,7 @@ class DetectorImpl implements Detector {
   readonly config: Readonly<DetectorConfig>;
   readonly state: DetectorState;
   rules: RuleSet;
+  private dispatcher: Dispatcher;
   private sequences: SequenceState;
   private baselines: Baselines;
   private readonly clock: () => number;
@@ -124,6 +131,7 @@ class DetectorImpl implements Detector {
     this.config = parseDetectorConfig(opts.config);
     this.clock = opts.clock ?? Date.now;
     this.rules = opts.rules ?? emptyRuleSet();
+    this.dispatcher = new Dispatcher(this.rules);
     this.state = emptyDetectorState();
     this.sequences = new SequenceState();
     this.baselines = new Baselines(this.config.baselines);
@@ -250,23 +258,45 @@ class DetectorImpl implements Detector {
   }
 
   private runSequences(task: TaskState, event: AgentEvent, atMs: number): void {
-    const rules = this.rules.byType.get(event.type);
-    if (rules === undefined || rules.length === 0) return;
-    const env = this.env;
-    env.task = task;
-    env.scope = task.scope !== undefined ? compileScope(task.scope) : undefined;
-    for (const rule of rules) {
-      const matches = advanceRule(rule, this.sequences, event, atMs, env, this.config.max_partials_per_key);
-      if (matches === undefined) continue;
-      for (const m of matches) {
-        const vars: Record<string, string | number | undefined> = {};
-        for (const [k, v] of Object.entries(m.captures))
-          vars[k] = Array.isArray(v) ? v.join(', ') : String(v);
-        this.raise(m.rule.meta, event, vars, m.events);
-      }
+    // Only the rules (and steps) this kind of event can affect: see Dispatcher. Dispatch measured
+    // on the bench: sequence matching ~21% → ~7% of the profile (read actions visit 3 of 6 rules,
+    // events without secrets skip the two secret rules).
+    const plans = this.dispatcher.plans(event);
+    if (plans === undefined) {
+      const rules = this.rules.byType.get(event.type);
+      if (rules === undefined || rules.length === 0) return;
+      this.enterSequences(task);
+      for (const rule of rules) this.advance(rule, event, atMs, ALL_STEPS);
+    } else {
+      if (plans.length === 0) return;
+      this.enterSequences(task);
+      for (const plan of plans) this.advance(plan.rule, event, atMs, plan);
     }
-    env.task = undefined;
-    env.scope = undefined;
+    this.env.task = undefined;
+    this.env.scope = undefined;
+  }
+
+  private enterSequences(task: TaskState): void {
+    this.env.task = task;
+    this.env.scope = task.scope !== undefined ? compileScope(task.scope) : undefined;
+  }
+
+  private advance(rule: CompiledSequenceRule, event: AgentEvent, atMs: number, masks: StepMasks): void {
+    const matches = advanceRule(
+      rule,
+      this.sequences,
+      event,
+      atMs,
+      this.env,
+      this.config.max_partials_per_key,
+      masks,
+    );
+    if (matches === undefined) return;
+    for (const m of matches) {
+      const vars: Record<string, string | number | undefined> = {};
+      for (const [k, v] of Object.entries(m.captures)) vars[k] = Array.isArray(v) ? v.join(', ') : String(v);
+      this.raise(m.rule.meta, event, vars, m.events);
+    }
   }
 
   private runBaselines(event: EventOf<'action'>, atMs: number): void {
@@ -299,6 +329,7 @@ class DetectorImpl implements Detector {
     const after = new Map(rules.rules.map((r) => [r.meta.id, r.fingerprint]));
     this.sequences.retain(after, before);
     this.rules = rules;
+    this.dispatcher = new Dispatcher(rules);
   }
 
   stats(): DetectorStats {

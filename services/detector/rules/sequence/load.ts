@@ -15,7 +15,9 @@ import { parseDuration } from './duration.js';
 import { compileField, isKnownField } from './fields.js';
 import {
   compileCondition,
+  compileMay,
   conditionTypes,
+  type MayFn,
   type Predicate,
   type PredicateCompileEnv,
   refFreePart,
@@ -242,7 +244,9 @@ function compileRule(
   const steps: CompiledStep[] = [];
   const names: string[] = [];
   let pendingGuard: Predicate | undefined;
+  let pendingMayGuard: MayFn | undefined;
   let leadingAbsent: Predicate | undefined;
+  let mayLeadingAbsent: MayFn | undefined;
   const conditions: Condition[] = [];
   seq.steps.forEach((s, i) => {
     if ('absent' in s) {
@@ -254,8 +258,14 @@ function compileRule(
         });
       }
       const p = compileCondition(s.absent, env(names));
-      if (steps.length === 0) leadingAbsent = p;
-      else pendingGuard = p;
+      const may = compileMay(s.absent, env(names));
+      if (steps.length === 0) {
+        leadingAbsent = p;
+        mayLeadingAbsent = may;
+      } else {
+        pendingGuard = p;
+        pendingMayGuard = may;
+      }
       if (i === seq.steps.length - 1) {
         problems.push({
           code: 'AT_ERR_RULES_ABSENT',
@@ -271,10 +281,18 @@ function compileRule(
     const when = compileCondition(s.when, env([...names]));
     const free = refFreePart(s.when, macros);
     const eventOnly = free === s.when;
-    const step: CompiledStep = { name: s.name, when, eventOnly, captures: [] };
+    const step: CompiledStep = {
+      name: s.name,
+      when,
+      eventOnly,
+      captures: [],
+      mayWhen: compileMay(s.when, env([...names])),
+    };
     if (!eventOnly && free !== undefined) step.pre = compileCondition(free, env([...names]));
     if (pendingGuard !== undefined) step.guard = pendingGuard;
+    if (pendingMayGuard !== undefined) step.mayGuard = pendingMayGuard;
     pendingGuard = undefined;
+    pendingMayGuard = undefined;
     steps.push(step);
     names.push(s.name);
   });
@@ -284,6 +302,7 @@ function compileRule(
       message: 'a sequence needs at least one step that is not absent',
     });
   const until = seq.until ? compileCondition(seq.until, env([])) : undefined;
+  const mayUntil = seq.until ? compileMay(seq.until, env([])) : undefined;
   if (seq.until) conditions.push(seq.until);
   const exceptions: Predicate[] = rule.exceptions.map((ex) => {
     const getters = ex.fields.map((f) => compileField(f));
@@ -377,7 +396,9 @@ function compileRule(
     fingerprint,
   };
   if (leadingAbsent !== undefined) compiled.leadingAbsent = leadingAbsent;
+  if (mayLeadingAbsent !== undefined) compiled.mayLeadingAbsent = mayLeadingAbsent;
   if (until !== undefined) compiled.until = until;
+  if (mayUntil !== undefined) compiled.mayUntil = mayUntil;
   return compiled;
 }
 

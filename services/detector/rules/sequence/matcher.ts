@@ -1,7 +1,7 @@
 import type { AgentEvent } from '../../../../schemas/index.js';
 import { append } from '../../append.js';
-import type { EvalEnv } from './predicate.js';
-import type { CompiledSequenceRule } from './types.js';
+import { type Discriminant, type EvalEnv, NO } from './predicate.js';
+import type { CompiledSequenceRule, RuleSet } from './types.js';
 
 // Sequence matching with skip-till-any-match semantics: a pending partial match that advances is
 // copied forward and also stays where it was, so every overlapping match is reported (read A1,
@@ -107,6 +107,114 @@ function capture(
   return out;
 }
 
+/** Which parts of a rule an event may affect (bit i = step i), decided from its discriminant. */
+export interface StepMasks {
+  when: number;
+  guard: number;
+  leadingAbsent: boolean;
+  until: boolean;
+}
+
+export interface RulePlan extends StepMasks {
+  rule: CompiledSequenceRule;
+}
+
+/** No dispatch information: every part of the rule is evaluated. */
+export const ALL_STEPS: StepMasks = Object.freeze({
+  when: 0xff,
+  guard: 0xff,
+  leadingAbsent: true,
+  until: true,
+});
+
+const MAX_PLANS = 4096;
+const NO_PLANS: readonly RulePlan[] = Object.freeze([]);
+
+/**
+ * Per rule set: the rules (and steps) an event can affect, by discriminant (type, data.operation,
+ * data.outcome, has secrets, has entities), computed once per distinct discriminant from the
+ * rules' `may*` functions. A rule none of whose parts can match is not visited at all; the only
+ * thing that skips is the lazy drop of its expired partials, which `sweep()` and the next visit do.
+ */
+export class Dispatcher {
+  private readonly cache = new Map<
+    unknown,
+    Map<unknown, Map<unknown, (readonly RulePlan[] | undefined)[]>>
+  >();
+  private size = 0;
+
+  constructor(private readonly ruleSet: RuleSet) {}
+
+  plans(event: AgentEvent): readonly RulePlan[] | undefined {
+    const type = event.type;
+    const data = event.data as { operation?: unknown; outcome?: unknown } | undefined;
+    const op = data?.operation;
+    const outcome = data?.outcome;
+    // Only plain string values are cached; anything odd is evaluated in full.
+    if (
+      typeof type !== 'string' ||
+      (op !== undefined && typeof op !== 'string') ||
+      (outcome !== undefined && typeof outcome !== 'string')
+    )
+      return undefined;
+    const bits =
+      (event.secrets !== undefined && event.secrets.length > 0 ? 1 : 0) |
+      (event.entities !== undefined && event.entities.length > 0 ? 2 : 0);
+    let byOp = this.cache.get(type);
+    if (byOp === undefined) {
+      byOp = new Map();
+      this.cache.set(type, byOp);
+    }
+    let byOutcome = byOp.get(op);
+    if (byOutcome === undefined) {
+      byOutcome = new Map();
+      byOp.set(op, byOutcome);
+    }
+    let byBits = byOutcome.get(outcome);
+    if (byBits === undefined) {
+      byBits = [undefined, undefined, undefined, undefined];
+      byOutcome.set(outcome, byBits);
+    }
+    let plans = byBits[bits];
+    if (plans === undefined) {
+      if (this.size >= MAX_PLANS) {
+        this.cache.clear();
+        this.size = 0;
+      }
+      plans = this.compute(type, op, outcome, bits);
+      byBits[bits] = plans;
+      this.size++;
+    }
+    return plans;
+  }
+
+  private compute(type: string, op: unknown, outcome: unknown, bits: number): readonly RulePlan[] {
+    const rules = this.ruleSet.byType.get(type);
+    if (rules === undefined || rules.length === 0) return NO_PLANS;
+    // A fresh object each time: virtual-field accessors memoise by event identity.
+    const d: Discriminant = { type, data: { operation: op, outcome } };
+    if (bits & 1) d.secrets = [true];
+    if (bits & 2) d.entities = [true];
+    const out: RulePlan[] = [];
+    for (const rule of rules) {
+      let when = 0;
+      let guard = 0;
+      rule.steps.forEach((step, i) => {
+        if (step.mayWhen === undefined || step.mayWhen(d) !== NO) when |= 1 << i;
+        if (step.guard !== undefined && (step.mayGuard === undefined || step.mayGuard(d) !== NO))
+          guard |= 1 << i;
+      });
+      const leadingAbsent =
+        rule.leadingAbsent !== undefined &&
+        (rule.mayLeadingAbsent === undefined || rule.mayLeadingAbsent(d) !== NO);
+      const until = rule.until !== undefined && (rule.mayUntil === undefined || rule.mayUntil(d) !== NO);
+      if (when === 0 && guard === 0 && !leadingAbsent && !until) continue;
+      out.push({ rule, when, guard, leadingAbsent, until });
+    }
+    return out.length > 0 ? out : NO_PLANS;
+  }
+}
+
 /** Per-step pre-filter results for the current event (steps ≤ 8 by schema); reused, never reallocated. */
 const PASS_BUFFER = new Uint8Array(8);
 const UNKNOWN = 0;
@@ -124,24 +232,26 @@ export function advanceRule(
   atMs: number,
   env: EvalEnv,
   maxPartials: number,
+  masks: StepMasks = ALL_STEPS,
 ): SequenceMatch[] | undefined {
   let tenants = state.byRule.get(rule.meta.id);
   let keys = tenants?.get(event.tenant);
   env.captures = undefined;
   const first = rule.steps[0]!;
-  const startsHere = first.when(event, env);
+  const startsHere = (masks.when & 1) !== 0 && first.when(event, env);
+  const leadingAbsent = masks.leadingAbsent ? rule.leadingAbsent : undefined;
   // Fast exit: nothing pending for this rule in the tenant, and the event neither starts a match
   // nor feeds a leading absent step.
-  if (keys === undefined && !startsHere && rule.leadingAbsent === undefined) return undefined;
+  if (keys === undefined && !startsHere && leadingAbsent === undefined) return undefined;
 
   const keyValue = rule.by(event);
   if (keyValue === undefined || keyValue === null) return undefined;
   const key = typeof keyValue === 'string' ? keyValue : String(keyValue);
   let ks = keys?.get(key);
-  if (ks === undefined && !startsHere && rule.leadingAbsent === undefined) return undefined;
+  if (ks === undefined && !startsHere && leadingAbsent === undefined) return undefined;
 
   let matches: SequenceMatch[] | undefined;
-  if (ks !== undefined && rule.until?.(event, env)) {
+  if (ks !== undefined && masks.until && rule.until?.(event, env)) {
     ks.partials.length = 0;
   }
 
@@ -159,9 +269,11 @@ export function advanceRule(
         continue;
       }
       const step = rule.steps[p.next]!;
+      const bit = 1 << p.next;
       env.captures = p.captures;
-      if (step.guard?.(event, env)) continue; // the absent thing happened
+      if ((masks.guard & bit) !== 0 && step.guard?.(event, env)) continue; // the absent thing happened
       partials[kept++] = p; // compact in place: no array per event
+      if ((masks.when & bit) === 0) continue; // this event cannot be that step
       let ok = pass[p.next]!;
       if (ok === UNKNOWN) {
         const pre = step.eventOnly ? step.when : step.pre;
@@ -204,7 +316,7 @@ export function advanceRule(
       }
     }
   }
-  if (rule.leadingAbsent?.(event, env)) {
+  if (leadingAbsent?.(event, env)) {
     if (ks === undefined) ks = { partials: [] };
     if (ks.absentMs === undefined || atMs > ks.absentMs) ks.absentMs = atMs;
   }

@@ -318,3 +318,106 @@ export function conditionTypes(
   }
   return null;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch: which steps an event can possibly match, decided from a few cheap fields.
+//
+// Most events cannot match most steps: a read cannot be a `delete` step, an event without
+// secrets cannot have `output_secret_fps`. `compileMay` turns a condition into a three-valued
+// function of the event's *discriminant* (type, data.operation, data.outcome, whether it carries
+// secrets/entities): NO when the condition is false for every event with that discriminant, YES
+// when true for all of them, MAYBE otherwise. The matcher caches the answers per discriminant and
+// skips what is NO; everything else is evaluated exactly as before.
+
+export const NO = 0;
+export const YES = 1;
+export const MAYBE = 2;
+export type Tri = typeof NO | typeof YES | typeof MAYBE;
+
+/** The fields a dispatch decision reads, as a tiny event (only these members). */
+export interface Discriminant {
+  type: unknown;
+  data: { operation: unknown; outcome: unknown };
+  /** Present (non-empty) only when the real event has secrets / entities. */
+  secrets?: readonly unknown[];
+  entities?: readonly unknown[];
+}
+
+export type MayFn = (d: Discriminant) => Tri;
+
+/** Fields whose value the discriminant holds exactly. */
+const DISCRIMINANT_FIELDS = new Set(['type', 'data.operation', 'data.outcome']);
+/** Virtual fields that are certainly absent when the event has no secrets / entities. */
+const SIGHTING_FIELDS: Record<string, 'secrets' | 'entities'> = {
+  output_secret_fps: 'secrets',
+  argument_secret_fps: 'secrets',
+  output_entity_fps: 'entities',
+  argument_entity_fps: 'entities',
+};
+
+const ALWAYS_MAYBE: MayFn = () => MAYBE;
+
+function isRef(op: unknown): boolean {
+  return op !== null && typeof op === 'object' && !Array.isArray(op) && 'ref' in op;
+}
+
+export function compileMay(cond: Condition, env: PredicateCompileEnv, depth = 0): MayFn {
+  if (depth > 32) return ALWAYS_MAYBE;
+  if ('all' in cond) {
+    const parts = cond.all.map((c) => compileMay(c, env, depth + 1));
+    return (d) => {
+      let r: Tri = YES;
+      for (const p of parts) {
+        const v = p(d);
+        if (v === NO) return NO;
+        if (v === MAYBE) r = MAYBE;
+      }
+      return r;
+    };
+  }
+  if ('any' in cond) {
+    const parts = cond.any.map((c) => compileMay(c, env, depth + 1));
+    return (d) => {
+      let r: Tri = NO;
+      for (const p of parts) {
+        const v = p(d);
+        if (v === YES) return YES;
+        if (v === MAYBE) r = MAYBE;
+      }
+      return r;
+    };
+  }
+  if ('not' in cond) {
+    const inner = compileMay(cond.not, env, depth + 1);
+    return (d) => {
+      const v = inner(d);
+      return v === MAYBE ? MAYBE : v === YES ? NO : YES;
+    };
+  }
+  if ('macro' in cond) {
+    const body = env.macros.get(cond.macro);
+    return body === undefined ? ALWAYS_MAYBE : compileMay(body, env, depth + 1);
+  }
+  if (!('field' in cond) || typeof cond.field !== 'string' || 'in_scope' in cond || 'outside_scope' in cond)
+    return ALWAYS_MAYBE;
+  const field = cond.field;
+  const sighting = SIGHTING_FIELDS[field];
+  const exactField = DISCRIMINANT_FIELDS.has(field);
+  if (!exactField && sighting === undefined) return ALWAYS_MAYBE;
+  const usesRef = Object.values(cond).some(isRef);
+  if (exactField && usesRef) return ALWAYS_MAYBE;
+  // The leaf's own predicate, run on the discriminant: exact, because it reads only the field the
+  // discriminant holds (or a sighting field that is certainly absent when there are no sightings).
+  // Compiled against a scratch environment so refs/lists bookkeeping of the real rule is untouched.
+  const exact = compileCondition(cond, {
+    ...env,
+    refs: new Set(),
+    usedMacros: new Set(),
+    usedLists: new Set(),
+    problems: [],
+  });
+  const none: EvalEnv = { task: undefined, scope: undefined, captures: undefined };
+  if (sighting !== undefined)
+    return (d) => (d[sighting] !== undefined ? MAYBE : exact(d as unknown as AgentEvent, none) ? YES : NO);
+  return (d) => (exact(d as unknown as AgentEvent, none) ? YES : NO);
+}

@@ -1,7 +1,7 @@
 import type { RuleItem } from '../../../../schemas/index.js';
 import type { RuleMeta } from '../catalogue.js';
 import type { Accessor } from './fields.js';
-import type { Predicate } from './predicate.js';
+import type { MayFn, Predicate } from './predicate.js';
 
 export interface Capture {
   /** `<step>.<field>`, as written in refs and explanation templates. */
@@ -18,6 +18,9 @@ export interface CompiledStep {
   pre?: Predicate;
   /** An `absent` step right before this one: an event matching it kills the waiting partial. */
   guard?: Predicate;
+  /** Can an event with this discriminant match `when` / `guard` at all (dispatch, see predicate.ts)? */
+  mayWhen?: MayFn;
+  mayGuard?: MayFn;
   /** Values to keep when this step binds (only what later steps or the explanation use). */
   captures: Capture[];
 }
@@ -32,6 +35,8 @@ export interface CompiledSequenceRule {
   /** A leading `absent` step: the first step only starts a match if this did not occur within `within` before. */
   leadingAbsent?: Predicate;
   until?: Predicate;
+  mayLeadingAbsent?: MayFn;
+  mayUntil?: MayFn;
   /** Structured exceptions, tested on the triggering event. */
   exceptions: Predicate[];
   /** Event types that can affect the rule; null = all. */
