@@ -123,14 +123,18 @@ async function main(): Promise<void> {
   let loadBefore = 0;
   let loadAfter = 0;
   try {
-    const loadDone = startLoad({
-      LOAD_GATEWAY_URL: pipeline.gatewayUrl,
-      LOAD_API_KEY: pipeline.apiKey,
-      LOAD_TENANT: TENANT,
-      LOAD_RUN: run,
-      LOAD_RATE: String(RATE),
-      LOAD_SECONDS: String(SECONDS + WARMUP_MS / 1000),
-    });
+    // BENCH_RATE=0: no background load, the pipeline's fixed latency floor.
+    const loadDone =
+      RATE <= 0
+        ? Promise.resolve({})
+        : startLoad({
+            LOAD_GATEWAY_URL: pipeline.gatewayUrl,
+            LOAD_API_KEY: pipeline.apiKey,
+            LOAD_TENANT: TENANT,
+            LOAD_RUN: run,
+            LOAD_RATE: String(RATE),
+            LOAD_SECONDS: String(SECONDS + WARMUP_MS / 1000),
+          });
     await new Promise((r) => setTimeout(r, WARMUP_MS));
     const total = Math.floor((SECONDS * 1000) / EVERY_MS);
     log(`load running; ${total} violations, one every ${EVERY_MS} ms`);
