@@ -322,8 +322,10 @@ export function advanceRule(
   }
 
   if (grown !== undefined) {
-    if (ks === undefined) ks = { partials: [] };
-    for (const g of grown) ks.partials.push(g);
+    // Exact-size arrays: push onto an empty array reserves 17 slots (~150 bytes), and most keys
+    // hold one or two partials. Measured (bench --by-component): sequences 2,557 → 2,376 B/task.
+    if (ks === undefined) ks = { partials: grown.slice() };
+    else ks.partials = ks.partials.length === 0 ? grown.slice() : ks.partials.concat(grown);
     const excess = ks.partials.length - maxPartials;
     if (excess > 0) {
       ks.partials.splice(0, excess);
