@@ -58,18 +58,37 @@ export function eventsRouteSchema(maxBatchEvents: number) {
   };
 }
 
+/**
+ * The stored form of one event: the redacted event, `received_at`, and the gateway's own
+ * `secrets`/`entities`, serialised ONCE. The common case (the collector sent none of the three
+ * gateway-owned fields) splices them onto the event's JSON instead of spreading the event into a
+ * new object first: the same bytes as `JSON.stringify({ ...rest, received_at, secrets, entities })`
+ * (appended keys keep their order), without the copy. Spread + stringify was 8% of the gateway's
+ * CPU profile; on the bench's events, spliced measured 9.0-10.3 µs CPU per event against
+ * 13.8-15.0 µs (three interleaved runs each).
+ */
 function stored(
   event: AgentEvent,
-  receivedAt: string,
+  receivedAtJson: string,
   key: Fingerprinter,
 ): { value: string; secrets: number } {
   const { event: redacted, secrets, entities } = redactEvent(event, { key });
-  // `secrets` and `entities` are the gateway's to set: a collector's values are replaced.
-  const { secrets: _s, entities: _e, ...rest } = redacted;
-  const out: Record<string, unknown> = { ...rest, received_at: receivedAt };
-  if (secrets.length > 0) out.secrets = secrets;
-  if (entities.length > 0) out.entities = entities;
-  return { value: JSON.stringify(out), secrets: secrets.length };
+  const own = redacted as Partial<Record<'received_at' | 'secrets' | 'entities', unknown>>;
+  let value: string;
+  if (own.received_at === undefined && own.secrets === undefined && own.entities === undefined) {
+    const json = JSON.stringify(redacted);
+    value = `${json.slice(0, -1)},"received_at":${receivedAtJson}${
+      secrets.length > 0 ? `,"secrets":${JSON.stringify(secrets)}` : ''
+    }${entities.length > 0 ? `,"entities":${JSON.stringify(entities)}` : ''}}`;
+  } else {
+    // `secrets` and `entities` are the gateway's to set: a collector's values are replaced.
+    const { secrets: _s, entities: _e, ...rest } = redacted;
+    const out: Record<string, unknown> = { ...rest, received_at: JSON.parse(receivedAtJson) };
+    if (secrets.length > 0) out.secrets = secrets;
+    if (entities.length > 0) out.entities = entities;
+    value = JSON.stringify(out);
+  }
+  return { value, secrets: secrets.length };
 }
 
 export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app: FastifyInstance, opts) => {
@@ -175,11 +194,11 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app: 
         );
       }
 
-      const receivedAt = new Date().toISOString();
+      const receivedAtJson = JSON.stringify(new Date().toISOString());
       const messages: SinkMessage[] = [];
       const accepted: Array<Record<string, unknown>> = [];
       valid.forEach((event, index) => {
-        const s = stored(event, receivedAt, fingerprinter);
+        const s = stored(event, receivedAtJson, fingerprinter);
         messages.push({ key: event.task_id, value: s.value, eventId: event.event_id });
         accepted.push({ index, status: 'accepted', event_id: event.event_id, secrets_redacted: s.secrets });
       });
