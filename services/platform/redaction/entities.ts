@@ -48,12 +48,19 @@ function add(hits: EntityHit[], kind: EntityKind, value: string): void {
   hits.push({ kind, value });
 }
 
-/** Every entity in `text`, deduplicated, in order of first appearance. */
+/**
+ * Every entity in `text`, deduplicated, in order of first appearance. `exec` loops on the shared
+ * global regexes (lastIndex reset first) rather than `matchAll`, which clones the regex and
+ * allocates an iterator per call: same matches; the whole redaction walk measured 5-15% cheaper
+ * on unique bench events (noisy shared machine). A cache of clean strings was tried as well and
+ * dropped: no gain once strings do not repeat.
+ */
 export function extractEntities(text: string): EntityHit[] {
   const hits: EntityHit[] = [];
   if (text.length < 4) return hits;
   if (text.includes('://')) {
-    for (const m of text.matchAll(URL_RE)) {
+    URL_RE.lastIndex = 0;
+    for (let m = URL_RE.exec(text); m !== null; m = URL_RE.exec(text)) {
       const url = trimUrl(m[0]);
       add(hits, 'url', normaliseUrl(url));
       const host = URL_HOST_RE.exec(url)?.[1];
@@ -61,21 +68,25 @@ export function extractEntities(text: string): EntityHit[] {
     }
   }
   if (text.includes('@')) {
-    for (const m of text.matchAll(EMAIL_RE)) {
+    EMAIL_RE.lastIndex = 0;
+    for (let m = EMAIL_RE.exec(text); m !== null; m = EMAIL_RE.exec(text)) {
       add(hits, 'email', m[0].toLowerCase());
       add(hits, 'host', m[1]!.toLowerCase());
     }
   }
   if (text.includes('.')) {
-    for (const m of text.matchAll(HOST_RE)) {
+    HOST_RE.lastIndex = 0;
+    for (let m = HOST_RE.exec(text); m !== null; m = HOST_RE.exec(text)) {
       if (isHostTld(m[1]!)) add(hits, 'host', m[0].toLowerCase());
     }
   }
   if (HAS_DIGIT_RUN.test(text)) {
-    for (const m of text.matchAll(DIGITS_RE)) add(hits, 'account', m[0]);
+    DIGITS_RE.lastIndex = 0;
+    for (let m = DIGITS_RE.exec(text); m !== null; m = DIGITS_RE.exec(text)) add(hits, 'account', m[0]);
   }
   if (HAS_IBAN_START.test(text)) {
-    for (const m of text.matchAll(IBAN_RE)) add(hits, 'account', m[0]);
+    IBAN_RE.lastIndex = 0;
+    for (let m = IBAN_RE.exec(text); m !== null; m = IBAN_RE.exec(text)) add(hits, 'account', m[0]);
   }
   return hits;
 }
