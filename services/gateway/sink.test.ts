@@ -1,0 +1,116 @@
+import { EventEmitter } from 'node:events';
+import type { Message, Producer } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { kafkaSink } from './sink.js';
+
+// The coalescing sink with a fake producer: requests queued during a send go out together in
+// the next one, each resolves only with its send's ack, and a failure rejects all it carried.
+
+function fakeProducer() {
+  const emitter = new EventEmitter();
+  const sends: Message[][] = [];
+  let release: Array<(err?: Error) => void> = [];
+  const producer = {
+    events: { CONNECT: 'connect', DISCONNECT: 'disconnect' },
+    on: (e: string, f: () => void) => emitter.on(e, f),
+    send: async ({ messages }: { messages: Message[] }) => {
+      sends.push(messages);
+      await new Promise<void>((resolve, reject) => {
+        release.push((err) => (err ? reject(err) : resolve()));
+      });
+    },
+  };
+  return {
+    producer: producer as unknown as Producer,
+    sends,
+    connect: () => emitter.emit('connect'),
+    /** Acknowledge (or fail) every send in flight. */
+    settle(err?: Error) {
+      const r = release;
+      release = [];
+      for (const f of r) f(err);
+    },
+  };
+}
+
+const msg = (id: string) => ({ key: `k-${id}`, value: `{"id":"${id}"}`, eventId: id });
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('kafkaSink', () => {
+  it('coalesces requests queued behind a send and resolves each on its ack', async () => {
+    const f = fakeProducer();
+    const sink = kafkaSink(f.producer, 't', 5000);
+    f.connect();
+    const a = sink.produce([msg('a')]);
+    await tick();
+    const b = sink.produce([msg('b1'), msg('b2')]);
+    const c = sink.produce([msg('c')]);
+    await tick();
+    expect(f.sends.map((s) => s.map((m) => m.headers?.['x-agenttrail-event-id']))).toEqual([['a']]);
+    let bDone = false;
+    void b.then(() => {
+      bDone = true;
+    });
+    f.settle();
+    await a;
+    await tick();
+    expect(bDone).toBe(false);
+    expect(f.sends[1]!.map((m) => m.key)).toEqual(['k-b1', 'k-b2', 'k-c']);
+    f.settle();
+    await Promise.all([b, c]);
+    expect(sink.ready()).toBe(true);
+  });
+
+  it('rejects every request of a failed send and reports not ready', async () => {
+    const f = fakeProducer();
+    const sink = kafkaSink(f.producer, 't', 5000);
+    f.connect();
+    const a = sink.produce([msg('a')]);
+    await tick();
+    const b = sink.produce([msg('b')]);
+    const c = sink.produce([msg('c')]);
+    f.settle();
+    await a;
+    await tick();
+    f.settle(new Error('broker away'));
+    await expect(b).rejects.toMatchObject({ code: 'AT_ERR_KAFKA_UNAVAILABLE' });
+    await expect(c).rejects.toMatchObject({ code: 'AT_ERR_KAFKA_UNAVAILABLE' });
+    expect(sink.ready()).toBe(false);
+  });
+
+  it('never sends a request that timed out while queued', async () => {
+    const f = fakeProducer();
+    const sink = kafkaSink(f.producer, 't', 100);
+    f.connect();
+    const a = sink.produce([msg('a')]).catch((e) => e);
+    await tick();
+    const b = sink.produce([msg('b')]).catch((e) => e);
+    expect(await b).toMatchObject({ code: 'AT_ERR_KAFKA_UNAVAILABLE' });
+    expect(await a).toMatchObject({ code: 'AT_ERR_KAFKA_UNAVAILABLE' });
+    expect(sink.ready()).toBe(false);
+    f.settle();
+    await tick();
+    await tick();
+    expect(f.sends.length).toBe(1);
+  });
+
+  it('sends a request larger than the flush size alone', async () => {
+    const f = fakeProducer();
+    const sink = kafkaSink(f.producer, 't', 5000, { maxFlushBytes: 20 });
+    f.connect();
+    const a = sink.produce([msg('a')]);
+    await tick();
+    const b = sink.produce([msg('b')]);
+    const c = sink.produce([msg('c')]);
+    f.settle();
+    await a;
+    await tick();
+    expect(f.sends[1]!.length).toBe(1);
+    f.settle();
+    await b;
+    await tick();
+    f.settle();
+    await c;
+    expect(f.sends.length).toBe(3);
+  });
+});
