@@ -12,7 +12,7 @@
 // BENCH_CONCURRENCY (8), BENCH_PARTITIONS (6), BENCH_PROFILE_DIR (unset).
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -75,6 +75,24 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('gateway not ready within 60 s');
+}
+
+/**
+ * CPU time (user + system, all threads) a process has used so far, in µs, from /proc (Linux).
+ * The gateway's steady cost figure: events/s moves with whatever else runs on the machine;
+ * CPU µs per event much less so.
+ */
+function cpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    return (ticks * 1e6) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -141,6 +159,7 @@ async function main() {
     const warmEnd = performance.now() + WARMUP * 1000;
     const end = warmEnd + SECONDS * 1000;
     let measureStart = 0;
+    let cpuStart: number | undefined;
 
     async function worker() {
       while (performance.now() < end) {
@@ -154,6 +173,7 @@ async function main() {
           if (!measuring && t0 >= warmEnd) {
             measuring = true;
             measureStart = t0;
+            cpuStart = cpuMicros(child.pid);
           }
           if (measuring) {
             measuredEvents += BATCH;
@@ -170,6 +190,8 @@ async function main() {
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     clearInterval(progress);
     const elapsedS = (performance.now() - measureStart) / 1000;
+    const cpuEnd = cpuMicros(child.pid);
+    const cpuUs = cpuStart !== undefined && cpuEnd !== undefined ? cpuEnd - cpuStart : undefined;
 
     const offsets = await admin.fetchTopicOffsets(topic);
     const onTopic = offsets.reduce((sum, p) => sum + Number(p.high), 0);
@@ -178,6 +200,10 @@ async function main() {
       gateway_events_per_s: Math.round(measuredEvents / elapsedS),
       p99_ms: Number(percentile(latencies, 99).toFixed(1)),
       p50_ms: Number(percentile(latencies, 50).toFixed(1)),
+      // Gateway process CPU (all threads) per acknowledged event, and its cores busy.
+      gateway_cpu_us_per_event:
+        cpuUs !== undefined && measuredEvents > 0 ? Number((cpuUs / measuredEvents).toFixed(1)) : null,
+      gateway_cpu_cores: cpuUs !== undefined ? Number((cpuUs / 1e6 / elapsedS).toFixed(2)) : null,
       batch_events: BATCH,
       concurrency: CONCURRENCY,
       measured_s: Number(elapsedS.toFixed(1)),
