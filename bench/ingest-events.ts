@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { IHeaders } from 'kafkajs';
 import type { AgentEventInput } from '../schemas/events/index.js';
+import { validateEvent } from '../schemas/validate.js';
+import { VALIDATED_HEADER, VALIDATED_V1 } from '../services/ingester/trusted.js';
 
 // Synthetic v1 events for the ingester's integration tests and benchmark: realistic shape
 // (mostly actions, some task/credential/approval events), deterministic from (run, index).
@@ -78,4 +81,19 @@ export function syntheticEvent(run: string, i: number): AgentEventInput {
 export function syntheticMessage(run: string, i: number): { key: string; value: string } {
   const event = syntheticEvent(run, i);
   return { key: event.task_id, value: JSON.stringify(event) };
+}
+
+/**
+ * Event `i` as the gateway puts it on the events topic: validated with the full schema (its
+ * defaults applied), serialised, marked with the header the ingester's trusted path looks for
+ * (services/ingester/trusted.ts).
+ */
+export function gatewayMessage(run: string, i: number): { key: string; value: string; headers: IHeaders } {
+  const r = validateEvent(syntheticEvent(run, i));
+  if (!r.ok) throw new Error(`synthetic event ${i} is invalid: ${JSON.stringify(r.errors)}`);
+  return {
+    key: r.value.task_id,
+    value: JSON.stringify(r.value),
+    headers: { 'x-agenttrail-event-id': r.value.event_id, [VALIDATED_HEADER]: VALIDATED_V1 },
+  };
 }

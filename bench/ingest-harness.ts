@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type IHeaders, Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
-import { syntheticMessage } from './ingest-events.js';
+import { gatewayMessage, syntheticMessage } from './ingest-events.js';
 
 // Drives the real ingester for the integration tests and the benchmark: produce synthetic
 // events, run `services/ingester/main.ts` as a child process, count what ClickHouse holds.
@@ -38,6 +38,8 @@ export interface ProduceOptions {
   chunk?: number;
   /** Pace the stream at about this many events/s (default: as fast as Kafka takes them). */
   ratePerS?: number;
+  /** Produce events as the gateway does (validated, marked with its header), not raw. */
+  asGateway?: boolean;
 }
 
 /** Produce events [from, to) of run `run`, keyed by task id, acks=all. */
@@ -51,7 +53,7 @@ export async function produceEvents(opts: ProduceOptions): Promise<void> {
     for (let i = opts.from; i < opts.to; i += chunk) {
       const messages: Message[] = [];
       for (let j = i; j < Math.min(opts.to, i + chunk); j++) {
-        messages.push(syntheticMessage(opts.run, j));
+        messages.push(opts.asGateway ? gatewayMessage(opts.run, j) : syntheticMessage(opts.run, j));
         if (opts.extra) messages.push(...opts.extra(j));
       }
       await producer.send({ topic: opts.topic, messages, acks: -1 });

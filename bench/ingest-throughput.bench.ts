@@ -21,10 +21,14 @@ import {
 // for each flush size: starts the ingester on a fresh database (and so its own consumer group) and
 // times from the first stored row to the last. Progress goes to stderr; the last stdout line
 // is one JSON object (the first flush size listed is the headline). The topic and databases
-// are dropped afterwards (BENCH_KEEP=1 keeps them).
+// are dropped afterwards (BENCH_KEEP=1 keeps them; a topic given as BENCH_TOPIC is never dropped).
 
 const events = Number(process.env.BENCH_EVENTS ?? 500_000);
 const partitions = Number(process.env.BENCH_PARTITIONS ?? 6);
+// Events as the gateway produces them (validated, marked), unless BENCH_AS_GATEWAY=0.
+const asGateway = process.env.BENCH_AS_GATEWAY !== '0';
+// An existing topic holding BENCH_EVENTS events (a run with BENCH_KEEP=1 names it): no produce step.
+const reuseTopic = process.env.BENCH_TOPIC;
 const flushSizes = (process.env.BENCH_FLUSH_MAX_ROWS ?? '50000').split(',').map(Number);
 const progress = (msg: string) => process.stderr.write(`[ingest-bench] ${msg}\n`);
 
@@ -62,16 +66,23 @@ async function main(): Promise<void> {
   const stack = await stackUp();
   const brokers = stack.kafka.brokers;
   const clickhouseUrl = stack.clickhouse.url;
-  const name = `bench_ingest_${Date.now().toString(36)}`;
+  const name = reuseTopic ? reuseTopic.replace(/\.events$/, '') : `bench_ingest_${Date.now().toString(36)}`;
   const topic = `${name}.events`;
-  await createTopics(brokers, [topic, `${name}.dlq`], partitions);
+  let produceS = Number.NaN;
+  if (!reuseTopic) {
+    await createTopics(brokers, [topic, `${name}.dlq`], partitions);
+    progress(`producing ${events} events to ${topic} (${partitions} partitions, as gateway: ${asGateway})`);
+    const t0 = performance.now();
+    await produceEvents({ brokers, topic, run: name, from: 0, to: events, asGateway });
+    produceS = (performance.now() - t0) / 1000;
+    progress(`produced in ${produceS.toFixed(1)} s (${Math.round(events / produceS)} events/s)`);
+  } else {
+    progress(`reusing ${topic} (${events} events expected)`);
+  }
 
-  progress(`producing ${events} events to ${topic} (${partitions} partitions)`);
-  const t0 = performance.now();
-  await produceEvents({ brokers, topic, run: name, from: 0, to: events });
-  const produceS = (performance.now() - t0) / 1000;
-  progress(`produced in ${produceS.toFixed(1)} s (${Math.round(events / produceS)} events/s)`);
-
+  // Run-scoped databases (and so consumer groups): a reused topic is read from the start each run.
+  const stamp = Date.now().toString(36);
+  const databases = flushSizes.map((_, i) => `${name}_${stamp}_${i}`);
   const ch = createClient({ url: clickhouseUrl, request_timeout: 300_000 });
   const runs: RunResult[] = [];
   try {
@@ -81,7 +92,7 @@ async function main(): Promise<void> {
           brokers,
           clickhouseUrl,
           topic,
-          database: `${name}_${i}`,
+          database: databases[i]!,
           flushRows,
           pids: stackPids(stack.stateDir),
         }),
@@ -90,13 +101,10 @@ async function main(): Promise<void> {
   } finally {
     // The shared stack is not a scratch disk: drop what this run made unless asked to keep it.
     if (process.env.BENCH_KEEP !== '1') {
-      for (const i of flushSizes.keys()) {
-        await ch.command({
-          query: 'DROP DATABASE IF EXISTS {db:Identifier}',
-          query_params: { db: `${name}_${i}` },
-        });
+      for (const db of databases) {
+        await ch.command({ query: 'DROP DATABASE IF EXISTS {db:Identifier}', query_params: { db } });
       }
-      await deleteTopics(brokers, [topic, `${name}.dlq`]);
+      if (!reuseTopic) await deleteTopics(brokers, [topic, `${name}.dlq`]);
     }
     await ch.close();
   }

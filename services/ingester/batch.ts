@@ -33,14 +33,20 @@ export class Batch {
   /** When the first item arrived (ms), for the time-based flush. */
   openedAt: number | undefined;
   private readonly ranges = new Map<string, OffsetRange>();
+  private lastRange: OffsetRange | undefined;
 
   get size(): number {
     return this.lines.length + this.dead.length;
   }
 
   addRow(row: EventRow, source: Source, now: number): void {
-    this.lines.push(toLine(row));
-    this.eventIds.push(row.event_id);
+    this.addLine(toLine(row), row.event_id, source, now);
+  }
+
+  /** A row already serialised as its JSONCompactEachRow line (trusted.ts). */
+  addLine(line: string, eventId: string, source: Source, now: number): void {
+    this.lines.push(line);
+    this.eventIds.push(eventId);
     this.sources.push(source);
     this.track(source, now);
   }
@@ -92,11 +98,17 @@ export class Batch {
   private track(source: Source, now: number): void {
     this.openedAt ??= now;
     this.bytes += source.value?.length ?? 0;
-    const k = `${source.topic}\u0000${source.partition}`;
     const offset = BigInt(source.offset);
-    const r = this.ranges.get(k);
+    // Messages come partition by partition: the previous item's range is usually this one's.
+    let r = this.lastRange;
+    if (r === undefined || r.partition !== source.partition || r.topic !== source.topic) {
+      const k = `${source.topic}\u0000${source.partition}`;
+      r = this.ranges.get(k);
+      if (r !== undefined) this.lastRange = r;
+    }
     if (!r) {
-      this.ranges.set(k, { topic: source.topic, partition: source.partition, first: offset, last: offset });
+      this.lastRange = { topic: source.topic, partition: source.partition, first: offset, last: offset };
+      this.ranges.set(`${source.topic}\u0000${source.partition}`, this.lastRange);
     } else {
       if (offset < r.first) r.first = offset;
       if (offset > r.last) r.last = offset;
