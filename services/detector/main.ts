@@ -10,7 +10,8 @@ import { createStageMetrics, serveMetrics } from '../platform/metrics.js';
 import { createDetector } from './engine.js';
 import { createDetectorLoop } from './service/consume.js';
 import { createDetectorMetrics } from './service/metrics.js';
-import { AlertPublisher, storedAlertIdsSince } from './service/publish.js';
+import { AlertPublisher, storedAlertIdsAmong, storedAlertIdsSince } from './service/publish.js';
+import { alertsOnTopicSince } from './service/recover.js';
 import { loadRulesFiles, watchRules } from './service/rules-watcher.js';
 import { Serial } from './service/serial.js';
 import { detectorSettings } from './service/settings.js';
@@ -71,16 +72,6 @@ async function main(): Promise<void> {
     log,
     giveUp: () => lifecycle.stopping,
   });
-  if (stored) {
-    const since = stored.written_at_ms - config.DETECTOR_SUPPRESS_MARGIN_MS;
-    const ids = await storedAlertIdsSince(clickhouse, since);
-    publisher.suppress(ids);
-    log.info(
-      { alerts: ids.length, since: new Date(since).toISOString() },
-      'alerts stored since the snapshot will not be sent again',
-    );
-  }
-
   const detector = createDetector({
     rules: rules.ruleSet,
     config: config.DETECTOR_LINK_BASE_URL ? { link_base_url: config.DETECTOR_LINK_BASE_URL } : {},
@@ -103,6 +94,35 @@ async function main(): Promise<void> {
     },
     stored ? 'state restored from snapshot' : `no snapshot; starting from ${config.DETECTOR_START_FROM}`,
   );
+
+  if (stored) {
+    // After setStartPosition: a killed predecessor has left the group by now, so its last
+    // background insert is no longer in flight when the table is asked.
+    const since = stored.written_at_ms - config.DETECTOR_SUPPRESS_MARGIN_MS;
+    const onTopic = await alertsOnTopicSince({
+      kafka,
+      topic: config.KAFKA_TOPIC_ALERTS,
+      sinceMs: since,
+      groupPrefix: config.DETECTOR_CONSUMER_GROUP,
+      log,
+      timeoutMs: config.DETECTOR_SESSION_TIMEOUT_MS * 6,
+    });
+    const inTable = await storedAlertIdsAmong(clickhouse, [...onTopic.keys()]);
+    const missing = [...onTopic.values()].filter((a) => !inTable.has(a.alert_id));
+    await publisher.storeRecovered(missing);
+    const ids = await storedAlertIdsSince(clickhouse, since);
+    publisher.suppress(ids);
+    publisher.suppress(onTopic.keys());
+    log.info(
+      {
+        on_topic: onTopic.size,
+        stored_from_topic: missing.length,
+        in_table: ids.length,
+        since: new Date(since).toISOString(),
+      },
+      'alerts published since the snapshot will not be sent again',
+    );
+  }
 
   const serial = new Serial();
   const watcher = watchRules({

@@ -15,14 +15,17 @@ import { TickClock } from './tick-clock.js';
 // Kafka batches, timer ticks, snapshots and rules swaps; nothing interleaves.
 //
 // Per batch: decode + validate each message, feed valid events to the engine, then publish the
-// batch's alerts durably (Kafka, then ClickHouse) before the job ends. A snapshot therefore
-// never contains state whose alerts are unpublished. Every DETECTOR_SNAPSHOT_INTERVAL_MS the
-// engine state and the next offset of each partition are written together (atomically), and
-// only then are those offsets committed to Kafka.
+// batch's alerts to Kafka (acks=all) before the job ends; their ClickHouse rows are written in
+// the background (publish.ts) so the loop does not wait on them. Every
+// DETECTOR_SNAPSHOT_INTERVAL_MS the background rows are flushed (awaited), then the engine
+// state and the next offset of each partition are written together (atomically), and only
+// then are those offsets committed to Kafka. A snapshot therefore never contains state whose
+// alerts are not both on the topic and in the table.
 //
 // After a crash the detector restarts from the snapshot and its offsets (start-position.ts);
 // events after it are processed again against the same state and raise the same alert ids,
-// which the publisher skips when they are already stored (main.ts loads them at start).
+// which the publisher skips when they are already on the topic or in the table (main.ts and
+// recover.ts load them at start and store the rows the crash left unwritten).
 //
 // One instance per consumer group: credentials and baselines are cross-task state, so the
 // engine must see every partition. Scale-out is by tenant (one group, topic or detector per
@@ -177,6 +180,8 @@ export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
   /** Snapshot state + positions atomically, then commit exactly those positions. */
   async function snapshot(force: boolean): Promise<void> {
     if (failed || (!snapshotDirty && !force)) return;
+    // Every alert the state has raised must be stored before a position past it is trusted.
+    await publisher.flushStored();
     const offsets: Record<string, string> = {};
     for (const [p, o] of positions) offsets[String(p)] = String(o);
     const writtenAt = Date.now();

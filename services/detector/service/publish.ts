@@ -10,15 +10,24 @@ import type { DetectorMetrics } from './metrics.js';
 import { retryForever } from './retry.js';
 
 // Alerts out: Kafka first (acks=all, keyed by task id, so one task's alerts stay in order),
-// then the ClickHouse `alerts` table, both retried until they succeed. The order matters for
-// restarts: the table is what a restarted detector consults to skip alerts it already
-// published, so an alert must be in the table only once it is surely on the topic. A crash
-// between the two puts the alert on the topic twice (same alert_id; the alerter dedupes),
-// never zero times.
+// awaited, because the topic is the source of truth and the alerter pages from it. The
+// ClickHouse `alerts` rows are written by a background writer that never blocks the consume
+// loop; the loop awaits `flushStored()` before every snapshot and offset commit, so a committed
+// position still implies that every alert raised before it is stored.
+//
+// After a crash, the alerts published since the snapshot may be on the topic without being in
+// the table yet. The restarted detector therefore reads the topic from the snapshot time on
+// (recover.ts), stores the ones the table misses, and skips every id found on the topic or in
+// the table when the replay raises it again: nothing is sent or stored twice, nothing is lost.
 
 const STAGE = 'detector';
 /** Alerts per produce request: well under the broker's 1 MiB default at a few KiB each. */
 const KAFKA_CHUNK = 200;
+/** Rows per background insert. */
+const INSERT_CHUNK = 2_000;
+/** Unstored rows above which `publish` waits for the writer (ClickHouse slow or down). */
+const MAX_UNSTORED = 20_000;
+const noHeartbeat = async () => {};
 
 export interface PublisherDeps {
   producer: Producer;
@@ -40,6 +49,12 @@ export class AlertPublisher {
   private readonly log: Logger;
   /** Replayed alerts skipped because they were already stored (for the shutdown log and tests). */
   suppressedCount = 0;
+  /** Published to Kafka, not yet handed to an insert. */
+  private unstored: Alert[] = [];
+  /** The running background insert loop, if any. */
+  private writing: Promise<void> | undefined;
+  /** Set once the writer gave up (shutdown deadline): no further snapshot may claim its rows. */
+  private writeFailure: unknown;
 
   constructor(private readonly deps: PublisherDeps) {
     this.log = deps.log.child({ component: 'publish' });
@@ -49,7 +64,10 @@ export class AlertPublisher {
     for (const id of ids) this.published.add(id);
   }
 
-  /** Publish durably; resolves once every new alert is on the topic and in the table. */
+  /**
+   * Publish; resolves once every new alert is on the topic. Rows go to the table in the
+   * background: await `flushStored()` before anything (snapshot, commit) that relies on them.
+   */
   async publish(alerts: readonly Alert[], heartbeat: () => Promise<void>): Promise<number> {
     const fresh: Alert[] = [];
     const seen = new Set<string>();
@@ -64,10 +82,46 @@ export class AlertPublisher {
     }
     if (fresh.length === 0) return 0;
     await this.toKafka(fresh, heartbeat);
-    await this.toClickHouse(fresh, heartbeat);
+    for (const a of fresh) this.unstored.push(a);
+    this.startWriter();
+    if (this.unstored.length > MAX_UNSTORED) await this.flushStored();
     this.deps.metrics.sent.inc({ stage: STAGE }, fresh.length);
     for (const a of fresh) this.deps.detectorMetrics.alertsByRule.inc({ rule: a.rule_id });
     return fresh.length;
+  }
+
+  /** Resolves once every alert published so far is in the table; rejects if the writer gave up. */
+  async flushStored(): Promise<void> {
+    while (this.writing || this.unstored.length > 0) {
+      if (this.writeFailure) throw this.writeFailure;
+      this.startWriter();
+      await this.writing;
+    }
+    if (this.writeFailure) throw this.writeFailure;
+  }
+
+  private startWriter(): void {
+    if (this.writing || this.writeFailure || this.unstored.length === 0) return;
+    this.writing = (async () => {
+      while (this.unstored.length > 0) {
+        const chunk = this.unstored.splice(0, INSERT_CHUNK);
+        try {
+          await this.toClickHouse(chunk, noHeartbeat);
+        } catch (err) {
+          // Only when giving up at shutdown: keep the rows unstored and fail every later flush,
+          // so no snapshot is written past them (a restart recovers them from the topic).
+          this.unstored = chunk.concat(this.unstored);
+          this.writeFailure = err;
+          this.log.error(
+            { err: (err as Error).message, rows: this.unstored.length },
+            'alert rows not stored',
+          );
+          return;
+        }
+      }
+    })().finally(() => {
+      this.writing = undefined;
+    });
   }
 
   private async toKafka(alerts: Alert[], heartbeat: () => Promise<void>): Promise<void> {
@@ -92,6 +146,12 @@ export class AlertPublisher {
     }
   }
 
+  /** Insert rows for alerts already on the topic (recover.ts), chunked, retried like the writer. */
+  async storeRecovered(alerts: readonly Alert[]): Promise<void> {
+    for (let i = 0; i < alerts.length; i += INSERT_CHUNK)
+      await this.toClickHouse(alerts.slice(i, i + INSERT_CHUNK), noHeartbeat);
+  }
+
   private async toClickHouse(alerts: Alert[], heartbeat: () => Promise<void>): Promise<void> {
     const rows = alerts.map(toAlertRow);
     // Same rows, same token: a retry after a timeout that did land is dropped by ClickHouse.
@@ -109,8 +169,8 @@ export class AlertPublisher {
       {
         onError: (err, attempt, retryInMs) => {
           this.deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_UNAVAILABLE' });
-          // Still retried, never dropped: a row ClickHouse refuses is a bug to fix, and the
-          // batch's offsets stay uncommitted until it is stored.
+          // Still retried, never dropped: a row ClickHouse refuses is a bug to fix, and no
+          // snapshot or offset commit happens until it is stored.
           this.log[attempt >= 5 ? 'error' : 'warn'](
             { err: (err as Error).message, attempt, retryInMs },
             'alert insert failed; retrying',
@@ -134,4 +194,21 @@ export async function storedAlertIdsSince(clickhouse: ClickHouseClient, sinceMs:
     format: 'JSONEachRow',
   });
   return (await rs.json<{ alert_id: string }>()).map((r) => r.alert_id);
+}
+
+/** Which of `ids` the `alerts` table holds. */
+export async function storedAlertIdsAmong(
+  clickhouse: ClickHouseClient,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < ids.length; i += 10_000) {
+    const rs = await clickhouse.query({
+      query: 'SELECT DISTINCT alert_id FROM alerts WHERE alert_id IN {ids:Array(String)}',
+      query_params: { ids: ids.slice(i, i + 10_000) },
+      format: 'JSONEachRow',
+    });
+    for (const r of await rs.json<{ alert_id: string }>()) out.add(r.alert_id);
+  }
+  return out;
 }
