@@ -12,9 +12,14 @@ import { type Routing, route } from './routes.js';
 //  1. An offset is committed only once every delivery of its alert is final and its final
 //     row is in the delivery log (OffsetTracker + Deliverer's `done`). A crash therefore
 //     replays every alert not finished: nothing undelivered is lost.
-//  2. Before an alert is routed, the delivery log is asked which (alert, destination) pairs
-//     are already final; those are skipped. A replay therefore never pages again what was
-//     delivered before the crash, even if its offset had not been committed yet.
+//  2. Before an alert that may have been seen before is routed, the delivery log is asked
+//     which (alert, destination) pairs are already final; those are skipped. A replay
+//     therefore never pages again what was delivered before the crash, even if its offset had
+//     not been committed yet. "May have been seen before" means: below the partition's high
+//     watermark when this member was assigned it (no process, this one or another, can have
+//     fetched an offset that did not exist yet), or below anything this process already took
+//     in from it (a refetch). Alerts past both are new, and skip the query: it costs tens of
+//     milliseconds on every batch otherwise.
 // The remaining window is a crash between a receiver's 2xx and the log write (milliseconds):
 // that page is sent again with the same `X-AgentTrail-Delivery` id (and PagerDuty's
 // dedup_key), so receivers can drop it.
@@ -66,9 +71,34 @@ export async function startAlertConsumer(deps: ConsumeDeps): Promise<AlertConsum
     crashed = !e.payload.restart;
     log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
   });
+  /**
+   * partition → offsets below this may have been paged already and are checked against the
+   * delivery log; at and past it they are new. Absent: not known yet (see `replayBoundary`).
+   */
+  const checkBelow = new Map<number, bigint>();
+  let boundaries: Promise<void> = Promise.resolve();
+  const admin = deps.kafka.admin();
+  const raise = (partition: number, offset: bigint) => {
+    const was = checkBelow.get(partition);
+    if (was === undefined || offset > was) checkBelow.set(partition, offset);
+  };
+  /** High watermarks of the assigned partitions, fetched when the assignment is made. */
+  async function fetchBoundaries(partitions: number[]): Promise<void> {
+    try {
+      const ends = await admin.fetchTopicOffsets(deps.topic);
+      for (const e of ends) if (partitions.includes(e.partition)) raise(e.partition, BigInt(e.high));
+    } catch (err) {
+      // The first batch's high watermark (later, so at least as high) stands in: see eachBatch.
+      log.warn({ err }, 'could not read the partition ends at assignment; using the first fetch');
+    }
+  }
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     lastHeartbeat = Date.now();
-    tracker.retain(new Set(e.payload.memberAssignment[deps.topic] ?? []));
+    const assigned = e.payload.memberAssignment[deps.topic] ?? [];
+    tracker.retain(new Set(assigned));
+    // Emitted before the first fetch of the new generation; eachBatch awaits it.
+    for (const p of [...checkBelow.keys()]) if (!assigned.includes(p)) checkBelow.delete(p);
+    boundaries = fetchBoundaries(assigned);
   });
 
   async function prior(ids: string[]): Promise<PriorDeliveries> {
@@ -122,7 +152,16 @@ export async function startAlertConsumer(deps: ConsumeDeps): Promise<AlertConsum
       for (const p of poison) tracker.begin(batch.partition, p.source.offset, 0);
     }
 
-    const known = await prior([...new Set(parsed.map((p) => p.alert.alert_id))]);
+    await boundaries;
+    // Unknown boundary (the fetch at assignment failed): this batch's high watermark was read
+    // after the assignment, so it is at least the end at assignment.
+    if (!checkBelow.has(batch.partition)) raise(batch.partition, BigInt(batch.highWatermark));
+    const below = checkBelow.get(batch.partition) ?? 0n;
+    const replayed = parsed.filter((p) => BigInt(p.offset) < below).map((p) => p.alert.alert_id);
+    const known: PriorDeliveries =
+      replayed.length > 0 ? await prior([...new Set(replayed)]) : { final: new Set(), attempts: new Map() };
+    // From now on a refetch of this batch (offsets this process took in) is checked too.
+    if (batch.messages.length > 0) raise(batch.partition, BigInt(batch.lastOffset()) + 1n);
     for (const { offset, alert } of parsed) {
       if (!isRunning() || isStale()) return; // not resolved: refetched by whoever owns the partition
       const targets = route(deps.routing.routes, alert).filter(
@@ -175,6 +214,7 @@ export async function startAlertConsumer(deps: ConsumeDeps): Promise<AlertConsum
     return committing;
   };
 
+  await admin.connect();
   await consumer.connect();
   await consumer.subscribe({ topic: deps.topic, fromBeginning: deps.fromBeginning });
   await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
@@ -189,6 +229,7 @@ export async function startAlertConsumer(deps: ConsumeDeps): Promise<AlertConsum
     async disconnect() {
       clearInterval(timer);
       await consumer.disconnect();
+      await admin.disconnect();
     },
     healthy: () => !crashed && Date.now() - lastHeartbeat < 30_000,
   };
