@@ -9,7 +9,9 @@
 // `gateway_events_per_s` and `p99_ms` (request latency, 202 only).
 //
 // Knobs (env): BENCH_SECONDS (15), BENCH_WARMUP_SECONDS (3), BENCH_BATCH (1000),
-// BENCH_CONCURRENCY (8), BENCH_PARTITIONS (6), BENCH_PROFILE_DIR (unset).
+// BENCH_CONCURRENCY (8), BENCH_PARTITIONS (6), BENCH_PROFILE_DIR (unset), BENCH_GATEWAY_WORKERS
+// (1: GATEWAY_WORKERS of the gateway). The JSON also carries `gateway_cpu_us_per_event` (CPU of the
+// gateway and its workers per acknowledged event), the steadier figure on a shared machine.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,6 +27,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
+const WORKERS = Number(process.env.BENCH_GATEWAY_WORKERS ?? 1);
 const POOL = 32;
 
 const log = (msg: string) => process.stderr.write(`[gateway-bench] ${msg}\n`);
@@ -88,8 +91,11 @@ function cpuMicros(pid: number | undefined): number | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]);
-    return (ticks * 1e6) / 100; // USER_HZ is 100 on Linux
+    let us = ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // USER_HZ is 100 on Linux
+    // Cluster workers (GATEWAY_WORKERS > 1) are children of the gateway process: count them too.
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    for (const child of children === '' ? [] : children.split(' ')) us += cpuMicros(Number(child)) ?? 0;
+    return us;
   } catch {
     return undefined;
   }
@@ -134,6 +140,7 @@ async function main() {
       GATEWAY_RATE_LIMIT_EVENTS_PER_S: '10000000',
       GATEWAY_RATE_LIMIT_BURST_EVENTS: '10000000',
       GATEWAY_PRODUCE_TIMEOUT_MS: '10000',
+      GATEWAY_WORKERS: String(WORKERS),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -206,6 +213,7 @@ async function main() {
       gateway_cpu_cores: cpuUs !== undefined ? Number((cpuUs / 1e6 / elapsedS).toFixed(2)) : null,
       batch_events: BATCH,
       concurrency: CONCURRENCY,
+      gateway_workers: WORKERS,
       measured_s: Number(elapsedS.toFixed(1)),
       events_acknowledged: accepted,
       events_on_topic: onTopic,

@@ -47,6 +47,12 @@ export const gatewayConfigShape = {
     120_000,
   ),
   GATEWAY_RETRY_AFTER_S: intFromEnv('Retry-After sent with 503 when Kafka is unavailable', 5, 1, 3600),
+  GATEWAY_WORKERS: intFromEnv(
+    'Gateway processes (node:cluster, one Kafka producer each; rate limits are per process)',
+    1,
+    1,
+    64,
+  ),
 };
 
 export type GatewayConfig = Readonly<z.infer<z.ZodObject<typeof gatewayConfigShape>>>;
