@@ -84,6 +84,10 @@ export function createEventWriter(
         input_format_json_read_objects_as_strings: 1,
         // A synchronous insert, answered only once it is written.
         async_insert: 0,
+        // One parsing thread: on the 2-core box the parallel parser's extra threads cost
+        // ~8 % more ClickHouse CPU per row (measured 18.6/14.7 vs 17.1/13.4 µs in paired runs),
+        // and the ingester overlaps decoding with the insert anyway.
+        input_format_parallel_parsing: 0,
         wait_end_of_query: 1,
       },
     });
