@@ -50,6 +50,8 @@ export const DEFAULT_MAX_FLUSH_BYTES = 1024 * 1024;
  * 144 and 130 µs. With 1,000-event requests (~1.3 MB, above the flush size) each is sent alone,
  * as before: a larger flush was tried and the broker refused it (MESSAGE_TOO_LARGE: a partition's
  * batch over 1 MiB), so coalescing cannot help big requests without splitting per partition.
+ * Compression stays None (sendAcked): gzip measured 7.2k/6.9k events/s at 93/96 µs per event
+ * against 8.0k/7.6k at 92/91 µs uncompressed (bench defaults, two interleaved pairs).
  */
 export function kafkaSink(
   producer: Producer,
