@@ -32,21 +32,26 @@ const BENCHES: Record<string, { file: string; summary: string }> = {
 function help(): string {
   const width = Math.max(...Object.keys(BENCHES).map((n) => n.length));
   return [
-    'usage: agenttrail bench <name>...   (npm run bench -- <name>)',
+    'usage: agenttrail bench <name> [--option value ...]   (npm run bench -- <name> ...)',
     '',
     'Benchmarks that need Kafka/ClickHouse bring the local stack up (or use KAFKA_BROKERS /',
-    'CLICKHOUSE_URL). Each prints a JSON object of figures as its last line.',
+    'CLICKHOUSE_URL). Each prints a JSON object of figures as its last line. Options after the',
+    "name go to the benchmark script (e.g. 'detector --verify-hash link').",
     '',
     ...Object.entries(BENCHES).map(([n, b]) => `  ${n.padEnd(width)}  ${b.summary}`),
   ].join('\n');
 }
 
-function runScript(file: string): Promise<number> {
+function runScript(file: string, args: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(repoRoot, 'bench', file)], {
-      cwd: repoRoot,
-      stdio: 'inherit',
-    });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', join(repoRoot, 'bench', file), ...args],
+      {
+        cwd: repoRoot,
+        stdio: 'inherit',
+      },
+    );
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
 }
@@ -58,19 +63,16 @@ export const benchCommand: Command = {
       process.stdout.write(`${help()}\n`);
       return argv.length === 0 ? 2 : 0;
     }
-    for (const name of argv) {
-      const bench = BENCHES[name];
-      if (!bench) {
-        process.stderr.write(`agenttrail bench: unknown benchmark '${name}'\n\n${help()}\n`);
-        return 2;
-      }
-      if (!existsSync(join(repoRoot, 'bench', bench.file))) {
-        process.stderr.write(`agenttrail bench: bench/${bench.file} is not built yet\n`);
-        return 1;
-      }
-      const code = await runScript(bench.file);
-      if (code !== 0) return code;
+    const [name, ...args] = argv;
+    const bench = name === undefined ? undefined : BENCHES[name];
+    if (!bench) {
+      process.stderr.write(`agenttrail bench: unknown benchmark '${name}'\n\n${help()}\n`);
+      return 2;
     }
-    return 0;
+    if (!existsSync(join(repoRoot, 'bench', bench.file))) {
+      process.stderr.write(`agenttrail bench: bench/${bench.file} is not built yet\n`);
+      return 1;
+    }
+    return runScript(bench.file, args);
   },
 };
