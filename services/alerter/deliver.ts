@@ -1,6 +1,6 @@
 import type { Alert } from '../../schemas/alert.js';
+import { backoffMs } from '../platform/backoff.js';
 import type { Logger } from '../platform/logger.js';
-import { backoffMs } from './backoff.js';
 import { type DeliveryLog, type DeliveryRow, pairKey } from './delivery-log.js';
 import { type Batch, Grouper } from './grouper.js';
 import type { AlerterMetrics } from './metrics.js';

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { backoffMs } from '../platform/backoff.js';
 import type { Logger } from '../platform/logger.js';
-import { backoffMs } from './backoff.js';
 
 // The delivery log (ClickHouse `alert_deliveries`): one row per attempt per alert a page
 // carried. It is both the audit of who was told what, when, and the alerter's memory across

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { type Alert, SEVERITY_RANK } from '../../schemas/alert.js';
 import { type Destination, type Route, type RouteMatch, RoutesFile } from '../../schemas/route.js';
 import { AgentTrailError } from '../platform/errors.js';
-import { globMatch } from './glob.js';
+import { compileGlobList } from '../platform/glob.js';
 
 /** A destination with its secrets resolved. Never log one of these whole. */
 export type ResolvedDestination = Destination & {
@@ -75,9 +75,9 @@ export async function loadRouting(path: string, env: Record<string, string | und
 
 export function matches(m: RouteMatch, alert: Alert): boolean {
   if (m.min_severity && SEVERITY_RANK[alert.severity] < SEVERITY_RANK[m.min_severity]) return false;
-  if (m.rules && !m.rules.some((g) => globMatch(g, alert.rule_id))) return false;
+  if (m.rules && !compileGlobList(m.rules, 'id')(alert.rule_id)) return false;
   if (m.tenants && !m.tenants.includes(alert.tenant)) return false;
-  if (m.agents && !m.agents.some((g) => globMatch(g, alert.agent_id))) return false;
+  if (m.agents && !compileGlobList(m.agents, 'id')(alert.agent_id)) return false;
   if (m.labels) {
     for (const [k, v] of Object.entries(m.labels)) if (alert.labels[k] !== v) return false;
   }

@@ -1,4 +1,4 @@
-import { retryAfterMs } from './backoff.js';
+import { retryAfterMs } from '../platform/backoff.js';
 import { pagerDutyBody } from './formats/pagerduty.js';
 import { slackBody } from './formats/slack.js';
 import { webhookBody } from './formats/webhook.js';

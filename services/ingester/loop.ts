@@ -1,11 +1,12 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { type RetryPolicy, steadyBackoffMs } from '../platform/backoff.js';
 import { type DeadLetter, sendDeadLetters } from '../platform/kafka/dead-letter.js';
 import type { Logger } from '../platform/logger.js';
 import type { StageMetrics } from '../platform/metrics.js';
 import { Batch, type Source } from './batch.js';
 import { decodeMessage } from './decode.js';
 import { trustedLine, VALIDATED_HEADER, VALIDATED_V1 } from './trusted.js';
-import { backoffMs, type EventWriter, type RetryPolicy } from './writer.js';
+import type { EventWriter } from './writer.js';
 
 // The consumer loop: Kafka → decode → batch → ClickHouse, committing offsets only after the
 // insert AND the dead-letter produce were acknowledged.
@@ -187,7 +188,7 @@ export function createIngestLoop(deps: {
         return;
       } catch (err) {
         metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_KAFKA_UNAVAILABLE' });
-        const delay = backoffMs(attempt, settings.retry);
+        const delay = steadyBackoffMs(attempt, settings.retry);
         log.warn({ err: (err as Error).message, attempt, retryInMs: delay }, 'DLQ produce failed; retrying');
         await sleep(delay);
         await control.onWait();

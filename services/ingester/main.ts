@@ -1,3 +1,4 @@
+import { steadyBackoffMs } from '../platform/backoff.js';
 import { createClickHouse, createClickHouseAdmin } from '../platform/clickhouse/client.js';
 import { migrate } from '../platform/clickhouse/migrate.js';
 import { loadConfigOrExit } from '../platform/config.js';
@@ -9,7 +10,7 @@ import { createLogger } from '../platform/logger.js';
 import { createStageMetrics, serveMetrics } from '../platform/metrics.js';
 import { checkIngesterConfig, ingesterConfig } from './config.js';
 import { createIngestLoop, type IngestLoop } from './loop.js';
-import { backoffMs, createEventWriter } from './writer.js';
+import { createEventWriter } from './writer.js';
 
 // Wiring only: config, logger, lifecycle, clients, migrations, the loop.
 
@@ -34,7 +35,7 @@ async function untilDone<T>(what: string, step: () => Promise<T>): Promise<T> {
     } catch (err) {
       if (lifecycle.stopping) throw err;
       if ((err as { code?: string }).code === 'AT_ERR_MIGRATION_FAILED') throw err;
-      const delay = backoffMs(attempt, retry);
+      const delay = steadyBackoffMs(attempt, retry);
       log.warn({ err: (err as Error).message, attempt, retryInMs: delay }, `${what} failed; retrying`);
       await new Promise((r) => setTimeout(r, delay));
     }

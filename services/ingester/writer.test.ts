@@ -3,7 +3,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { ClickHouseError } from '@clickhouse/client';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { backoffMs, createEventWriter } from './writer.js';
+import { createEventWriter } from './writer.js';
 
 const log = pino({ level: 'silent' });
 const retry = { initialMs: 1, maxMs: 4 };
@@ -30,17 +30,6 @@ function fakeClient(behaviour: (eventIds: string[], token: string) => void) {
   } as unknown as ClickHouseClient;
   return { client, calls };
 }
-
-describe('backoffMs', () => {
-  it('doubles up to the cap, with bounded jitter', () => {
-    const p = { initialMs: 100, maxMs: 1_000 };
-    expect(backoffMs(1, p, () => 0.5)).toBe(100);
-    expect(backoffMs(3, p, () => 0.5)).toBe(400);
-    expect(backoffMs(10, p, () => 0.5)).toBe(1_000);
-    expect(backoffMs(2, p, () => 0)).toBe(160);
-    expect(backoffMs(2, p, () => 1)).toBe(240);
-  });
-});
 
 describe('event writer', () => {
   it('retries an unavailable ClickHouse with the same token until it answers', async () => {

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { type ClickHouseClient, ClickHouseError } from '@clickhouse/client';
+import { type RetryPolicy, steadyBackoffMs } from '../platform/backoff.js';
 import type { Logger } from '../platform/logger.js';
 import { EVENT_COLUMNS } from './rows.js';
 
@@ -27,17 +28,6 @@ const DATA_ERROR_CODES = new Set([
 
 export function isDataError(err: unknown): err is ClickHouseError {
   return err instanceof ClickHouseError && DATA_ERROR_CODES.has(err.code);
-}
-
-export interface RetryPolicy {
-  initialMs: number;
-  maxMs: number;
-}
-
-/** Delay before retry number `attempt` (1-based): exponential, capped, with ±20 % jitter. */
-export function backoffMs(attempt: number, policy: RetryPolicy, random = Math.random): number {
-  const base = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(attempt - 1, 30));
-  return Math.round(base * (0.8 + 0.4 * random()));
 }
 
 export interface InsertControl {
@@ -120,7 +110,7 @@ export function createEventWriter(
       } catch (err) {
         if (isDataError(err)) throw err;
         control.onRetry?.(err, attempt);
-        const delay = backoffMs(attempt, opts.retry);
+        const delay = steadyBackoffMs(attempt, opts.retry);
         // First failures are expected blips; a long outage is an operator's problem.
         const level = attempt >= 5 ? 'error' : 'warn';
         opts.log[level](

@@ -1,7 +1,4 @@
-/** Exponential backoff with ±20 % jitter, capped. */
-export function backoffMs(attempt: number, initialMs: number, maxMs: number, random = Math.random): number {
-  return Math.round(Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30)) * (0.8 + 0.4 * random()));
-}
+import { steadyBackoffMs } from '../../platform/backoff.js';
 
 export interface RetryHooks {
   /** Called after each failure, before the wait. */
@@ -26,7 +23,7 @@ export async function retryForever<T>(
       return await op();
     } catch (err) {
       if (hooks.stop?.()) throw err;
-      const delay = backoffMs(attempt, policy.initialMs, policy.maxMs);
+      const delay = steadyBackoffMs(attempt, policy);
       hooks.onError(err, attempt, delay);
       const until = Date.now() + delay;
       while (Date.now() < until) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, retryAfterMs } from './backoff.js';
+import { backoffMs, retryAfterMs, steadyBackoffMs } from './backoff.js';
 
 describe('backoff', () => {
   it('doubles the ceiling per attempt up to the max, with full jitter below it', () => {
@@ -20,5 +20,16 @@ describe('backoff', () => {
     expect(retryAfterMs(new Date(10_000).toUTCString(), 4_000)).toBe(6_000);
     expect(retryAfterMs(null)).toBeUndefined();
     expect(retryAfterMs('soon')).toBeUndefined();
+  });
+});
+
+describe('steadyBackoffMs', () => {
+  it('doubles up to the cap, with bounded jitter', () => {
+    const p = { initialMs: 100, maxMs: 1_000 };
+    expect(steadyBackoffMs(1, p, () => 0.5)).toBe(100);
+    expect(steadyBackoffMs(3, p, () => 0.5)).toBe(400);
+    expect(steadyBackoffMs(10, p, () => 0.5)).toBe(1_000);
+    expect(steadyBackoffMs(2, p, () => 0)).toBe(160);
+    expect(steadyBackoffMs(2, p, () => 1)).toBe(240);
   });
 });
