@@ -1,14 +1,16 @@
-// Glob matching for scopes, approvals and rules. Patterns are compiled once into a matcher and
-// cached by (kind, pattern): the hot path never builds a RegExp.
+// Glob matching for scopes, approvals, rules and alert routes. Patterns are compiled once into
+// a matcher and cached by (kind, pattern): the hot path never builds a RegExp.
 //
-// Two kinds of pattern:
-//   - `path`  (tools, resources, approver ids): segments split by `/`; `*` and `?` stay inside one
-//             segment, `**` crosses segments. Case-sensitive.
-//   - `host`  (egress): labels split by `.`; `*` matches exactly one label's worth of characters,
-//             `**` any number of labels. Case-insensitive, as DNS is.
+// Three kinds of pattern; `*` and `?` stay inside one segment, `**` crosses segments:
+//   - `path` (tools, resources, approver ids): segments split by `/`. Case-sensitive.
+//   - `host` (egress): labels split by `.`. Case-insensitive, as DNS is.
+//   - `id`   (rule ids, agent ids in alert routes): segments split by `.`, `/` or `:`.
 
-export type GlobKind = 'path' | 'host';
+export type GlobKind = 'path' | 'host' | 'id';
 export type Matcher = (value: string) => boolean;
+
+/** Separator characters per kind. */
+const SEPARATORS: Record<GlobKind, string> = { path: '/', host: '.', id: './:' };
 
 const MAX_CACHE = 50_000;
 const cache = new Map<string, Matcher>();
@@ -22,19 +24,20 @@ function escapeRegExp(ch: string): string {
 
 /** Translate one glob to a RegExp source (anchored by the caller). */
 export function globToRegExpSource(pattern: string, kind: GlobKind): string {
-  const sep = kind === 'host' ? '\\.' : '\\/';
-  const notSep = kind === 'host' ? '[^.]' : '[^/]';
+  const seps = SEPARATORS[kind];
+  const sepClass = `[${seps.replace(/[\\\]^-]/g, '\\$&')}]`;
+  const notSep = `[^${seps.replace(/[\\\]^-]/g, '\\$&')}]`;
   let out = '';
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]!;
     if (ch === '*') {
       if (pattern[i + 1] === '*') {
         i++;
-        // `**/` (or `**.` for hosts) also matches zero segments, so `a/**/b` matches `a/b`.
+        // `**/` (`**.` for hosts) also matches zero segments, so `a/**/b` matches `a/b`.
         const next = pattern[i + 1];
-        if ((kind === 'path' && next === '/') || (kind === 'host' && next === '.')) {
+        if (next !== undefined && seps.includes(next)) {
           i++;
-          out += `(?:.*${sep})?`;
+          out += `(?:.*${sepClass})?`;
         } else {
           out += '.*';
         }

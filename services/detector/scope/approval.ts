@@ -1,6 +1,6 @@
 import type { ActionData, ApprovalTarget, Operation, Scope } from '../../../schemas/index.js';
+import { compileGlob } from '../../platform/glob.js';
 import { type CompiledEntry, type CompiledScope, compileScope, entryMatches } from './compile.js';
-import { compileGlob } from './glob.js';
 
 // Which actions need an approval (the scope says so), and whether an approval's target refers to
 // a given action. An approval refers to an action by its id, or by tool + operation (+ resource);

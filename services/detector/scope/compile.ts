@@ -1,5 +1,5 @@
 import type { Operation, Scope, ScopeEntry } from '../../../schemas/index.js';
-import { compileGlobList, type Matcher } from './glob.js';
+import { compileGlobList, type Matcher } from '../../platform/glob.js';
 
 // A scope compiled for matching. Compiled once per scope object (WeakMap): tasks that share a
 // scope (interned at declaration) share one compiled form, and restored snapshots recompile lazily.

@@ -1,7 +1,7 @@
 import type { ActionData, Scope } from '../../../schemas/index.js';
+import { destinationHost } from '../../platform/glob.js';
 import { append } from '../append.js';
 import { type CompiledScope, compileScope, entryMatches } from './compile.js';
-import { destinationHost } from './glob.js';
 
 // Holds one action against one scope. Deny wins over allow; every violated element is reported so
 // an alert can name exactly which declared element the action broke.

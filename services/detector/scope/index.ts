@@ -1,5 +1,5 @@
+export * from '../../platform/glob.js';
 export * from './approval.js';
 export * from './compile.js';
 export * from './evaluate.js';
-export * from './glob.js';
 export * from './subscope.js';

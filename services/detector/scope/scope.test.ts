@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Scope } from '../../../schemas/index.js';
 import { OPS_SCOPE } from '../../../test/scenarios/fixtures.js';
+import { compileGlob, compileGlobList, destinationHost, globCovers } from '../../platform/glob.js';
 import { matchTarget, requiresApproval } from './approval.js';
 import { evaluateAction } from './evaluate.js';
-import { compileGlob, compileGlobList, destinationHost, globCovers } from './glob.js';
 import { isSubScope } from './subscope.js';
 
 const ops = Scope.parse(OPS_SCOPE);

@@ -1,6 +1,6 @@
 import type { Scope, ScopeEntry } from '../../../schemas/index.js';
+import { globCovers } from '../../platform/glob.js';
 import type { ScopeElement } from './evaluate.js';
-import { globCovers } from './glob.js';
 
 // Delegation check: a child's scope must be a subset of its parent's. Glob containment is decided
 // conservatively (see globCovers): when in doubt the child is reported as wider, since a false

@@ -1,5 +1,5 @@
+import { destinationHost } from '../../../platform/glob.js';
 import { compileScope, entryMatches } from '../../scope/compile.js';
-import { destinationHost } from '../../scope/glob.js';
 import type { ActionContext } from './context.js';
 
 // Value provenance: a write, send or transfer whose destination/recipient first appeared in a

@@ -1,6 +1,6 @@
 import type { AgentEvent } from '../../../../schemas/index.js';
+import { destinationHost } from '../../../platform/glob.js';
 import { append } from '../../append.js';
-import { destinationHost } from '../../scope/glob.js';
 
 // Field accessors for rule conditions, compiled once per path. A path is dotted; `[]` after a
 // segment flattens an array, so `secrets[].fp` yields every fingerprint. Virtual fields answer

@@ -8,7 +8,7 @@ import {
   RulesFileItem,
   type Scalar,
 } from '../../../../schemas/index.js';
-import { compileGlob } from '../../scope/glob.js';
+import { compileGlob } from '../../../platform/glob.js';
 import type { RuleMeta } from '../catalogue.js';
 import { frameworkRef } from '../frameworks.js';
 import { parseDuration } from './duration.js';

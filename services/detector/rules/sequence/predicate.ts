@@ -1,7 +1,7 @@
 import type { AgentEvent, Condition, Operand, Scalar } from '../../../../schemas/index.js';
+import { compileGlob, destinationHost } from '../../../platform/glob.js';
 import { requiredApprovalEntry } from '../../scope/approval.js';
 import { type CompiledScope, entryMatches } from '../../scope/compile.js';
-import { compileGlob, destinationHost } from '../../scope/glob.js';
 import type { TaskState } from '../../state/types.js';
 import { compileField } from './fields.js';
 
