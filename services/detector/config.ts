@@ -34,6 +34,11 @@ export const DetectorConfig = z.strictObject({
   reorder_window_events: z.number().int().nonnegative().max(1024).default(32),
   /** How long `tick()` lets a gap stay open before declaring it. */
   reorder_timeout_ms: z.number().int().positive().default(30_000),
+  /**
+   * An ended task's state is dropped this long (event time) after its last event, so memory and
+   * snapshots stay bounded. A later event for it then counts as an action for an undeclared task.
+   */
+  ended_task_retention_ms: z.number().int().positive().default(3_600_000),
   /** Recent seqs remembered per task to tell redeliveries from conflicting duplicates. */
   recent_seqs: z.number().int().min(1).max(1024).default(16),
   /** `full` recomputes each event's hash (schemas/chain.ts); `link` checks prev_hash only. */

@@ -112,6 +112,38 @@ describe('detector engine: snapshot and restore', () => {
   });
 });
 
+describe('detector engine: bounded state', () => {
+  const ended = (taskId: string) => {
+    const s = new TaskStream({ taskId });
+    s.declared(OPS_SCOPE, { intent: 'read the infra repo', by: 'alice@acme.example' });
+    s.action({ tool: 'github.get_file', operation: 'read', resource: 'github:acme/infra/README.md' });
+    return { events: s.ended().events(), lastMs: s.timeMs };
+  };
+  const taskCount = (d: Detector) => [...d.state.tasks.values()].reduce((n, m) => n + m.size, 0);
+
+  it('drops an ended task once the retention has passed, and not before', () => {
+    const d = createDetector({ rules, config: { ended_task_retention_ms: 60_000 } });
+    const { events, lastMs } = ended('t-end');
+    feed(d, events);
+    d.tick(lastMs + 59_000);
+    expect(taskCount(d)).toBe(1);
+    d.tick(lastMs + 61_000);
+    expect(taskCount(d)).toBe(0);
+  });
+
+  it('writes each shared scope once in a snapshot, and restores it', () => {
+    const d = createDetector({ rules });
+    for (const id of ['s1', 's2', 's3']) feed(d, ended(id).events);
+    const snap = JSON.parse(d.snapshotJson());
+    expect(snap.tasks).toHaveLength(3);
+    expect(snap.scopes).toHaveLength(1);
+    const restored = createDetector({ rules, snapshot: snap });
+    const scopes = [...restored.state.tasks.values()].flatMap((m) => [...m.values()].map((t) => t.scope));
+    expect(scopes[0]).toBeDefined();
+    expect(new Set(scopes).size).toBe(1);
+  });
+});
+
 describe('detector engine: rules reload', () => {
   const twoStep = (id: string, tool: string) =>
     loadRules([

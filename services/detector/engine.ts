@@ -1,4 +1,4 @@
-import type { AgentEvent, Alert, EventOf } from '../../schemas/index.js';
+import type { AgentEvent, Alert, EventOf, Scope } from '../../schemas/index.js';
 import { Baselines, type BaselinesJSON } from './baselines/baselines.js';
 import { type DetectorConfig, type DetectorConfigInput, parseDetectorConfig } from './config.js';
 import { buildAlert } from './rules/alert.js';
@@ -61,9 +61,17 @@ export interface DetectorStats {
   partialOverflow: number;
 }
 
+/** A task in a snapshot: scopes are indexes into `DetectorSnapshot.scopes` (stored once each). */
+export type SnapshotTask = Omit<TaskState, 'scope' | 'declaredScope'> & {
+  scopeRef?: number;
+  declaredScopeRef?: number;
+};
+
 export interface DetectorSnapshot {
   version: 1;
-  tasks: TaskState[];
+  /** Distinct scopes: tasks declared with the same scope share one entry (they share one object in memory). */
+  scopes: Scope[];
+  tasks: SnapshotTask[];
   credentials: [string, string, CredentialState][];
   sequences: ReturnType<SequenceState['toJSON']>;
   ruleFingerprints: Record<string, string>;
@@ -82,6 +90,8 @@ export interface Detector {
   readonly config: Readonly<DetectorConfig>;
   readonly state: DetectorState;
   snapshot(): DetectorSnapshot;
+  /** The snapshot as JSON text, written in one pass: what a service persists. */
+  snapshotJson(): string;
   stats(): DetectorStats;
 }
 
@@ -313,8 +323,21 @@ class DetectorImpl implements Detector {
       }
     }
     this.sequences.sweep(this.rules.rules, nowMs);
+    this.evictEnded(nowMs);
     this.counters.alerts += this.out.length;
     return this.out;
+  }
+
+  /** Drop ended tasks idle past the retention (children first-class: a parent with live children stays). */
+  private evictEnded(nowMs: number): void {
+    const cutoff = nowMs - this.config.ended_task_retention_ms;
+    for (const byId of this.state.tasks.values()) {
+      for (const [id, t] of byId) {
+        if (!t.ended || t.lastAtMs >= cutoff || t.pending !== undefined) continue;
+        if (t.children?.some((c) => byId.get(c)?.ended === false)) continue;
+        byId.delete(id);
+      }
+    }
   }
 
   flush(): Alert[] {
@@ -337,30 +360,61 @@ class DetectorImpl implements Detector {
   }
 
   snapshot(): DetectorSnapshot {
-    const tasks: TaskState[] = [];
-    for (const byId of this.state.tasks.values()) for (const t of byId.values()) tasks.push(t);
+    // Parsed from the text: the snapshot shares nothing with live state.
+    return JSON.parse(this.snapshotJson()) as DetectorSnapshot;
+  }
+
+  snapshotJson(): string {
+    // One serialisation pass over live state (measured: the former copy-then-stringify stalled the
+    // consume loop ~0.9 s at 8,000 tasks), with each interned scope written once.
+    const scopes: Scope[] = [];
+    const scopeIndex = new Map<Scope, number>();
+    const ref = (scope: Scope | undefined): number | undefined => {
+      if (scope === undefined) return undefined;
+      let i = scopeIndex.get(scope);
+      if (i === undefined) {
+        i = scopes.length;
+        scopes.push(scope);
+        scopeIndex.set(scope, i);
+      }
+      return i;
+    };
+    const tasks: SnapshotTask[] = [];
+    for (const byId of this.state.tasks.values()) {
+      for (const t of byId.values()) {
+        const { scope, declaredScope, ...rest } = t;
+        const out: SnapshotTask = rest;
+        const sr = ref(scope);
+        const dr = ref(declaredScope);
+        if (sr !== undefined) out.scopeRef = sr;
+        if (dr !== undefined) out.declaredScopeRef = dr;
+        tasks.push(out);
+      }
+    }
     const credentials: [string, string, CredentialState][] = [];
     for (const [tenant, byId] of this.state.credentials)
       for (const [id, c] of byId) credentials.push([tenant, id, c]);
-    // JSON round trip: the snapshot shares nothing with live state.
-    return JSON.parse(
-      JSON.stringify({
-        version: 1,
-        tasks,
-        credentials,
-        sequences: this.sequences.toJSON(),
-        ruleFingerprints: Object.fromEntries(this.rules.rules.map((r) => [r.meta.id, r.fingerprint])),
-        baselines: this.baselines.toJSON(),
-        stats: this.stats(),
-      }),
-    ) as DetectorSnapshot;
+    const snap: DetectorSnapshot = {
+      version: 1,
+      scopes,
+      tasks,
+      credentials,
+      sequences: this.sequences.toJSON(),
+      ruleFingerprints: Object.fromEntries(this.rules.rules.map((r) => [r.meta.id, r.fingerprint])),
+      baselines: this.baselines.toJSON(),
+      stats: this.stats(),
+    };
+    return JSON.stringify(snap);
   }
 
   private restore(snap: DetectorSnapshot): void {
     const s = JSON.parse(JSON.stringify(snap)) as DetectorSnapshot;
-    for (const t of s.tasks) {
-      if (t.scope) t.scope = internScope(t.scope);
-      if (t.declaredScope) t.declaredScope = internScope(t.declaredScope);
+    const scopes = (s.scopes ?? []).map((sc) => internScope(sc));
+    for (const st of s.tasks) {
+      const { scopeRef, declaredScopeRef, ...rest } = st;
+      const t: TaskState = rest;
+      if (scopeRef !== undefined) t.scope = scopes[scopeRef];
+      if (declaredScopeRef !== undefined) t.declaredScope = scopes[declaredScopeRef];
       let byId = this.state.tasks.get(t.tenant);
       if (byId === undefined) {
         byId = new Map();

@@ -185,13 +185,10 @@ export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
     const offsets: Record<string, string> = {};
     for (const [p, o] of positions) offsets[String(p)] = String(o);
     const writtenAt = Date.now();
-    const bytes = deps.store.write({
-      version: 1,
-      written_at_ms: writtenAt,
-      topic: settings.topic,
-      offsets,
-      detector: detector.snapshot(),
-    });
+    const bytes = deps.store.write(
+      { version: 1, written_at_ms: writtenAt, topic: settings.topic, offsets },
+      detector.snapshotJson(),
+    );
     snapshotDirty = false;
     deps.detectorMetrics.recordSnapshot(bytes);
     log.debug({ bytes, ms: Date.now() - writtenAt }, 'snapshot written');

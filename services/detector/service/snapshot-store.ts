@@ -39,11 +39,14 @@ export class SnapshotStore {
     return snap;
   }
 
-  /** Returns the bytes written. */
-  write(snap: StoredSnapshot): number {
+  /**
+   * Write the positions and the engine's snapshot text (`detector.snapshotJson()`), spliced in
+   * as is rather than parsed and serialised again. Returns the bytes written.
+   */
+  write(meta: Omit<StoredSnapshot, 'detector'>, detectorJson: string): number {
     mkdirSync(this.dir, { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
-    const data = Buffer.from(JSON.stringify(snap));
+    const data = Buffer.from(`${JSON.stringify(meta).slice(0, -1)},"detector":${detectorJson}}`);
     const fd = openSync(tmp, 'w', 0o600);
     try {
       writeSync(fd, data);
