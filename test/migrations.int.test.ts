@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { syntheticEvent } from '../bench/ingest-events.js';
 import { decodeMessage } from '../services/ingester/decode.js';
-import { EVENT_COLUMNS, toLine } from '../services/ingester/rows.js';
+import { toLine } from '../services/ingester/rows.js';
+import { EVENT_COLUMNS } from '../services/platform/clickhouse/event-row.js';
 import {
   loadMigrations,
   MIGRATIONS_DIR,

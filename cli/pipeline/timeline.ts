@@ -2,7 +2,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { type ChainProblem, verifyChain } from '../../schemas/chain.js';
 import type { AgentEvent } from '../../schemas/index.js';
 import { validateEvent } from '../../schemas/validate.js';
-import { rowToEventInput, type StoredEventRow } from '../../services/detector/service/stored-events.js';
+import { rowToEventInput } from '../../services/detector/service/stored-events.js';
+import type { StoredEventRow } from '../../services/platform/clickhouse/event-row.js';
 
 // One task reconstructed from ClickHouse alone, the incident responder's view: the stored
 // events (one copy per event_id, in seq order), the alerts raised on the task, and whether the

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { EventRow } from '../platform/clickhouse/event-row.js';
 import type { DeadLetter } from '../platform/kafka/dead-letter.js';
-import { type EventRow, toLine } from './rows.js';
+import { toLine } from './rows.js';
 
 // What the ingester holds between commits: rows to insert, dead letters to send, and the
 // offset range of every partition they came from. Offsets are committed only for what a

@@ -1,5 +1,6 @@
 import { describeErrors, validateEvent } from '../../schemas/validate.js';
-import { type EventRow, toRow } from './rows.js';
+import type { EventRow } from '../platform/clickhouse/event-row.js';
+import { toRow } from './rows.js';
 
 // One Kafka message → a row, or the reason it is poison. Never throws: a bad message must
 // become a dead letter, not a crash loop.

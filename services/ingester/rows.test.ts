@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { eventHash } from '../../schemas/chain.js';
 import type { AgentEvent } from '../../schemas/events/index.js';
 import { validateEvent } from '../../schemas/validate.js';
-import { EVENT_COLUMNS, type EventRow, toClickHouseTime, toCompact, toRow } from './rows.js';
+import { EVENT_COLUMNS, type EventRow, toClickHouseTime } from '../platform/clickhouse/event-row.js';
+import { toCompact, toRow } from './rows.js';
 
 function valid(input: Record<string, unknown>): AgentEvent {
   const r = validateEvent(input);

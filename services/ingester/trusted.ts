@@ -1,5 +1,5 @@
 import { EVENT_TYPES } from '../../schemas/events/index.js';
-import { toClickHouseTime } from './rows.js';
+import { toClickHouseTime } from '../platform/clickhouse/event-row.js';
 
 // Validation once, at the trust boundary.
 //

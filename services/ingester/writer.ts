@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { type ClickHouseClient, ClickHouseError } from '@clickhouse/client';
 import { type RetryPolicy, steadyBackoffMs } from '../platform/backoff.js';
+import { EVENT_COLUMNS } from '../platform/clickhouse/event-row.js';
 import type { Logger } from '../platform/logger.js';
-import { EVENT_COLUMNS } from './rows.js';
 
 // Batched insert into `events`: one INSERT per batch with an insert_deduplication_token.
 // ClickHouse away or overloaded → wait and retry with capped exponential backoff, for as long

@@ -4,8 +4,9 @@ import type { AgentEvent } from '../../../schemas/index.js';
 import { validateEvent } from '../../../schemas/validate.js';
 import { generateScenarios } from '../../../test/scenarios/index.js';
 import { toRow } from '../../ingester/rows.js';
+import type { StoredEventRow } from '../../platform/clickhouse/event-row.js';
 import { Serial } from './serial.js';
-import { rowToEventInput, type StoredEventRow } from './stored-events.js';
+import { rowToEventInput } from './stored-events.js';
 import { TickClock } from './tick-clock.js';
 
 /** What ClickHouse hands back for a row the ingester wrote (JSONEachRow output). */

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { eventHash } from '../../../schemas/chain.js';
 import type { AgentEvent, Sighting } from '../../../schemas/events/index.js';
 import { validateEvent } from '../../../schemas/validate.js';
+import { fromClickHouseTime, type StoredEventRow } from '../../platform/clickhouse/event-row.js';
 
 // Stored events back into events: the inverse of services/ingester/rows.ts. The row keeps
 // every envelope field in its own (Nullable) column and the validated payload in `data`, so the
@@ -11,40 +12,6 @@ import { validateEvent } from '../../../schemas/validate.js';
 // UTC text with milliseconds (what the SDK and gateway write) round-trips; other spellings are
 // recovered by trying the few common ones against the stored hash (an offset other than Z
 // cannot be, and shows up as a chain break AT-INT-002 in a backtest).
-
-/** The columns read, as ClickHouse returns them in JSONEachRow. */
-export interface StoredEventRow {
-  event_id: string;
-  schema_version: number;
-  type: string;
-  occurred_at: string;
-  received_at: string;
-  tenant: string;
-  agent_id: string;
-  agent_instance: string | null;
-  workload_identity: string | null;
-  agent_model: string | null;
-  agent_framework: string | null;
-  task_id: string;
-  parent_task_id: string | null;
-  seq: string | number;
-  prev_hash: string | null;
-  hash: string | null;
-  trace_id: string | null;
-  span_id: string | null;
-  secret_kinds: string[];
-  secret_paths: string[];
-  secret_fps: string[];
-  entity_kinds: string[];
-  entity_paths: string[];
-  entity_fps: string[];
-  data: string;
-}
-
-/** `YYYY-MM-DD hh:mm:ss.sss` (UTC) → `YYYY-MM-DDThh:mm:ss.sssZ`. */
-export function fromClickHouseTime(t: string): string {
-  return `${t.replace(' ', 'T')}${t.includes('.') ? '' : '.000'}Z`;
-}
 
 function zip(kinds: string[], paths: string[], fps: string[]): Sighting[] | undefined {
   if (kinds.length === 0) return undefined;
