@@ -29,7 +29,11 @@ const STAGES: Array<[title: string, shape: ConfigShape]> = [
 ];
 
 function table(shape: ConfigShape, skip: ReadonlySet<string>): string {
-  const rows = describeConfig(shape).filter((r) => !skip.has(r.name));
+  // Defaults that are paths inside the checkout are shown relative to it, so the table is the
+  // same in every clone.
+  const rows = describeConfig(shape)
+    .filter((r) => !skip.has(r.name))
+    .map((r) => ({ ...r, default: r.default.replaceAll(`${repoRoot}/`, '') }));
   const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
   return [
     '| variable | default | meaning |',
