@@ -12,12 +12,12 @@
 // no page waits for another. Latency per violation = receiver got the page − this process saw
 // the gateway's 202 for the request carrying the violating event (same host clock).
 //
-// group_wait_ms is the alerter's shipped default (100 ms) unless BENCH_GROUP_WAIT_MS says
+// group_wait_ms is the alerter's shipped default (DEFAULT_GROUP_WAIT_MS, 50 ms) unless BENCH_GROUP_WAIT_MS says
 // otherwise: a first page of a dedup key always waits that long for siblings, by design, so it
 // is part of what an on-call person experiences and belongs in the figure.
 //
 // Knobs (env): BENCH_SECONDS (40), BENCH_RATE (5000), BENCH_EVERY_MS (200),
-// BENCH_GROUP_WAIT_MS (100), BENCH_KEEP=1 keeps the run's database and topics.
+// BENCH_GROUP_WAIT_MS (50), BENCH_KEEP=1 keeps the run's database and topics.
 // Progress on stderr; the LAST stdout line is a JSON object of figures.
 
 import { spawn } from 'node:child_process';
@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { pageFacts, pollUntil, storedEventCounts } from '../cli/pipeline/observe.js';
 import { startPipeline } from '../cli/pipeline/start.js';
-import type { AgentEvent } from '../schemas/index.js';
+import { type AgentEvent, DEFAULT_GROUP_WAIT_MS } from '../schemas/index.js';
 import { defaultStateDir, stackUp } from '../stack/index.js';
 import { repoRoot } from '../stack/paths.js';
 import { startReceiver } from '../test/helpers/receivers.js';
@@ -38,7 +38,7 @@ import { type StageBatches, stageBatches } from './stage-metrics.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 40);
 const RATE = Number(process.env.BENCH_RATE ?? 5_000);
 const EVERY_MS = Number(process.env.BENCH_EVERY_MS ?? 200);
-const GROUP_WAIT_MS = Number(process.env.BENCH_GROUP_WAIT_MS ?? 100);
+const GROUP_WAIT_MS = Number(process.env.BENCH_GROUP_WAIT_MS ?? DEFAULT_GROUP_WAIT_MS);
 /** Load runs alone this long before the first violation (connections, JIT, consumer fetch loop). */
 const WARMUP_MS = 3_000;
 const TENANT = 'bench';

@@ -6,6 +6,12 @@ import { Glob, Tenant } from './common.js';
 // Secrets and token-bearing URLs are never written here: they are *names of environment
 // variables* (`*_env`), resolved once at start, so the file can be committed and logged.
 
+/**
+ * Default grouping wait. The detector raises sibling alerts (same dedup key) from one event batch
+ * within milliseconds, so 50 ms folds them into one page; later ones go in the follow-up page.
+ */
+export const DEFAULT_GROUP_WAIT_MS = 50;
+
 const EnvName = z
   .string()
   .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name such as ALERTER_WEBHOOK_SECRET');
@@ -31,7 +37,7 @@ const Delivery = {
    * Grouping: the first alert of a dedup key waits this long for siblings, then one page
    * goes with their count. Short on purpose, as it adds directly to page latency.
    */
-  group_wait_ms: z.number().int().min(0).max(600_000).default(100),
+  group_wait_ms: z.number().int().min(0).max(600_000).default(DEFAULT_GROUP_WAIT_MS),
   /**
    * After a page, alerts with the same dedup key are held for this long and then sent as one
    * follow-up page carrying their count (none if nothing new arrived).

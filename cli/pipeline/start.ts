@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import type { RoutesFileInput } from '../../schemas/index.js';
+import { DEFAULT_GROUP_WAIT_MS, type RoutesFileInput } from '../../schemas/index.js';
 import { createKey } from '../../services/gateway/keys.js';
 import { ingesterConfig } from '../../services/ingester/config.js';
 import { randomFreePort } from '../../stack/index.js';
@@ -70,7 +70,7 @@ function routesFile(w: WebhookTarget): RoutesFileInput {
         type: 'webhook',
         url: w.url,
         secret_env: WEBHOOK_SECRET_ENV,
-        group_wait_ms: w.groupWaitMs ?? 100,
+        group_wait_ms: w.groupWaitMs ?? DEFAULT_GROUP_WAIT_MS,
         rate_per_s: w.ratePerS ?? 100,
         burst: w.burst ?? 100,
         concurrency: w.concurrency ?? 8,
