@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { instanceFile, markStopped, readJson, writeJson } from './instance.js';
+import { type EngineHandle, instanceFile, markStopped, readJson, writeJson } from './instance.js';
 import { type Log, stackSourceDir, stderrLog } from './paths.js';
 import { pickPort, waitPortFree } from './ports.js';
 import { requireTool } from './prereqs.js';
@@ -17,16 +17,8 @@ export interface ClickHouseOptions {
   startTimeoutMs?: number;
 }
 
-export interface ClickHouseHandle {
+export interface ClickHouseHandle extends EngineHandle {
   readonly url: string;
-  readonly pid: number;
-  readonly port: number;
-  readonly dir: string;
-  readonly logFile: string;
-  readonly reused: boolean;
-  stop(): Promise<void>;
-  kill(): Promise<void>;
-  restart(): Promise<void>;
 }
 
 interface ClickHouseRecord {

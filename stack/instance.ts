@@ -34,3 +34,19 @@ export function markStopped(dir: string): void {
     writeJson(path, record);
   }
 }
+
+/** What a started engine (Kafka broker, ClickHouse) looks like to its caller. */
+export interface EngineHandle {
+  readonly pid: number;
+  readonly port: number;
+  readonly dir: string;
+  readonly logFile: string;
+  /** True when start found this instance already running and healthy. */
+  readonly reused: boolean;
+  /** SIGTERM and wait for a clean shutdown (SIGKILL after a deadline). */
+  stop(): Promise<void>;
+  /** SIGKILL: a simulated crash. */
+  kill(): Promise<void>;
+  /** Start again in the same folder on the same ports; data is kept. */
+  restart(): Promise<void>;
+}

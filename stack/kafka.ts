@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { instanceFile, markStopped, readJson, writeJson } from './instance.js';
+import { type EngineHandle, instanceFile, markStopped, readJson, writeJson } from './instance.js';
 import { kafkaJvmArgs, kafkaServerProperties, randomClusterId } from './kafka-config.js';
 import { ensureKafkaLibs, requireJava17 } from './kafka-libs.js';
 import { type Log, stackSourceDir, stderrLog } from './paths.js';
@@ -22,21 +22,9 @@ export interface KafkaOptions {
   startTimeoutMs?: number;
 }
 
-export interface KafkaHandle {
+export interface KafkaHandle extends EngineHandle {
   readonly brokers: string[];
-  readonly pid: number;
-  readonly port: number;
   readonly controllerPort: number;
-  readonly dir: string;
-  readonly logFile: string;
-  /** True when startKafka found this instance already running and healthy. */
-  readonly reused: boolean;
-  /** SIGTERM and wait for a clean shutdown (SIGKILL after a deadline). */
-  stop(): Promise<void>;
-  /** SIGKILL: a simulated crash. */
-  kill(): Promise<void>;
-  /** Start again in the same folder on the same ports; data is kept. */
-  restart(): Promise<void>;
 }
 
 interface KafkaRecord {
