@@ -1,4 +1,4 @@
-import type { AgentEvent } from '../../../../schemas/index.js';
+import { type AgentEvent, envelopeShape } from '../../../../schemas/index.js';
 import { destinationHost } from '../../../platform/glob.js';
 import { append } from '../../append.js';
 
@@ -118,26 +118,8 @@ export function compileField(path: string): Accessor {
   return accessor;
 }
 
-/** Root members of an event a path may start with (besides virtual fields). */
-export const EVENT_ROOTS = new Set([
-  'event_id',
-  'schema_version',
-  'type',
-  'occurred_at',
-  'received_at',
-  'tenant',
-  'agent',
-  'task_id',
-  'parent_task_id',
-  'seq',
-  'prev_hash',
-  'hash',
-  'trace_id',
-  'span_id',
-  'secrets',
-  'entities',
-  'data',
-]);
+/** Root members of an event a path may start with (besides virtual fields): the v1 envelope. */
+export const EVENT_ROOTS: ReadonlySet<string> = new Set([...Object.keys(envelopeShape), 'type', 'data']);
 
 export function isKnownField(path: string): boolean {
   if (VIRTUAL_FIELDS[path]) return true;
