@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { type RetryPolicy, steadyBackoffMs } from '../platform/backoff.js';
+import { type ConsumerLoop, type Heartbeat, noHeartbeat } from '../platform/kafka/consumer-loop.js';
 import { type DeadLetter, sendDeadLetters } from '../platform/kafka/dead-letter.js';
 import type { Logger } from '../platform/logger.js';
 import type { StageMetrics } from '../platform/metrics.js';
@@ -36,15 +37,8 @@ export interface LoopSettings {
   fetchMaxBytesPerPartition: number;
 }
 
-export interface IngestLoop {
-  start(): Promise<void>;
-  /** Stop intake, flush and commit what is held, leave the group. */
-  stop(): Promise<void>;
-  healthy(): boolean;
-}
-
-type Heartbeat = () => Promise<void>;
-const noHeartbeat: Heartbeat = async () => {};
+/** Stop: stop intake, flush and commit what is held, leave the group. */
+export type IngestLoop = ConsumerLoop;
 
 export function createIngestLoop(deps: {
   kafka: Kafka;

@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Alert } from '../../../schemas/alert.js';
 import type { AgentEvent } from '../../../schemas/events/index.js';
 import { validateEvent } from '../../../schemas/validate.js';
+import { type ConsumerLoop, type Heartbeat, noHeartbeat } from '../../platform/kafka/consumer-loop.js';
 import type { Logger } from '../../platform/logger.js';
 import type { StageMetrics } from '../../platform/metrics.js';
 import type { Detector } from '../engine.js';
@@ -56,15 +57,8 @@ export interface DetectorLoopDeps {
   onFatal(err: unknown): void;
 }
 
-export interface DetectorLoop {
-  start(): Promise<void>;
-  /** Stop intake, finish the batch, snapshot, commit, leave the group. */
-  stop(): Promise<void>;
-  healthy(): boolean;
-}
-
-type Heartbeat = () => Promise<void>;
-const noHeartbeat: Heartbeat = async () => {};
+/** Stop: stop intake, finish the batch, snapshot, commit, leave the group. */
+export type DetectorLoop = ConsumerLoop;
 
 export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
   const { detector, publisher, serial, metrics, settings, positions } = deps;
