@@ -1,7 +1,11 @@
 // Detector rule evaluation on one core: default rules, 10,000 active tasks, realistic action mix.
 //
 //   npx tsx bench/detector-evaluate.bench.ts [--tasks 10000] [--actions 40] [--verify-hash full|link|off]
-//       [--profile] [--by-component]   (--by-component: heap per task of sequences, baselines,
+//       [--hash-check gateway|recompute] [--profile] [--by-component]
+//       (--hash-check: `gateway` (default) feeds each event with the gateway's verdict on its hash,
+//       as the service gets it from the x-agenttrail-hash header, so verify_hash=full does not
+//       recompute the SHA-256; `recompute` feeds events without one, as from producers other
+//       than the gateway, and the detector hashes every event itself)   (--by-component: heap per task of sequences, baselines,
 //       credentials, tasks, by dropping each in turn; the snapshot figures are then absent)
 //
 // Progress goes to stderr; the LAST stdout line is a JSON object with detector_events_per_s and
@@ -26,6 +30,10 @@ function arg(name: string, fallback: string): string {
 const TASKS = Number(arg('tasks', '10000'));
 const ACTIONS = Number(arg('actions', '40'));
 const VERIFY = arg('verify-hash', 'full') as 'full' | 'link' | 'off';
+const HASH_CHECK = arg('hash-check', 'gateway') as 'gateway' | 'recompute';
+if (HASH_CHECK !== 'gateway' && HASH_CHECK !== 'recompute') throw new Error('--hash-check gateway|recompute');
+// Every bench event's hash is right, so the gateway's verdict on each is `ok`.
+const VERDICT = HASH_CHECK === 'gateway' ? ('ok' as const) : undefined;
 const log = (msg: string) => process.stderr.write(`[detector-bench] ${msg}\n`);
 
 setFlagsFromString('--expose-gc');
@@ -154,8 +162,8 @@ const rules = loadDefaultRules();
 // JIT has compiled the hot path before timing.
 function warmUp(): void {
   const warm = createDetector({ rules, config: { verify_hash: VERIFY }, clock: () => 0 });
-  for (const e of setup) warm.process(e);
-  for (const e of body.slice(0, 200_000)) warm.process(e);
+  for (const e of setup) warm.process(e, VERDICT);
+  for (const e of body.slice(0, 200_000)) warm.process(e, VERDICT);
 }
 warmUp();
 gc();
@@ -167,7 +175,7 @@ const holder: { d?: Detector } = {
 };
 let alerts = 0;
 let cpuSeconds = 0;
-for (const e of setup) alerts += holder.d!.process(e).length;
+for (const e of setup) alerts += holder.d!.process(e, VERDICT).length;
 const PROFILE = process.argv.includes('--profile');
 const session = PROFILE ? new Session() : undefined;
 if (session) {
@@ -177,7 +185,9 @@ if (session) {
   );
 }
 
-log(`measuring ${body.length} events over ${TASKS} active tasks (verify_hash=${VERIFY})…`);
+log(
+  `measuring ${body.length} events over ${TASKS} active tasks (verify_hash=${VERIFY}, hash_check=${HASH_CHECK})…`,
+);
 const seconds = runMeasured(holder.d!, body);
 if (session) {
   await new Promise<void>((r) =>
@@ -240,7 +250,7 @@ function runMeasured(d: Detector, events: AgentEvent[]): number {
   const cpu0 = process.cpuUsage();
   const start = performance.now();
   for (let i = 0; i < events.length; i++) {
-    alerts += d.process(events[i]!).length;
+    alerts += d.process(events[i]!, VERDICT).length;
     if ((i + 1) % 100_000 === 0) log(`  ${i + 1} events`);
   }
   const cpu = process.cpuUsage(cpu0);
@@ -266,6 +276,7 @@ const result = {
   alerts,
   rules: rules.rules.length,
   verify_hash: VERIFY,
+  hash_check: HASH_CHECK,
   ...(Object.keys(components).length > 0 ? { bytes_per_task_by_component: components } : {}),
   duplicates: stats?.duplicates,
   partial_overflow: stats?.partialOverflow,

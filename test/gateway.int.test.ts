@@ -87,7 +87,8 @@ describe('gateway on the shared broker', () => {
   it('202 only after the events are on the topic, keyed by task id, redacted', async () => {
     const token = `xoxb-${'1234567890'}-${'abcdefghij1234'}`;
     const events = [
-      event({ task_id: 'task-a' }),
+      // A hash that does not match the content: stored as sent, with the gateway's verdict.
+      event({ task_id: 'task-a', hash: 'f'.repeat(64) }),
       event({
         task_id: 'task-b',
         data: { tool: 'slack.post', operation: 'write', outcome: 'ok', arguments: { token } },
@@ -100,7 +101,10 @@ describe('gateway on the shared broker', () => {
     const consumer = kafkaClient().consumer({ groupId: uniqueName('gw_check') });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    const got = new Map<string, { key: string; value: Record<string, unknown>; header: string }>();
+    const got = new Map<
+      string,
+      { key: string; value: Record<string, unknown>; header: string; headers: Record<string, string> }
+    >();
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`only ${got.size} of 2 messages arrived`)), 30_000);
       consumer
@@ -111,6 +115,9 @@ describe('gateway on the shared broker', () => {
               key: message.key!.toString(),
               value,
               header: message.headers?.['x-agenttrail-event-id']?.toString() ?? '',
+              headers: Object.fromEntries(
+                Object.entries(message.headers ?? {}).map(([k, v]) => [k, v?.toString() ?? '']),
+              ),
             });
             if (events.every((e) => got.has(e.event_id))) {
               clearTimeout(timer);
@@ -127,6 +134,9 @@ describe('gateway on the shared broker', () => {
     expect(a.key).toBe('task-a');
     expect(b.key).toBe('task-b');
     expect(a.header).toBe(events[0]!.event_id);
+    expect(a.headers).toMatchObject({ 'x-agenttrail-validated': 'v1', 'x-agenttrail-hash': 'mismatch' });
+    expect(b.headers['x-agenttrail-validated']).toBe('v1');
+    expect(b.headers['x-agenttrail-hash']).toBeUndefined();
     expect(typeof a.value.received_at).toBe('string');
     expect(JSON.stringify(b.value)).not.toContain(token);
     expect(b.value.data).toMatchObject({ arguments: { token: '[REDACTED:slack_token]' } });

@@ -41,8 +41,13 @@ export const DetectorConfig = z.strictObject({
   ended_task_retention_ms: z.number().int().positive().default(3_600_000),
   /** Recent seqs remembered per task to tell redeliveries from conflicting duplicates. */
   recent_seqs: z.number().int().min(1).max(1024).default(16),
-  /** `full` recomputes each event's hash (schemas/chain.ts); `link` checks prev_hash only. */
+  /** `full` verifies each event's hash (schemas/chain.ts) as well as its prev_hash link; `link` checks the link only. */
   verify_hash: z.enum(['full', 'link', 'off']).default('full'),
+  /**
+   * With `full`, take the gateway's hash verdict (x-agenttrail-hash) for events that carry one
+   * instead of recomputing the SHA-256: the check happens once, at the edge.
+   */
+  trust_hash_check: z.boolean().default(true),
   /** Pending partial matches kept per sequence rule and key; the oldest is dropped on overflow. */
   max_partials_per_key: z.number().int().positive().max(1024).default(16),
   /** Fingerprints of values first seen in tool output, kept per task for provenance checks. */

@@ -219,3 +219,36 @@ describe('detector engine: clock skew', () => {
     expect(feed(d, credentialUse(after, delay)).map((a) => a.rule_id)).toEqual(want);
   });
 });
+
+describe('detector engine: the gateway hash verdict', () => {
+  // The tampered-record scenario: the last event's content no longer matches its hash.
+  const tampered = generateScenarios({ id: 'hv' }).find((s) => s.intended.includes('AT-INT-002'))!.events;
+  const chainAlerts = (alerts: Alert[]) => alerts.filter((a) => a.rule_id === 'AT-INT-002');
+  const run = (verdict: (e: AgentEvent, i: number) => 'ok' | 'mismatch' | undefined, trust = true) => {
+    const d = createDetector({ rules, config: { trust_hash_check: trust } });
+    return chainAlerts([...tampered.flatMap((e, i) => d.process(e, verdict(e, i))), ...d.flush()]);
+  };
+  const last = tampered.length - 1;
+
+  it('recomputes the hash when an event carries no verdict', () => {
+    expect(run(() => undefined)).toHaveLength(1);
+  });
+  it('takes the verdict instead of recomputing when there is one', () => {
+    expect(run((_e, i) => (i === last ? 'mismatch' : 'ok'))).toHaveLength(1);
+    // A stamped "ok" is believed: the detector no longer hashes that event itself.
+    expect(run(() => 'ok')).toHaveLength(0);
+    expect(run((_e, i) => (i === 0 ? 'mismatch' : 'ok'))[0]?.evidence).toEqual([tampered[0]!.event_id]);
+  });
+  it('recomputes regardless of the verdict when trust_hash_check is off', () => {
+    expect(run(() => 'ok', false)).toHaveLength(1);
+  });
+  it('keeps the verdict of an event held in the reorder buffer', () => {
+    const d = createDetector({ rules });
+    const [first, ...rest] = tampered;
+    const out = [...rest.flatMap((e, i) => d.process(e, i === rest.length - 1 ? 'mismatch' : 'ok'))];
+    out.push(...d.process(first!, 'ok'), ...d.flush());
+    // The last event was buffered behind the missing first one, and still judged by its verdict.
+    expect(chainAlerts(out)).toHaveLength(1);
+    expect(d.stats().buffered).toBeGreaterThan(0);
+  });
+});

@@ -1,4 +1,6 @@
 import type { AgentEvent, Alert, EventOf, Scope } from '../../schemas/index.js';
+import { parseIsoMs } from '../platform/iso-time.js';
+import type { HashCheck } from '../platform/kafka/headers.js';
 import { Baselines, type BaselinesJSON } from './baselines/baselines.js';
 import { type DetectorConfig, type DetectorConfigInput, parseDetectorConfig } from './config.js';
 import { buildAlert } from './rules/alert.js';
@@ -80,7 +82,12 @@ export interface DetectorSnapshot {
 }
 
 export interface Detector {
-  process(event: AgentEvent): Alert[];
+  /**
+   * Fold one event in; the alerts it raises. `hashCheck` is the gateway's verdict on the event's
+   * own hash (platform/kafka/headers.ts): with it, `verify_hash: full` trusts the verdict
+   * instead of recomputing the hash (unless `trust_hash_check` is off).
+   */
+  process(event: AgentEvent, hashCheck?: HashCheck): Alert[];
   /** Declare gaps that have waited longer than reorder_timeout_ms and drop expired partial matches. */
   tick(nowMs: number): Alert[];
   /** Declare every open gap now (end of a backtest or a drained replay). */
@@ -123,6 +130,8 @@ class DetectorImpl implements Detector {
   private counters: DetectorStats;
   /** Tasks with a non-empty reorder buffer, for tick(). */
   private readonly waiting = new Set<TaskState>();
+  /** The gateway's hash verdicts of buffered events (a restored buffer has none: recomputed). */
+  private readonly bufferedChecks = new WeakMap<AgentEvent, HashCheck>();
   // Per-event scratch, reused to avoid allocating closures on the hot path.
   private out: Alert[] = NO_ALERTS;
   private current!: AgentEvent;
@@ -179,10 +188,10 @@ class DetectorImpl implements Detector {
     );
   }
 
-  process(event: AgentEvent): Alert[] {
+  process(event: AgentEvent, hashCheck?: HashCheck): Alert[] {
     this.out = NO_ALERTS;
     this.counters.events++;
-    const atMs = Date.parse(event.occurred_at);
+    const atMs = parseIsoMs(event.occurred_at);
     const task = getOrCreateTask(this.state, event, this.config.recent_seqs);
     this.current = event;
     switch (admit(task, event, atMs)) {
@@ -198,15 +207,16 @@ class DetectorImpl implements Detector {
         break;
       case 'late':
         this.counters.late++;
-        this.evaluate(task, event, atMs, false);
+        this.evaluate(task, event, atMs, false, hashCheck);
         break;
       case 'buffered':
         this.counters.buffered++;
+        if (hashCheck !== undefined) this.bufferedChecks.set(event, hashCheck);
         this.waiting.add(task);
         if (bufferOverflowing(task, this.config.reorder_window_events)) this.skipGap(task);
         break;
       case 'process':
-        this.evaluate(task, event, atMs, true);
+        this.evaluate(task, event, atMs, true, hashCheck);
         this.drain(task);
         break;
     }
@@ -216,7 +226,7 @@ class DetectorImpl implements Detector {
 
   private drain(task: TaskState): void {
     for (let next = takeReady(task); next !== undefined; next = takeReady(task)) {
-      this.evaluate(task, next, Date.parse(next.occurred_at), true);
+      this.evaluate(task, next, parseIsoMs(next.occurred_at), true, this.bufferedChecks.get(next));
     }
     if (task.pending === undefined) this.waiting.delete(task);
   }
@@ -230,10 +240,16 @@ class DetectorImpl implements Detector {
     this.drain(task);
   }
 
-  private evaluate(task: TaskState, event: AgentEvent, atMs: number, inChain: boolean): void {
+  private evaluate(
+    task: TaskState,
+    event: AgentEvent,
+    atMs: number,
+    inChain: boolean,
+    hashCheck: HashCheck | undefined,
+  ): void {
     this.current = event;
     const cfg = this.config;
-    if (inChain) checkChain(task, event, cfg, this.emit);
+    if (inChain) checkChain(task, event, cfg, this.emit, cfg.trust_hash_check ? hashCheck : undefined);
     checkClock(task, event, atMs, cfg, this.emit);
     let coveredBy: string | undefined;
     const ctx = this.ctx;

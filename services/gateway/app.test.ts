@@ -227,6 +227,19 @@ describe('redaction before produce', () => {
       expect.objectContaining({ kind: 'email', path: 'data.output.excerpt' }),
     );
     expect(verifyChain(stored)).toEqual({ ok: true, problems: [] });
+    // The gateway checked each hash itself (the detector trusts this verdict).
+    expect(sink.produced.map((m) => m.hash)).toEqual(['ok', 'ok']);
+
+    // Content altered after sealing: stored as sent, marked as a mismatch.
+    const [declared, action] = batches.flat() as [WireEvent, WireEvent & { data: { tool: string } }];
+    sink.produced = [];
+    const altered = { ...action, event_id: 'evt-altered', data: { ...action.data, tool: 'shell.other' } };
+    expect((await post([declared, altered])).statusCode).toBe(202);
+    expect(sink.produced.map((m) => m.hash)).toEqual(['ok', 'mismatch']);
+    // No hash, no verdict.
+    sink.produced = [];
+    expect((await post(event())).statusCode).toBe(202);
+    expect(sink.produced[0]!.hash).toBeUndefined();
   });
 
   it('replaces collector-supplied secrets/entities', async () => {

@@ -1,5 +1,12 @@
 import type { Message, Producer } from 'kafkajs';
 import { AgentTrailError } from '../platform/errors.js';
+import {
+  EVENT_ID_HEADER,
+  HASH_HEADER,
+  type HashCheck,
+  VALIDATED_HEADER,
+  VALIDATED_V1,
+} from '../platform/kafka/headers.js';
 import { sendAcked } from '../platform/kafka/producer.js';
 
 // Where accepted events go. An interface so app.ts can be built in tests with a fake; the real
@@ -9,6 +16,8 @@ export interface SinkMessage {
   key: string;
   value: string;
   eventId: string;
+  /** The gateway's check of the event's own hash; undefined when it carries none. */
+  hash?: HashCheck | undefined;
 }
 
 export interface EventSink {
@@ -114,7 +123,10 @@ export function kafkaSink(
         return {
           key: m.key,
           value: m.value,
-          headers: { 'x-agenttrail-event-id': m.eventId, 'x-agenttrail-validated': 'v1' },
+          headers:
+            m.hash === undefined
+              ? { [EVENT_ID_HEADER]: m.eventId, [VALIDATED_HEADER]: VALIDATED_V1 }
+              : { [EVENT_ID_HEADER]: m.eventId, [VALIDATED_HEADER]: VALIDATED_V1, [HASH_HEADER]: m.hash },
         };
       });
       let pending: Pending | undefined;

@@ -2,11 +2,12 @@ import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { type RetryPolicy, steadyBackoffMs } from '../platform/backoff.js';
 import { type ConsumerLoop, type Heartbeat, noHeartbeat } from '../platform/kafka/consumer-loop.js';
 import { type DeadLetter, sendDeadLetters } from '../platform/kafka/dead-letter.js';
+import { isValidated } from '../platform/kafka/headers.js';
 import type { Logger } from '../platform/logger.js';
 import type { StageMetrics } from '../platform/metrics.js';
 import { Batch, type Source } from './batch.js';
 import { decodeMessage } from './decode.js';
-import { trustedLine, VALIDATED_HEADER, VALIDATED_V1 } from './trusted.js';
+import { trustedLine } from './trusted.js';
 import type { EventWriter } from './writer.js';
 
 // The consumer loop: Kafka → decode → batch → ClickHouse, committing offsets only after the
@@ -220,9 +221,7 @@ export function createIngestLoop(deps: {
       const now = Date.now();
       // Marked by the gateway as validated with the full schema: the structural check only
       // (trusted.ts); when it fails, the full schema decides below, as for unmarked messages.
-      const line = isValidated(m.headers?.[VALIDATED_HEADER])
-        ? trusted(m.value, Number(m.timestamp))
-        : undefined;
+      const line = isValidated(m.headers) ? trusted(m.value, Number(m.timestamp)) : undefined;
       if (line !== undefined) {
         batch.addLine(line.line, line.eventId, source, now);
       } else {
@@ -297,13 +296,6 @@ export function createIngestLoop(deps: {
       return !stopping && !failed && Date.now() - lastHeartbeat < settings.sessionTimeoutMs;
     },
   };
-}
-
-const VALIDATED = Buffer.from(VALIDATED_V1);
-
-function isValidated(h: Buffer | string | (Buffer | string)[] | undefined): boolean {
-  if (h === undefined) return false;
-  return typeof h === 'string' ? h === VALIDATED_V1 : Buffer.isBuffer(h) && h.equals(VALIDATED);
 }
 
 /** The trusted path's line and event id, or undefined: the full schema decides. */

@@ -4,7 +4,7 @@ import { toClickHouseTime } from '../platform/clickhouse/event-row.js';
 // Validation once, at the trust boundary.
 //
 // The gateway validates every event with the full zod schema (schemas/validate.ts) before it
-// produces it, and marks the message with VALIDATED_HEADER. The events topic is an internal
+// produces it, and marks the message with VALIDATED_HEADER (platform/kafka/headers.ts). The events topic is an internal
 // trust zone: anyone who can write to it can forge events (and this header) anyway, so running
 // the full schema a second time here buys no security; it cost ~10 µs of the ingester's
 // ~32 µs per event (measured, bench/ingest-throughput.bench.ts). For marked messages the
@@ -13,9 +13,6 @@ import { toClickHouseTime } from '../platform/clickhouse/event-row.js';
 // without the marker (producers other than the gateway, replays, tests), goes through the full
 // zod schema, which produces the row or the dead-letter reason exactly as before: poison from
 // anywhere still lands on the DLQ with its reason.
-
-export const VALIDATED_HEADER = 'x-agenttrail-validated';
-export const VALIDATED_V1 = 'v1';
 
 const TYPES = new Set<string>(EVENT_TYPES);
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$/;

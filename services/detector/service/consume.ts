@@ -3,6 +3,7 @@ import type { Alert } from '../../../schemas/alert.js';
 import type { AgentEvent } from '../../../schemas/events/index.js';
 import { validateEvent } from '../../../schemas/validate.js';
 import { type ConsumerLoop, type Heartbeat, noHeartbeat } from '../../platform/kafka/consumer-loop.js';
+import { hashCheck } from '../../platform/kafka/headers.js';
 import type { Logger } from '../../platform/logger.js';
 import type { StageMetrics } from '../../platform/metrics.js';
 import type { Detector } from '../engine.js';
@@ -144,7 +145,7 @@ export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
       received++;
       const d = decode(m.value);
       if ('event' in d) {
-        for (const a of detector.process(d.event)) alerts.push(a);
+        for (const a of detector.process(d.event, hashCheck(m.headers))) alerts.push(a);
         clock.observe(Date.parse(d.event.occurred_at));
       } else {
         // The ingester dead-letters the same message from the same topic; counting is enough here.

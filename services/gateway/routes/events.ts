@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { type AgentEvent, validateEvent } from '../../../schemas/index.js';
+import { fastEventHash } from '../../platform/chain-hash.js';
 import { AgentTrailError } from '../../platform/errors.js';
+import type { HashCheck } from '../../platform/kafka/headers.js';
 import { Fingerprinter, type FingerprintKey, redactEvent } from '../../platform/redaction/index.js';
 import { type ParsedBody, parseJsonBody, parseNdjsonBody } from '../body.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -71,8 +73,12 @@ function stored(
   event: AgentEvent,
   receivedAtJson: string,
   key: Fingerprinter,
-): { value: string; secrets: number } {
+): { value: string; secrets: number; hash: HashCheck | undefined } {
   const { event: redacted, secrets, entities } = redactEvent(event, { key });
+  // The chain hash covers the event as stored (redacted, gateway fields excluded): checked once
+  // here, at the edge, so the single-instance detector need not recompute it per event.
+  const hash =
+    redacted.hash === undefined ? undefined : fastEventHash(redacted) === redacted.hash ? 'ok' : 'mismatch';
   const own = redacted as Partial<Record<'received_at' | 'secrets' | 'entities', unknown>>;
   let value: string;
   if (own.received_at === undefined && own.secrets === undefined && own.entities === undefined) {
@@ -88,7 +94,7 @@ function stored(
     if (entities.length > 0) out.entities = entities;
     value = JSON.stringify(out);
   }
-  return { value, secrets: secrets.length };
+  return { value, secrets: secrets.length, hash };
 }
 
 export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app: FastifyInstance, opts) => {
@@ -199,7 +205,7 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app: 
       const accepted: Array<Record<string, unknown>> = [];
       valid.forEach((event, index) => {
         const s = stored(event, receivedAtJson, fingerprinter);
-        messages.push({ key: event.task_id, value: s.value, eventId: event.event_id });
+        messages.push({ key: event.task_id, value: s.value, eventId: event.event_id, hash: s.hash });
         accepted.push({ index, status: 'accepted', event_id: event.event_id, secrets_redacted: s.secrets });
       });
 

@@ -1,4 +1,5 @@
 import type { IHeaders, Producer } from 'kafkajs';
+import { EVENT_ID_HEADER } from './headers.js';
 import { sendAcked } from './producer.js';
 
 export interface DeadLetter {
@@ -27,7 +28,7 @@ export async function sendDeadLetters(
         'x-agenttrail-source': `${l.source.topic}/${l.source.partition}/${l.source.offset}`,
         'x-agenttrail-dead-at': new Date().toISOString(),
       };
-      if (l.eventId) headers['x-agenttrail-event-id'] = l.eventId;
+      if (l.eventId) headers[EVENT_ID_HEADER] = l.eventId;
       return { key: l.key, value: l.value, headers };
     }),
   );

@@ -1,6 +1,8 @@
 import type { AgentEvent } from '../../../../schemas/index.js';
+import { fastEventHash } from '../../../platform/chain-hash.js';
+import { parseIsoMs } from '../../../platform/iso-time.js';
+import type { HashCheck } from '../../../platform/kafka/headers.js';
 import type { DetectorConfig } from '../../config.js';
-import { fastEventHash } from '../../state/chain-hash.js';
 import { TaskFlag, type TaskState } from '../../state/types.js';
 import type { Emit } from './context.js';
 
@@ -12,6 +14,8 @@ export function checkChain(
   event: AgentEvent,
   cfg: Readonly<DetectorConfig>,
   emit: Emit,
+  /** The gateway's verdict on the content hash, when trusted; otherwise it is recomputed. */
+  hashCheck?: HashCheck,
 ): void {
   if (cfg.verify_hash === 'off') return;
   const seq = event.seq;
@@ -28,10 +32,14 @@ export function checkChain(
   } else if (typeof task.lastHash === 'string' && prev !== task.lastHash) {
     problems.push(`prev_hash does not match the hash of seq ${seq - 1}`);
   }
-  if (cfg.verify_hash === 'full' && fastEventHash(event) !== event.hash) {
+  if (cfg.verify_hash === 'full' && (hashCheck ?? recompute(event)) === 'mismatch') {
     problems.push('the content does not match its hash (altered after it was written)');
   }
   if (problems.length > 0) emit('AT-INT-002', { seq, detail: problems.join('; ') });
+}
+
+function recompute(event: AgentEvent): HashCheck {
+  return fastEventHash(event) === event.hash ? 'ok' : 'mismatch';
 }
 
 /** Flag agent clocks far from the gateway's, once per task: time checks depend on them. */
@@ -43,7 +51,7 @@ export function checkClock(
   emit: Emit,
 ): void {
   if (event.received_at === undefined || (task.flags & TaskFlag.DriftReported) !== 0) return;
-  const drift = Date.parse(event.received_at) - atMs;
+  const drift = parseIsoMs(event.received_at) - atMs;
   if (Math.abs(drift) > cfg.max_clock_drift_ms) {
     task.flags |= TaskFlag.DriftReported;
     emit('AT-INT-005', {

@@ -1,8 +1,9 @@
 import { hash } from 'node:crypto';
-import { CHAIN_EXCLUDED_FIELDS } from '../../../schemas/index.js';
+import { CHAIN_EXCLUDED_FIELDS } from '../../schemas/index.js';
 
-// The detector recomputes every event's hash (schemas/chain.ts) on its hot path. This is the same
-// canonical encoding as `canonicalJson(chainView(event))`, written for speed:
+// Every event's hash (schemas/chain.ts) is recomputed on a hot path: the gateway stamps each event
+// with the verdict (kafka/headers.ts), the detector recomputes it for events without a stamp.
+// This is the same canonical encoding as `canonicalJson(chainView(event))`, written for speed:
 //
 //   - the UTF-8 bytes are written straight into one reused buffer (JSON string escaping and UTF-8
 //     encoding done here, char by char): no string is built per value, nothing to flatten or
