@@ -11,6 +11,10 @@ const BENCHES: Record<string, { file: string; summary: string }> = {
     file: 'gateway-ingest.bench.ts',
     summary: 'HTTP batches → gateway → Kafka (acks=all): events/s, p99',
   },
+  'kafka-client': {
+    file: 'kafka-client.bench.ts',
+    summary: 'kafkajs producer/consumer alone: msgs/s, CPU µs/msg, one-core ceilings',
+  },
   ingest: {
     file: 'ingest-throughput.bench.ts',
     summary: 'Kafka → ingester → ClickHouse: events/s, bytes/event',
