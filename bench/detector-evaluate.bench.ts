@@ -3,7 +3,7 @@
 //   npx tsx bench/detector-evaluate.bench.ts [--tasks 10000] [--actions 40] [--verify-hash full|link|off]
 //       [--hash-check gateway|recompute] [--profile] [--by-component]
 //       (--hash-check: `gateway` (default) feeds each event with the gateway's verdict on its hash,
-//       as the service gets it from the x-agenttrail-hash header, so verify_hash=full does not
+//       as the service gets it from the gateway's x-agenttrail-validated mark, so verify_hash=full does not
 //       recompute the SHA-256; `recompute` feeds events without one, as from producers other
 //       than the gateway, and the detector hashes every event itself)   (--by-component: heap per task of sequences, baselines,
 //       credentials, tasks, by dropping each in turn; the snapshot figures are then absent)

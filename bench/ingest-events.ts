@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IHeaders } from 'kafkajs';
 import type { AgentEventInput } from '../schemas/events/index.js';
 import { validateEvent } from '../schemas/validate.js';
-import { EVENT_ID_HEADER, VALIDATED_HEADER, VALIDATED_V1 } from '../services/platform/kafka/headers.js';
+import { VALIDATED_HEADER, validatedValue } from '../services/platform/kafka/headers.js';
 
 // Synthetic v1 events for the ingester's integration tests and benchmark: realistic shape
 // (mostly actions, some task/credential/approval events), deterministic from (run, index).
@@ -94,6 +94,6 @@ export function gatewayMessage(run: string, i: number): { key: string; value: st
   return {
     key: r.value.task_id,
     value: JSON.stringify(r.value),
-    headers: { [EVENT_ID_HEADER]: r.value.event_id, [VALIDATED_HEADER]: VALIDATED_V1 },
+    headers: { [VALIDATED_HEADER]: validatedValue(undefined) },
   };
 }

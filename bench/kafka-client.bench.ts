@@ -6,8 +6,8 @@
 // Brings the local stack up (or reuses it), creates two fresh topics and, in one run:
 //   1. producer: the services' producer (platform/kafka/producer.ts: idempotent, acks=-1, one
 //      request in flight), BENCH_CONCURRENCY sends of BENCH_BATCH pre-built messages in flight,
-//      BENCH_WARMUP_SECONDS untimed then BENCH_SECONDS timed; once with the headers the gateway
-//      sets (x-agenttrail-event-id, x-agenttrail-validated: v1) and once without headers.
+//      BENCH_WARMUP_SECONDS untimed then BENCH_SECONDS timed; once with the header the gateway
+//      sets (x-agenttrail-validated, services/platform/kafka/headers.ts) and once without.
 //      Messages are ~700-byte v1 events as JSON Buffers (bench/ingest-events.ts), keyed by one of
 //      20,000 task ids, all built before timing.
 //   2. consumer: a fresh group reads the with-headers topic from the beginning to its end: at least
@@ -26,8 +26,6 @@
 // Knobs (env): BENCH_SECONDS (15), BENCH_WARMUP_SECONDS (3), BENCH_BATCH (1000),
 // BENCH_CONCURRENCY (8), BENCH_PARTITIONS (6), BENCH_CONSUME_MESSAGES (500000),
 // BENCH_IDLE_SECONDS (3: broker CPU with no load from us, sampled first; 0 skips it),
-// BENCH_HASH_HEADER (0; 1 adds x-agenttrail-hash: ok, the third header the gateway sets on
-// events that carry a hash).
 
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -35,7 +33,6 @@ import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import type { Kafka, Message } from 'kafkajs';
 import pino from 'pino';
 import { createKafka } from '../services/platform/kafka/client.js';
-import { HASH_HEADER } from '../services/platform/kafka/headers.js';
 import { createProducer, sendAcked } from '../services/platform/kafka/producer.js';
 import { ensureTopics } from '../services/platform/kafka/topics.js';
 import { stackDown, stackUp } from '../stack/index.js';
@@ -49,7 +46,6 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
 const CONSUME = Number(process.env.BENCH_CONSUME_MESSAGES ?? 500_000);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 3);
-const HASH = process.env.BENCH_HASH_HEADER === '1';
 const TASKS = 20_000;
 const EVENTS_PER_TASK = 50; // as bench/ingest-events.ts lays events out
 const MAX_BYTES = 64 * 1024 * 1024;
@@ -127,7 +123,7 @@ function buildBatches(run: string): { withHeaders: Message[][]; plain: Message[]
       const m = gatewayMessage(run, task * EVENTS_PER_TASK + (i % EVENTS_PER_TASK));
       const value = Buffer.from(m.value);
       bytes += value.length;
-      h.push({ key: m.key, value, headers: HASH ? { ...m.headers, [HASH_HEADER]: 'ok' } : m.headers });
+      h.push({ key: m.key, value, headers: m.headers });
       p.push({ key: m.key, value });
     }
     withHeaders.push(h);
@@ -368,7 +364,7 @@ async function main(): Promise<void> {
       // Detail: cores busy and event-loop utilisation show whether a run was CPU-bound.
       producer: { headers: withHeaders, no_headers: plain },
       consumer,
-      headers: HASH ? 'event-id, validated, hash' : 'event-id, validated',
+      headers: Object.keys(built.withHeaders[0]?.[0]?.headers ?? {}).join(', '),
       value_bytes: Math.round(built.avgBytes),
       batch: BATCH,
       concurrency: CONCURRENCY,

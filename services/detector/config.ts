@@ -44,7 +44,7 @@ export const DetectorConfig = z.strictObject({
   /** `full` verifies each event's hash (schemas/chain.ts) as well as its prev_hash link; `link` checks the link only. */
   verify_hash: z.enum(['full', 'link', 'off']).default('full'),
   /**
-   * With `full`, take the gateway's hash verdict (x-agenttrail-hash) for events that carry one
+   * With `full`, take the gateway's hash verdict (its x-agenttrail-validated mark) for events that carry one
    * instead of recomputing the SHA-256: the check happens once, at the edge.
    */
   trust_hash_check: z.boolean().default(true),

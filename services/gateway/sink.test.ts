@@ -33,7 +33,7 @@ function fakeProducer() {
   };
 }
 
-const msg = (id: string) => ({ key: `k-${id}`, value: `{"id":"${id}"}`, eventId: id });
+const msg = (id: string) => ({ key: `k-${id}`, value: `{"id":"${id}"}` });
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('kafkaSink', () => {
@@ -46,7 +46,8 @@ describe('kafkaSink', () => {
     const b = sink.produce([msg('b1'), msg('b2')]);
     const c = sink.produce([msg('c')]);
     await tick();
-    expect(f.sends.map((s) => s.map((m) => m.headers?.['x-agenttrail-event-id']))).toEqual([['a']]);
+    expect(f.sends.map((s) => s.map((m) => m.key))).toEqual([['k-a']]);
+    expect(f.sends[0]![0]!.headers).toEqual({ 'x-agenttrail-validated': 'v1' });
     let bDone = false;
     void b.then(() => {
       bDone = true;

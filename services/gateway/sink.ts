@@ -1,12 +1,6 @@
 import type { Message, Producer } from 'kafkajs';
 import { AgentTrailError } from '../platform/errors.js';
-import {
-  EVENT_ID_HEADER,
-  HASH_HEADER,
-  type HashCheck,
-  VALIDATED_HEADER,
-  VALIDATED_V1,
-} from '../platform/kafka/headers.js';
+import { type HashCheck, VALIDATED_HEADER, validatedValue } from '../platform/kafka/headers.js';
 import { sendAcked } from '../platform/kafka/producer.js';
 
 // Where accepted events go. An interface so app.ts can be built in tests with a fake; the real
@@ -15,7 +9,6 @@ import { sendAcked } from '../platform/kafka/producer.js';
 export interface SinkMessage {
   key: string;
   value: string;
-  eventId: string;
   /** The gateway's check of the event's own hash; undefined when it carries none. */
   hash?: HashCheck | undefined;
 }
@@ -123,10 +116,7 @@ export function kafkaSink(
         return {
           key: m.key,
           value: m.value,
-          headers:
-            m.hash === undefined
-              ? { [EVENT_ID_HEADER]: m.eventId, [VALIDATED_HEADER]: VALIDATED_V1 }
-              : { [EVENT_ID_HEADER]: m.eventId, [VALIDATED_HEADER]: VALIDATED_V1, [HASH_HEADER]: m.hash },
+          headers: { [VALIDATED_HEADER]: validatedValue(m.hash) },
         };
       });
       let pending: Pending | undefined;

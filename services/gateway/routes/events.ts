@@ -205,7 +205,7 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app: 
       const accepted: Array<Record<string, unknown>> = [];
       valid.forEach((event, index) => {
         const s = stored(event, receivedAtJson, fingerprinter);
-        messages.push({ key: event.task_id, value: s.value, eventId: event.event_id, hash: s.hash });
+        messages.push({ key: event.task_id, value: s.value, hash: s.hash });
         accepted.push({ index, status: 'accepted', event_id: event.event_id, secrets_redacted: s.secrets });
       });
 

@@ -1,30 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { HASH_HEADER, hashCheck, isValidated, VALIDATED_HEADER } from './headers.js';
+import { hashCheck, isValidated, VALIDATED_HEADER, validatedValue } from './headers.js';
 
 // kafkajs hands consumers header values as Buffers; producers and tests may use strings.
-describe('event headers', () => {
-  const marked = { [VALIDATED_HEADER]: Buffer.from('v1') };
-
-  it('reads the schema mark as a Buffer or a string, and nothing else', () => {
-    expect(isValidated(marked)).toBe(true);
-    expect(isValidated({ [VALIDATED_HEADER]: 'v1' })).toBe(true);
-    expect(isValidated({ [VALIDATED_HEADER]: 'v2' })).toBe(false);
-    expect(isValidated({})).toBe(false);
-    expect(isValidated(undefined)).toBe(false);
-  });
+describe('the gateway mark', () => {
+  const as = (value: string | Buffer) => ({ [VALIDATED_HEADER]: value });
 
   it.each([
-    ['ok', 'ok'],
-    ['mismatch', 'mismatch'],
-    ['OK', undefined],
-    ['', undefined],
-  ])('hash verdict %j → %s', (value, expected) => {
-    expect(hashCheck({ ...marked, [HASH_HEADER]: Buffer.from(value) })).toBe(expected);
-    expect(hashCheck({ ...marked, [HASH_HEADER]: value })).toBe(expected);
+    [undefined, 'v1'],
+    ['ok', 'v1;hash=ok'],
+    ['mismatch', 'v1;hash=mismatch'],
+  ] as const)('hash %s is written as %j and read back, as a Buffer or a string', (verdict, value) => {
+    expect(validatedValue(verdict)).toBe(value);
+    for (const h of [as(value), as(Buffer.from(value))]) {
+      expect(isValidated(h)).toBe(true);
+      expect(hashCheck(h)).toBe(verdict);
+    }
   });
 
-  it('ignores a hash verdict without the schema mark (not written by the gateway)', () => {
-    expect(hashCheck({ [HASH_HEADER]: 'ok' })).toBeUndefined();
-    expect(hashCheck(marked)).toBeUndefined();
+  it.each(['v2', 'v1;hash=OK', 'v1;hash=', 'v1;', ''])('%j is no mark', (value) => {
+    expect(isValidated(as(value))).toBe(false);
+    expect(hashCheck(as(Buffer.from(value)))).toBeUndefined();
+  });
+
+  it('no header, no mark', () => {
+    expect(isValidated({})).toBe(false);
+    expect(isValidated(undefined)).toBe(false);
+    expect(hashCheck({ 'x-agenttrail-hash': 'ok' })).toBeUndefined();
   });
 });
