@@ -61,7 +61,7 @@ function runScript(file: string, args: string[]): Promise<number> {
 }
 
 export const benchCommand: Command = {
-  summary: 'run benchmarks (gateway, ingest, detector, alert-latency) and print their figures',
+  summary: `run benchmarks (${Object.keys(BENCHES).join(', ')}) and print their figures`,
   async run(argv) {
     if (wantsHelp(argv) || argv.length === 0) {
       process.stdout.write(`${help()}\n`);
