@@ -33,6 +33,7 @@ import { repoRoot } from '../stack/paths.js';
 import { startReceiver } from '../test/helpers/receivers.js';
 import { TaskStream } from '../test/scenarios/builder.js';
 import { OPS_SCOPE } from '../test/scenarios/fixtures.js';
+import { clickhousePid, cpuMeter, kafkaBrokerPid } from './process-cpu.js';
 import { type StageBatches, stageBatches } from './stage-metrics.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 40);
@@ -46,8 +47,11 @@ const log = (msg: string) => process.stderr.write(`[alert-latency] ${msg}\n`);
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
-/** The background load process; resolves with its final JSON line. */
-function startLoad(env: Record<string, string>): Promise<Record<string, number>> {
+/** The background load process: its pid, and its final JSON line once it exits. */
+function startLoad(env: Record<string, string>): {
+  pid: number | undefined;
+  done: Promise<Record<string, number>>;
+} {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(repoRoot, 'bench', 'alert-latency-load.ts')],
@@ -61,13 +65,14 @@ function startLoad(env: Record<string, string>): Promise<Record<string, number>>
   child.stdout?.on('data', (c: Buffer) => {
     stdout += c.toString('utf8');
   });
-  return new Promise((resolve, reject) =>
+  const done = new Promise<Record<string, number>>((resolve, reject) =>
     child.once('exit', (code) => {
       const last = stdout.trim().split('\n').at(-1) ?? '';
       if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last) as Record<string, number>);
       else reject(new Error(`load process exited with ${code}`));
     }),
   );
+  return { pid: child.pid, done };
 }
 
 /** A task that declares the ops scope and at once opens a shell it never declared. */
@@ -122,11 +127,13 @@ async function main(): Promise<void> {
   // The host's 1-minute load average: the services share its cores with whatever else runs.
   let loadBefore = 0;
   let loadAfter = 0;
+  let cpu: Record<string, number> = {};
+  const pids = Object.fromEntries(pipeline.services.map((p) => [p.name, p.child.pid]));
   try {
     // BENCH_RATE=0: no background load, the pipeline's fixed latency floor.
-    const loadDone =
+    const loadProcess =
       RATE <= 0
-        ? Promise.resolve({})
+        ? { pid: undefined, done: Promise.resolve({}) }
         : startLoad({
             LOAD_GATEWAY_URL: pipeline.gatewayUrl,
             LOAD_API_KEY: pipeline.apiKey,
@@ -136,6 +143,18 @@ async function main(): Promise<void> {
             LOAD_SECONDS: String(SECONDS + WARMUP_MS / 1000),
           });
     await new Promise((r) => setTimeout(r, WARMUP_MS));
+    // Who uses the 2 cores while violations are measured: every process of the pipeline.
+    const meter = cpuMeter({
+      gateway: pids.gateway,
+      ingester: pids.ingester,
+      detector: pids.detector,
+      alerter: pids.alerter,
+      kafka: (await kafkaBrokerPid(ep))?.pid,
+      clickhouse: await clickhousePid(ep),
+      load: loadProcess.pid,
+      bench: process.pid,
+    });
+    meter.start();
     const total = Math.floor((SECONDS * 1000) / EVERY_MS);
     log(`load running; ${total} violations, one every ${EVERY_MS} ms`);
     const started = Date.now();
@@ -166,7 +185,10 @@ async function main(): Promise<void> {
         log(`${n + 1}/${total} violations sent, ${rx.received.length} pages received`);
       }
     }
-    load = await loadDone;
+    // Sampled before the load process exits (it runs until the last violation is due).
+    cpu = meter.cores();
+    log(`CPU over the measured window, in cores: ${JSON.stringify(cpu)}`);
+    load = await loadProcess.done;
     // Pages still in flight: give the last violations the pipeline's own deadline to arrive.
     await pollUntil(
       async () => new Set(rx.received.map((r) => pageFacts(r).taskId)),
@@ -239,6 +261,7 @@ async function main(): Promise<void> {
     paged_after_raised_p99_ms: d2.p99,
     group_wait_ms: GROUP_WAIT_MS,
     stage_batches: stages,
+    cpu_cores_by_process: cpu,
     host_cores: availableParallelism(),
     host_load_1m: [Math.round(loadBefore * 100) / 100, Math.round(loadAfter * 100) / 100],
     seconds: SECONDS,

@@ -43,3 +43,38 @@ export async function kafkaBrokerPid(stack: StackEndpoints): Promise<BrokerPid |
   }
   return found.length === 1 ? { pid: found[0]!, source: 'proc-scan' } : undefined;
 }
+
+/** The ClickHouse engine's pid when the local stack runs it. */
+export async function clickhousePid(stack: StackEndpoints): Promise<number | undefined> {
+  const status = await stackStatus({ stateDir: stack.stateDir });
+  return status.clickhouse.state === 'running' ? status.clickhouse.pid : undefined;
+}
+
+/**
+ * CPU of named processes over a window: `start()` samples every pid, `cores()` gives each one's
+ * CPU since then in cores (1.0 = one core busy for the whole window). Pids that are gone or
+ * unknown are left out.
+ */
+export function cpuMeter(pids: Record<string, number | undefined>) {
+  let t0 = 0;
+  const before = new Map<string, number>();
+  return {
+    start(): void {
+      t0 = performance.now();
+      for (const [name, pid] of Object.entries(pids)) {
+        const us = processCpuMicros(pid);
+        if (us !== undefined) before.set(name, us);
+      }
+    },
+    cores(): Record<string, number> {
+      const wallUs = (performance.now() - t0) * 1000;
+      const out: Record<string, number> = {};
+      for (const [name, pid] of Object.entries(pids)) {
+        const a = before.get(name);
+        const b = processCpuMicros(pid);
+        if (a !== undefined && b !== undefined) out[name] = Math.round(((b - a) / wallUs) * 100) / 100;
+      }
+      return out;
+    },
+  };
+}
