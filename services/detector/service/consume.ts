@@ -1,12 +1,10 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Alert } from '../../../schemas/alert.js';
-import type { AgentEvent } from '../../../schemas/events/index.js';
-import { validateEvent } from '../../../schemas/validate.js';
 import { type ConsumerLoop, type Heartbeat, noHeartbeat } from '../../platform/kafka/consumer-loop.js';
-import { hashCheck } from '../../platform/kafka/headers.js';
 import type { Logger } from '../../platform/logger.js';
 import type { StageMetrics } from '../../platform/metrics.js';
 import type { Detector } from '../engine.js';
+import { decodeEvent, passesSchema } from './decode.js';
 import type { DetectorMetrics } from './metrics.js';
 import type { AlertPublisher } from './publish.js';
 import type { Serial } from './serial.js';
@@ -16,7 +14,7 @@ import { TickClock } from './tick-clock.js';
 // The detector's consumer loop. One Serial queue orders everything that touches the engine:
 // Kafka batches, timer ticks, snapshots and rules swaps; nothing interleaves.
 //
-// Per batch: decode + validate each message, feed valid events to the engine, then publish the
+// Per batch: decode each message (decode.ts: the gateway's mark spares the schema), feed valid events to the engine, then publish the
 // batch's alerts to Kafka (acks=all) before the job ends; their ClickHouse rows are written in
 // the background (publish.ts) so the loop does not wait on them. Every
 // DETECTOR_SNAPSHOT_INTERVAL_MS the background rows are flushed (awaited), then the engine
@@ -112,17 +110,6 @@ export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
     }
   }
 
-  function decode(value: Buffer | null): { event: AgentEvent } | { reason: string } {
-    let json: unknown;
-    try {
-      json = JSON.parse(value?.toString('utf8') ?? '');
-    } catch {
-      return { reason: 'not_json' };
-    }
-    const r = validateEvent(json);
-    return r.ok ? { event: r.value } : { reason: 'invalid_event' };
-  }
-
   async function processBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     if (failed) return;
@@ -143,9 +130,22 @@ export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
         log.warn({ partition: batch.partition, expected: String(next), got: m.offset }, 'offsets skipped');
       }
       received++;
-      const d = decode(m.value);
+      const d = decodeEvent(m);
       if ('event' in d) {
-        for (const a of detector.process(d.event, hashCheck(m.headers))) alerts.push(a);
+        let raised: Alert[] | undefined;
+        try {
+          raised = detector.process(d.event, d.hashCheck);
+        } catch (err) {
+          // An event taken on the gateway's mark that the schema rejects is poison (the
+          // ingester dead-letters it); one the schema accepts is a defect here: fail loudly.
+          if (!d.trusted || passesSchema(d.event)) throw err;
+          metrics.dropped.inc({ stage: STAGE, reason: 'invalid_event' });
+          log.warn(
+            { err: (err as Error).message, offset: m.offset },
+            'a gateway-marked event fails the schema',
+          );
+        }
+        if (raised !== undefined) for (const a of raised) alerts.push(a);
         clock.observe(Date.parse(d.event.occurred_at));
       } else {
         // The ingester dead-letters the same message from the same topic; counting is enough here.
