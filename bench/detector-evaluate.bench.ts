@@ -11,13 +11,16 @@
 // Progress goes to stderr; the LAST stdout line is a JSON object with detector_events_per_s and
 // bytes_per_task. bytes_per_task is the heap delta after a forced GC (gc is enabled at run time
 // through v8 flags) divided by the number of tasks; snapshot_bytes_per_task is the JSON snapshot size.
+// snapshot_json_ms is the first snapshot (every task serialised); snapshot_incremental_ms the next
+// one after 5,000 more events on 200 of the tasks (only what they touched serialised again);
+// *_encode_ms the Buffer.from of each text that snapshot-store.ts does before writing it.
 
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { AgentEvent, ScopeInput } from '../schemas/index.js';
-import { createDetector, type Detector } from '../services/detector/engine.js';
+import { createDetector, type Detector, snapshotRenders } from '../services/detector/engine.js';
 import { loadDefaultRules } from '../services/detector/rules/default-rules.js';
 import { fp, TaskStream } from '../test/scenarios/builder.js';
 import { OPS_SCOPE } from '../test/scenarios/fixtures.js';
@@ -232,19 +235,67 @@ if (process.argv.includes('--by-component')) {
   });
 }
 // What the detector service does every DETECTOR_SNAPSHOT_INTERVAL_MS, on its consume loop:
-// the time is a pause in event processing, so it is reported.
+// the time is a pause in event processing, so it is reported. The text is a rope (see
+// services/detector/snapshot/writer.ts): the copy into flat memory is part of the encode.
 const snapStart = performance.now();
-const snapJson = holder.d?.snapshotJson() ?? '{}';
+let snapJson = holder.d?.snapshotJson() ?? '{}';
 const snapshotMs = performance.now() - snapStart;
-const snap = JSON.parse(snapJson) as Record<string, unknown>;
+const encodeMs = timeEncode(snapJson);
 const snapshotBytes = Buffer.byteLength(snapJson);
 const sectionBytes = Object.fromEntries(
-  Object.entries(snap ?? {}).map(([k, v]) => [
+  Object.entries(JSON.parse(snapJson) as Record<string, unknown>).map(([k, v]) => [
     k,
     Math.round(Buffer.byteLength(JSON.stringify(v) ?? '') / TASKS),
   ]),
 );
 const stats = holder.d?.stats();
+snapJson = '';
+// The price of incremental snapshots: the detector keeps each unit's snapshot text. Full GCs a
+// timer turn apart: within one turn the garbage of the snapshot just taken survives them all.
+const cacheBytesPerTask = Math.round(((await settledHeapUsed()) - heapAfter) / TASKS);
+
+// Steady state: 5,000 more events on 200 of the tasks (a few seconds' worth for them), then the
+// next snapshot. No forced GC before it: sweeping after one inflated the figure 3×.
+const SLICE_TASKS = Math.min(200, TASKS);
+const SLICE_EVENTS = 5_000;
+let incremental: { ms: number; encodeMs: number; tasksTouched: number } | undefined;
+if (holder.d !== undefined) {
+  const d = holder.d;
+  const picked = new Set<number>();
+  while (picked.size < SLICE_TASKS) picked.add(Math.floor(rand() * TASKS));
+  const slice: AgentEvent[] = [];
+  for (let i = ACTIONS; slice.length < SLICE_EVENTS; i++) {
+    for (const t of picked) {
+      if (slice.length === SLICE_EVENTS) break;
+      const s = streams[t]!;
+      const before = s.events().length;
+      pick()(s, t, i);
+      slice.push(s.events()[before]!);
+    }
+  }
+  for (const e of slice) d.process(e, VERDICT);
+  const rendered = snapshotRenders(d).tasks;
+  const start = performance.now();
+  const text = d.snapshotJson();
+  const ms = performance.now() - start;
+  incremental = { ms, encodeMs: timeEncode(text), tasksTouched: snapshotRenders(d).tasks - rendered };
+}
+
+async function settledHeapUsed(): Promise<number> {
+  let used = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    used = Math.min(used, process.memoryUsage().heapUsed);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return used;
+}
+
+function timeEncode(text: string): number {
+  const start = performance.now();
+  Buffer.from(`{"offsets":{},"detector":${text}}`);
+  return performance.now() - start;
+}
 
 function runMeasured(d: Detector, events: AgentEvent[]): number {
   const cpu0 = process.cpuUsage();
@@ -265,6 +316,16 @@ const result = {
     "heap after minus heap before the measured detector, full GC each, taken before the snapshot is built (tasks, credentials, baselines, partial matches) / tasks; strings shared with the benchmark's retained event objects (ids) are not counted",
   snapshot_bytes_per_task: Math.round(snapshotBytes / TASKS),
   snapshot_json_ms: Number(snapshotMs.toFixed(1)),
+  ...(incremental !== undefined
+    ? {
+        snapshot_incremental_ms: Number(incremental.ms.toFixed(1)),
+        snapshot_incremental_tasks_touched: incremental.tasksTouched,
+        snapshot_incremental_events: SLICE_EVENTS,
+        snapshot_encode_ms: Number(encodeMs.toFixed(1)),
+        snapshot_incremental_encode_ms: Number(incremental.encodeMs.toFixed(1)),
+        snapshot_cache_bytes_per_task: cacheBytesPerTask,
+      }
+    : {}),
   snapshot_bytes_per_task_by_section: sectionBytes,
   tasks: TASKS,
   events: body.length,

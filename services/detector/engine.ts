@@ -23,6 +23,7 @@ import {
 import type { EvalEnv } from './rules/sequence/predicate.js';
 import type { CompiledSequenceRule, RuleSet } from './rules/sequence/types.js';
 import { compileScope } from './scope/compile.js';
+import { fullSnapshotJson, type SnapshotSources, SnapshotWriter } from './snapshot/writer.js';
 import { applyEvent, getOrCreateTask } from './state/apply.js';
 import { internScope } from './state/intern.js';
 import { admit, bufferOverflowing, declareGap, takeReady } from './state/order.js';
@@ -97,7 +98,10 @@ export interface Detector {
   readonly config: Readonly<DetectorConfig>;
   readonly state: DetectorState;
   snapshot(): DetectorSnapshot;
-  /** The snapshot as JSON text, written in one pass: what a service persists. */
+  /**
+   * The snapshot as JSON text: what a service persists. Incremental (snapshot/writer.ts): only
+   * what changed since the previous call is serialised again; the text is the same JSON value.
+   */
   snapshotJson(): string;
   stats(): DetectorStats;
 }
@@ -132,6 +136,13 @@ class DetectorImpl implements Detector {
   private readonly waiting = new Set<TaskState>();
   /** The gateway's hash verdicts of buffered events (a restored buffer has none: recomputed). */
   private readonly bufferedChecks = new WeakMap<AgentEvent, HashCheck>();
+  /**
+   * Cached snapshot texts of tasks and credentials. Every path that changes a task in place
+   * touches it: process() (admission and evaluation of the event's task), skipGap() (tick/flush),
+   * applyEvent (a delegated child, a revoked credential). Sequence keys and baseline identities
+   * are touched by their own classes. Deleted units need nothing: a snapshot walks live state.
+   */
+  private readonly writer = new SnapshotWriter();
   // Per-event scratch, reused to avoid allocating closures on the hot path.
   private out: Alert[] = NO_ALERTS;
   private current!: AgentEvent;
@@ -193,6 +204,7 @@ class DetectorImpl implements Detector {
     this.counters.events++;
     const atMs = parseIsoMs(event.occurred_at);
     const task = getOrCreateTask(this.state, event, this.config.recent_seqs);
+    this.writer.tasks.touch(task);
     this.current = event;
     switch (admit(task, event, atMs)) {
       case 'duplicate':
@@ -234,6 +246,7 @@ class DetectorImpl implements Detector {
   private skipGap(task: TaskState): void {
     const gap = declareGap(task);
     if (gap === undefined) return;
+    this.writer.tasks.touch(task);
     this.counters.gaps++;
     this.current = gap.after;
     this.emit('AT-INT-001', { from: gap.from, to: gap.to, after: gap.after.event_id }, [gap.after.event_id]);
@@ -278,7 +291,7 @@ class DetectorImpl implements Detector {
         checkScopeChanged(ctx as CheckContext<EventOf<'task.scope_changed'>>);
         break;
     }
-    applyEvent(this.state, event, { cfg, atMs, coveredBy });
+    applyEvent(this.state, event, { cfg, atMs, coveredBy, fragments: this.writer });
     this.runSequences(task, event, atMs);
     if (event.type === 'action') this.runBaselines(event, atMs);
   }
@@ -381,46 +394,32 @@ class DetectorImpl implements Detector {
   }
 
   snapshotJson(): string {
-    // One serialisation pass over live state (measured: the former copy-then-stringify stalled the
-    // consume loop ~0.9 s at 8,000 tasks), with each interned scope written once.
-    const scopes: Scope[] = [];
-    const scopeIndex = new Map<Scope, number>();
-    const ref = (scope: Scope | undefined): number | undefined => {
-      if (scope === undefined) return undefined;
-      let i = scopeIndex.get(scope);
-      if (i === undefined) {
-        i = scopes.length;
-        scopes.push(scope);
-        scopeIndex.set(scope, i);
-      }
-      return i;
+    return this.writer.write(this.snapshotSources());
+  }
+
+  /** The reference one-pass serialisation (tests hold `snapshotJson()` to it). */
+  fullSnapshotJson(): string {
+    return fullSnapshotJson(this.snapshotSources());
+  }
+
+  /** Units rendered by snapshots so far, per kind (the rest were cached texts). */
+  snapshotRenders(): SnapshotRenders {
+    return {
+      tasks: this.writer.tasks.rendered,
+      credentials: this.writer.credentials.rendered,
+      sequenceKeys: this.sequences.fragments.rendered,
+      identities: this.baselines.fragments.rendered,
     };
-    const tasks: SnapshotTask[] = [];
-    for (const byId of this.state.tasks.values()) {
-      for (const t of byId.values()) {
-        const { scope, declaredScope, ...rest } = t;
-        const out: SnapshotTask = rest;
-        const sr = ref(scope);
-        const dr = ref(declaredScope);
-        if (sr !== undefined) out.scopeRef = sr;
-        if (dr !== undefined) out.declaredScopeRef = dr;
-        tasks.push(out);
-      }
-    }
-    const credentials: [string, string, CredentialState][] = [];
-    for (const [tenant, byId] of this.state.credentials)
-      for (const [id, c] of byId) credentials.push([tenant, id, c]);
-    const snap: DetectorSnapshot = {
-      version: 1,
-      scopes,
-      tasks,
-      credentials,
-      sequences: this.sequences.toJSON(),
-      ruleFingerprints: Object.fromEntries(this.rules.rules.map((r) => [r.meta.id, r.fingerprint])),
-      baselines: this.baselines.toJSON(),
+  }
+
+  private snapshotSources(): SnapshotSources {
+    return {
+      state: this.state,
+      sequences: this.sequences,
+      baselines: this.baselines,
+      rules: this.rules,
       stats: this.stats(),
     };
-    return JSON.stringify(snap);
   }
 
   private restore(snap: DetectorSnapshot): void {
@@ -459,4 +458,24 @@ class DetectorImpl implements Detector {
 
 export function createDetector(opts: DetectorOptions = {}): Detector {
   return new DetectorImpl(opts);
+}
+
+export interface SnapshotRenders {
+  tasks: number;
+  credentials: number;
+  sequenceKeys: number;
+  identities: number;
+}
+
+/**
+ * How many units snapshots of `detector` have serialised so far (new or changed since the
+ * snapshot before), per kind: a diagnostic for the bench and the tests, not part of the API.
+ */
+export function snapshotRenders(detector: Detector): SnapshotRenders {
+  return (detector as DetectorImpl).snapshotRenders();
+}
+
+/** The snapshot text of today's state written in one full pass: the reference for tests. */
+export function fullSnapshotJsonForTest(detector: Detector): string {
+  return (detector as DetectorImpl).fullSnapshotJson();
 }

@@ -1,6 +1,7 @@
 import type { EventOf } from '../../../schemas/index.js';
 import { append } from '../append.js';
 import type { BaselineConfig } from '../config.js';
+import { JsonFragments, memberJson } from '../snapshot/fragments.js';
 import { newRateState, observeRate, type RateState } from './rate.js';
 import { resourceClass } from './resource-class.js';
 
@@ -38,6 +39,16 @@ export interface BaselinesJSON {
   >;
 }
 
+function identityJSON(b: IdentityBaseline): BaselinesJSON['identities'][string] {
+  return {
+    ...b,
+    rate: { ...b.rate, history: [...b.rate.history] },
+    tools: [...b.tools],
+    classes: [...b.classes],
+    fan: [...b.fan],
+  };
+}
+
 export function identityOf(event: EventOf<'action'>): string {
   return `${event.tenant}/${event.agent.workload_identity ?? event.agent.id}`;
 }
@@ -45,6 +56,8 @@ export function identityOf(event: EventOf<'action'>): string {
 export class Baselines {
   /** tenant → identity → baseline (nested: no key string built per event). */
   readonly identities = new Map<string, Map<string, IdentityBaseline>>();
+  /** Snapshot text per identity; `observe` touches the identity it folds an action into. */
+  readonly fragments = new JsonFragments<IdentityBaseline>();
 
   constructor(private readonly cfg: BaselineConfig) {}
 
@@ -70,7 +83,7 @@ export class Baselines {
         fanFired: false,
       };
       byId.set(identity, b);
-    }
+    } else this.fragments.touch(b);
     let out: BaselineFinding[] | undefined;
     const warm = b.actions >= cfg.first_use_warmup_actions;
     b.actions++;
@@ -134,16 +147,20 @@ export class Baselines {
   toJSON(): BaselinesJSON {
     const identities: BaselinesJSON['identities'] = {};
     for (const [tenant, byId] of this.identities)
-      for (const [id, b] of byId) {
-        identities[`${tenant}/${id}`] = {
-          ...b,
-          rate: { ...b.rate, history: [...b.rate.history] },
-          tools: [...b.tools],
-          classes: [...b.classes],
-          fan: [...b.fan],
-        };
-      }
+      for (const [id, b] of byId) identities[`${tenant}/${id}`] = identityJSON(b);
     return { identities };
+  }
+
+  /** `JSON.stringify(this.toJSON())`, concatenated from the cached text of each identity. */
+  toJsonText(): string {
+    let out = '{"identities":{';
+    let n = 0;
+    for (const [tenant, byId] of this.identities)
+      for (const [id, b] of byId) {
+        if (n++ > 0) out += ',';
+        out += this.fragments.get(b) ?? this.fragments.set(b, memberJson(`${tenant}/${id}`, identityJSON(b)));
+      }
+    return `${out}}}`;
   }
 
   static fromJSON(json: BaselinesJSON, cfg: BaselineConfig): Baselines {

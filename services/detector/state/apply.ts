@@ -1,6 +1,7 @@
 import type { AgentEvent, EventOf, Scope } from '../../../schemas/index.js';
 import type { DetectorConfig } from '../config.js';
 import { compileScope } from '../scope/compile.js';
+import type { JsonFragments } from '../snapshot/fragments.js';
 import { idHash } from './ids.js';
 import { internScope } from './intern.js';
 import { type CredentialState, type DetectorState, TaskFlag, type TaskState } from './types.js';
@@ -20,6 +21,14 @@ export interface ApplyContext {
   atMs: number;
   /** Approval that covered this action (decided by the approval check on the pre-state). */
   coveredBy?: string | undefined;
+  /**
+   * Snapshot texts of the units this event changes in place other than its own task (the caller
+   * touches that one, as admission changes it too): a delegated child, a revoked credential.
+   */
+  fragments?: {
+    tasks: JsonFragments<TaskState>;
+    credentials: JsonFragments<CredentialState>;
+  };
 }
 
 export function getTask(state: DetectorState, tenant: string, taskId: string): TaskState | undefined {
@@ -133,6 +142,7 @@ function applyDelegated(
     if (task.expiresMs !== undefined) child.expiresMs = task.expiresMs;
   }
   child.parent = task.id;
+  ctx.fragments?.tasks.touch(child);
 }
 
 function applyCredentialIssued(state: DetectorState, event: EventOf<'credential.issued'>): void {
@@ -154,12 +164,13 @@ function applyCredentialIssued(state: DetectorState, event: EventOf<'credential.
 function applyCredentialRevoked(
   state: DetectorState,
   event: EventOf<'credential.revoked'>,
-  atMs: number,
+  ctx: ApplyContext,
 ): void {
   const cred = getCredential(state, event.tenant, event.data.credential_id);
   if (cred !== undefined && cred.revokedMs === undefined) {
-    cred.revokedMs = atMs;
+    cred.revokedMs = ctx.atMs;
     cred.revokedEvent = event.event_id;
+    ctx.fragments?.credentials.touch(cred);
   }
 }
 
@@ -235,10 +246,11 @@ export function applyEvent(state: DetectorState, event: AgentEvent, ctx: ApplyCo
       task.ended = true;
       break;
     case 'credential.issued':
+      // A new object replaces any earlier one with the same id: it has no snapshot text yet.
       applyCredentialIssued(state, event);
       break;
     case 'credential.revoked':
-      applyCredentialRevoked(state, event, ctx.atMs);
+      applyCredentialRevoked(state, event, ctx);
       break;
     case 'approval.requested':
       task.approvals ??= {};

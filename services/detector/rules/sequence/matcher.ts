@@ -1,5 +1,6 @@
 import type { AgentEvent } from '../../../../schemas/index.js';
 import { append } from '../../append.js';
+import { JsonFragments, member, memberJson } from '../../snapshot/fragments.js';
 import { type Discriminant, type EvalEnv, NO } from './predicate.js';
 import type { CompiledSequenceRule, RuleSet } from './types.js';
 
@@ -42,6 +43,8 @@ type RuleMap = Map<string, KeyMap>;
 export class SequenceState {
   readonly byRule = new Map<string, RuleMap>();
   readonly stats: SequenceStats = { overflow: 0, expired: 0 };
+  /** Snapshot text per key state; whatever changes a key state in place touches it here. */
+  readonly fragments = new JsonFragments<KeyState>();
 
   toJSON(): { rules: Record<string, Record<string, Record<string, KeyState>>>; stats: SequenceStats } {
     const rules: Record<string, Record<string, Record<string, KeyState>>> = {};
@@ -50,6 +53,29 @@ export class SequenceState {
       for (const [tenant, keys] of tenants) rules[id][tenant] = Object.fromEntries(keys);
     }
     return { rules, stats: { ...this.stats } };
+  }
+
+  /** `JSON.stringify(this.toJSON())`, concatenated from the cached text of each key state. */
+  toJsonText(): string {
+    let out = '{"rules":{';
+    let rules = 0;
+    for (const [id, tenants] of this.byRule) {
+      if (rules++ > 0) out += ',';
+      out += `${member(id)}{`;
+      let count = 0;
+      for (const [tenant, keys] of tenants) {
+        if (count++ > 0) out += ',';
+        out += `${member(tenant)}{`;
+        let n = 0;
+        for (const [key, ks] of keys) {
+          if (n++ > 0) out += ',';
+          out += this.fragments.get(ks) ?? this.fragments.set(ks, memberJson(key, ks));
+        }
+        out += '}';
+      }
+      out += '}';
+    }
+    return `${out}},"stats":${JSON.stringify(this.stats)}}`;
   }
 
   static fromJSON(json: ReturnType<SequenceState['toJSON']>): SequenceState {
@@ -81,6 +107,7 @@ export class SequenceState {
           const before = ks.partials.length;
           ks.partials = ks.partials.filter((p) => nowMs - p.startMs <= rule.withinMs);
           this.stats.expired += before - ks.partials.length;
+          if (ks.partials.length !== before) this.fragments.touch(ks);
           if (ks.partials.length === 0 && (ks.absentMs === undefined || nowMs - ks.absentMs > rule.withinMs))
             keys.delete(key);
         }
@@ -251,8 +278,10 @@ export function advanceRule(
   if (ks === undefined && !startsHere && leadingAbsent === undefined) return undefined;
 
   let matches: SequenceMatch[] | undefined;
+  // Every in-place change to `ks` below touches its snapshot text (a new `ks` has none yet).
   if (ks !== undefined && masks.until && rule.until?.(event, env)) {
     ks.partials.length = 0;
+    state.fragments.touch(ks);
   }
 
   let grown: Partial[] | undefined;
@@ -295,7 +324,10 @@ export function advanceRule(
         grown = append(grown, np);
       }
     }
-    partials.length = kept;
+    if (kept !== count) {
+      partials.length = kept;
+      state.fragments.touch(ks);
+    }
   }
   env.captures = undefined;
 
@@ -318,14 +350,20 @@ export function advanceRule(
   }
   if (leadingAbsent?.(event, env)) {
     if (ks === undefined) ks = { partials: [] };
-    if (ks.absentMs === undefined || atMs > ks.absentMs) ks.absentMs = atMs;
+    if (ks.absentMs === undefined || atMs > ks.absentMs) {
+      ks.absentMs = atMs;
+      state.fragments.touch(ks);
+    }
   }
 
   if (grown !== undefined) {
     // Exact-size arrays: push onto an empty array reserves 17 slots (~150 bytes), and most keys
     // hold one or two partials. Measured (bench --by-component): sequences 2,557 → 2,376 B/task.
     if (ks === undefined) ks = { partials: grown.slice() };
-    else ks.partials = ks.partials.length === 0 ? grown.slice() : ks.partials.concat(grown);
+    else {
+      ks.partials = ks.partials.length === 0 ? grown.slice() : ks.partials.concat(grown);
+      state.fragments.touch(ks);
+    }
     const excess = ks.partials.length - maxPartials;
     if (excess > 0) {
       ks.partials.splice(0, excess);
