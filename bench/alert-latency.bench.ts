@@ -33,7 +33,7 @@ import { repoRoot } from '../stack/paths.js';
 import { startReceiver } from '../test/helpers/receivers.js';
 import { TaskStream } from '../test/scenarios/builder.js';
 import { OPS_SCOPE } from '../test/scenarios/fixtures.js';
-import { clickhousePid, cpuMeter, kafkaBrokerPid } from './process-cpu.js';
+import { cpuMeter, stackPids } from './process-cpu.js';
 import { type StageBatches, stageBatches } from './stage-metrics.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 40);
@@ -144,13 +144,14 @@ async function main(): Promise<void> {
           });
     await new Promise((r) => setTimeout(r, WARMUP_MS));
     // Who uses the 2 cores while violations are measured: every process of the pipeline.
+    const engines = await stackPids(ep);
     const meter = cpuMeter({
       gateway: pids.gateway,
       ingester: pids.ingester,
       detector: pids.detector,
       alerter: pids.alerter,
-      kafka: (await kafkaBrokerPid(ep))?.pid,
-      clickhouse: await clickhousePid(ep),
+      kafka: engines.kafka?.pid,
+      clickhouse: engines.clickhouse,
       load: loadProcess.pid,
       bench: process.pid,
     });

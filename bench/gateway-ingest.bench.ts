@@ -14,13 +14,14 @@
 // gateway and its workers per acknowledged event), the steadier figure on a shared machine.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 import { createKey } from '../services/gateway/keys.js';
 import { randomFreePort, stackDown, stackUp } from '../stack/index.js';
+import { processCpuMicros } from './process-cpu.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
@@ -78,27 +79,6 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('gateway not ready within 60 s');
-}
-
-/**
- * CPU time (user + system, all threads) a process has used so far, in µs, from /proc (Linux).
- * The gateway's steady cost figure: events/s moves with whatever else runs on the machine;
- * CPU µs per event much less so.
- */
-function cpuMicros(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    let us = ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // USER_HZ is 100 on Linux
-    // Cluster workers (GATEWAY_WORKERS > 1) are children of the gateway process: count them too.
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    for (const child of children === '' ? [] : children.split(' ')) us += cpuMicros(Number(child)) ?? 0;
-    return us;
-  } catch {
-    return undefined;
-  }
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -180,7 +160,7 @@ async function main() {
           if (!measuring && t0 >= warmEnd) {
             measuring = true;
             measureStart = t0;
-            cpuStart = cpuMicros(child.pid);
+            cpuStart = processCpuMicros(child.pid, { withChildren: true });
           }
           if (measuring) {
             measuredEvents += BATCH;
@@ -197,7 +177,8 @@ async function main() {
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     clearInterval(progress);
     const elapsedS = (performance.now() - measureStart) / 1000;
-    const cpuEnd = cpuMicros(child.pid);
+    // Cluster workers (GATEWAY_WORKERS > 1) are the gateway's children: counted too.
+    const cpuEnd = processCpuMicros(child.pid, { withChildren: true });
     const cpuUs = cpuStart !== undefined && cpuEnd !== undefined ? cpuEnd - cpuStart : undefined;
 
     const offsets = await admin.fetchTopicOffsets(topic);

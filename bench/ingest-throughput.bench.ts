@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
@@ -11,6 +10,7 @@ import {
   spawnIngester,
   storedCounts,
 } from './ingest-harness.js';
+import { cpuMeter, stackPids } from './process-cpu.js';
 
 // Sustained Kafka → ClickHouse throughput of the real ingester (a child process, as deployed).
 //
@@ -44,26 +44,9 @@ interface RunResult {
   cpu_us_per_event: Record<string, number>;
 }
 
-/** utime + stime of a process in seconds (Linux /proc; USER_HZ = 100). */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid || !existsSync(`/proc/${pid}/stat`)) return Number.NaN;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function stackPids(stateDir: string): Record<string, number | undefined> {
-  const file = join(stateDir, 'stack.json');
-  if (!existsSync(file)) return {};
-  const rec = JSON.parse(readFileSync(file, 'utf8')) as {
-    kafka?: { pid?: number };
-    clickhouse?: { pid?: number };
-  };
-  return { kafka: rec.kafka?.pid, clickhouse: rec.clickhouse?.pid };
-}
-
 async function main(): Promise<void> {
   const stack = await stackUp();
+  const engines = await stackPids(stack);
   const brokers = stack.kafka.brokers;
   const clickhouseUrl = stack.clickhouse.url;
   const name = reuseTopic ? reuseTopic.replace(/\.events$/, '') : `bench_ingest_${Date.now().toString(36)}`;
@@ -94,7 +77,7 @@ async function main(): Promise<void> {
           topic,
           database: databases[i]!,
           flushRows,
-          pids: stackPids(stack.stateDir),
+          pids: { kafka: engines.kafka?.pid, clickhouse: engines.clickhouse },
         }),
       );
     }
@@ -154,24 +137,22 @@ async function run(
   });
   try {
     // Time from the first stored rows to the last: start-up (migrations, group join) excluded.
-    let start: { t: number; rows: number; cpu: Record<string, number> } | undefined;
-    const pids = { ...o.pids, ingester: ingester.child.pid };
-    const cpuNow = () => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+    let start: { t: number; rows: number } | undefined;
+    const meter = cpuMeter({ ...o.pids, ingester: ingester.child.pid });
     let rows = 0;
     while (rows < events) {
       if (ingester.exited()) throw new Error(`ingester exited: ${JSON.stringify(ingester.exited())}`);
       rows = await rawCount(ch, o.database);
-      if (!start && rows > 0) start = { t: performance.now(), rows, cpu: cpuNow() };
+      if (!start && rows > 0) {
+        start = { t: performance.now(), rows };
+        meter.start();
+      }
       // Polled 4 times a second: every poll is two queries on the ClickHouse being measured.
       await new Promise((r) => setTimeout(r, 250));
     }
     const seconds = (performance.now() - start!.t) / 1000;
-    const cpuEnd = cpuNow();
     const cpuPerEvent = Object.fromEntries(
-      Object.entries(cpuEnd).map(([k, v]) => [
-        k,
-        Math.round(((v - start!.cpu[k]!) * 1e6) / (events - start!.rows)),
-      ]),
+      Object.entries(meter.micros()).map(([k, us]) => [k, Math.round(us / (events - start!.rows))]),
     );
     progress(`  CPU µs/event: ${JSON.stringify(cpuPerEvent)}; load average ${loadavg()[0]!.toFixed(1)}`);
     const rate = Math.round((events - start!.rows) / seconds);

@@ -37,7 +37,7 @@ import { createProducer, sendAcked } from '../services/platform/kafka/producer.j
 import { ensureTopics } from '../services/platform/kafka/topics.js';
 import { stackDown, stackUp } from '../stack/index.js';
 import { gatewayMessage } from './ingest-events.js';
-import { kafkaBrokerPid, processCpuMicros } from './process-cpu.js';
+import { processCpuMicros, stackPids } from './process-cpu.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
@@ -309,7 +309,7 @@ async function main(): Promise<void> {
     { KAFKA_BROKERS: brokers, KAFKA_CLIENT_ID: 'agenttrail-kafka-client-bench' },
     logger,
   );
-  const broker = await kafkaBrokerPid(stack);
+  const broker = (await stackPids(stack)).kafka;
   log(broker ? `broker pid ${broker.pid} (${broker.source})` : 'broker pid not found: no broker CPU figures');
 
   const run = `bkc${Date.now().toString(36)}`;

@@ -1,17 +1,31 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { type StackEndpoints, stackStatus } from '../stack/index.js';
+import { cmdlineOf } from '../stack/process.js';
 
-// CPU accounting of other processes for the benchmarks (Linux /proc): how much CPU a process
-// (e.g. the Kafka broker JVM) used over a measured window, and which pid the broker is.
+// CPU accounting of processes for the benchmarks (Linux /proc): how much CPU a process (the
+// gateway, the ingester, the Kafka broker JVM, ClickHouse…) used over a measured window. Events/s
+// moves with whatever else runs on the machine; CPU per event much less so.
 
-/** utime + stime of a process (all threads) in µs, or undefined when it is gone/unreadable. */
-export function processCpuMicros(pid: number | undefined): number | undefined {
+/**
+ * utime + stime of a process (all threads) in µs, or undefined when it is gone/unreadable.
+ * `withChildren`: add its child processes' (e.g. the gateway's cluster workers).
+ */
+export function processCpuMicros(
+  pid: number | undefined,
+  opts: { withChildren?: boolean } = {},
+): number | undefined {
   if (!pid) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // USER_HZ is 100 on Linux
+    let us = ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // USER_HZ is 100 on Linux
+    if (opts.withChildren) {
+      const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+      for (const child of children === '' ? [] : children.split(' '))
+        us += processCpuMicros(Number(child), opts) ?? 0;
+    }
+    return us;
   } catch {
     return undefined;
   }
@@ -23,58 +37,67 @@ export interface BrokerPid {
   source: 'stack' | 'proc-scan';
 }
 
+export interface StackPids {
+  kafka?: BrokerPid;
+  /** The ClickHouse engine, when the local stack runs it. */
+  clickhouse?: number;
+}
+
 /**
- * The Kafka broker's pid: the one the local stack recorded and still runs (stack status), else
- * the single `java … kafka.Kafka` process on this machine (e.g. KAFKA_BROKERS pointing at a
- * broker started by hand). Undefined when there is none or more than one to choose from.
+ * Pids of the engines: the ones the local stack recorded and still runs (stack status); for
+ * the broker, else the single `java … kafka.Kafka` process on this machine (e.g. KAFKA_BROKERS
+ * pointing at a broker started by hand). Absent when there is none, or more than one broker.
  */
-export async function kafkaBrokerPid(stack: StackEndpoints): Promise<BrokerPid | undefined> {
+export async function stackPids(stack: StackEndpoints): Promise<StackPids> {
   const status = await stackStatus({ stateDir: stack.stateDir });
-  if (status.kafka.state === 'running' && status.kafka.pid) return { pid: status.kafka.pid, source: 'stack' };
+  const out: StackPids = {};
+  if (status.clickhouse.state === 'running' && status.clickhouse.pid) out.clickhouse = status.clickhouse.pid;
+  if (status.kafka.state === 'running' && status.kafka.pid) {
+    out.kafka = { pid: status.kafka.pid, source: 'stack' };
+    return out;
+  }
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (/(^|\/)java$/.test(argv[0] ?? '') && argv.includes('kafka.Kafka')) found.push(Number(entry));
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
+    const argv = cmdlineOf(Number(entry));
+    if (/(^|\/)java$/.test(argv[0] ?? '') && argv.includes('kafka.Kafka')) found.push(Number(entry));
   }
-  return found.length === 1 ? { pid: found[0]!, source: 'proc-scan' } : undefined;
-}
-
-/** The ClickHouse engine's pid when the local stack runs it. */
-export async function clickhousePid(stack: StackEndpoints): Promise<number | undefined> {
-  const status = await stackStatus({ stateDir: stack.stateDir });
-  return status.clickhouse.state === 'running' ? status.clickhouse.pid : undefined;
+  if (found.length === 1) out.kafka = { pid: found[0]!, source: 'proc-scan' };
+  return out;
 }
 
 /**
- * CPU of named processes over a window: `start()` samples every pid, `cores()` gives each one's
- * CPU since then in cores (1.0 = one core busy for the whole window). Pids that are gone or
- * unknown are left out.
+ * CPU of named processes over a window: `start()` samples every pid; `micros()` gives each
+ * one's CPU µs since then, `cores()` the same in cores (1.0 = one core busy for the whole
+ * window). Pids that are gone or unknown are left out.
  */
-export function cpuMeter(pids: Record<string, number | undefined>) {
+export function cpuMeter(pids: Record<string, number | undefined>, opts: { withChildren?: boolean } = {}) {
   let t0 = 0;
   const before = new Map<string, number>();
+  const micros = (): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const [name, pid] of Object.entries(pids)) {
+      const a = before.get(name);
+      const b = processCpuMicros(pid, opts);
+      if (a !== undefined && b !== undefined) out[name] = b - a;
+    }
+    return out;
+  };
   return {
     start(): void {
       t0 = performance.now();
+      before.clear();
       for (const [name, pid] of Object.entries(pids)) {
-        const us = processCpuMicros(pid);
+        const us = processCpuMicros(pid, opts);
         if (us !== undefined) before.set(name, us);
       }
     },
+    micros,
     cores(): Record<string, number> {
       const wallUs = (performance.now() - t0) * 1000;
-      const out: Record<string, number> = {};
-      for (const [name, pid] of Object.entries(pids)) {
-        const a = before.get(name);
-        const b = processCpuMicros(pid);
-        if (a !== undefined && b !== undefined) out[name] = Math.round(((b - a) / wallUs) * 100) / 100;
-      }
-      return out;
+      return Object.fromEntries(
+        Object.entries(micros()).map(([name, us]) => [name, Math.round((us / wallUs) * 100) / 100]),
+      );
     },
   };
 }
