@@ -1,16 +1,14 @@
 import type { KafkaMessage } from 'kafkajs';
-import type { AgentEvent } from '../../../schemas/events/index.js';
-import { EVENT_TYPES } from '../../../schemas/events/index.js';
+import { type AgentEvent, EVENT_TYPES } from '../../../schemas/events/index.js';
 import { validateEvent } from '../../../schemas/validate.js';
 import { type HashCheck, hashCheck, isValidated } from '../../platform/kafka/headers.js';
 
 // One Kafka message → an event for the engine, or why it is not one. Validation once, at the
 // trust boundary (as in ingester/trusted.ts): a message with the gateway's mark holds the
-// validated event as the gateway wrote it, defaults applied, so the full zod schema
-// (~10 µs per event, a third of the detector's own cost per event before this) is not run again;
-// only the envelope members the engine indexes by are checked. Unmarked messages (other
+// validated event as the gateway wrote it, defaults applied, so the full zod schema is not run
+// again; only the envelope members the engine indexes by are checked. Unmarked messages (other
 // producers, replays, tests) get the full schema. If the engine still trips over a marked event,
-// the loop re-checks it with the full schema (`validate`) before deciding it is a defect.
+// the loop re-checks it with the full schema (`passesSchema`) before deciding it is a defect.
 
 export type Decoded =
   | { event: AgentEvent; trusted: boolean; hashCheck: HashCheck | undefined }
