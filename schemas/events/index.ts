@@ -27,6 +27,17 @@ export const payloadSchemas = {
 
 export type EventType = keyof typeof payloadSchemas;
 export const EVENT_TYPES = Object.keys(payloadSchemas) as EventType[];
+const EVENT_TYPE_SET = new Set<unknown>(EVENT_TYPES);
+
+/** A known event type (for structural checks that skip the full schema). */
+export function isEventType(v: unknown): v is EventType {
+  return EVENT_TYPE_SET.has(v);
+}
+
+/** A JSON object that is not an array. */
+export function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
 
 function variant<T extends EventType>(type: T) {
   return z.strictObject({ ...envelopeShape, type: z.literal(type), data: payloadSchemas[type] });

@@ -1,4 +1,4 @@
-import { EVENT_TYPES } from '../../schemas/events/index.js';
+import { isEventType, isJsonObject } from '../../schemas/events/index.js';
 import { toClickHouseTime } from '../platform/clickhouse/event-row.js';
 
 // Validation once, at the trust boundary.
@@ -14,14 +14,8 @@ import { toClickHouseTime } from '../platform/clickhouse/event-row.js';
 // zod schema, which produces the row or the dead-letter reason exactly as before: poison from
 // anywhere still lands on the DLQ with its reason.
 
-const TYPES = new Set<string>(EVENT_TYPES);
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$/;
 const TENANT = /^[a-z0-9][a-z0-9_-]*$/;
-
-/** A JSON object that is not an array. */
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function isId(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= 128 && ID.test(v);
@@ -55,7 +49,12 @@ function sightings(v: unknown): [string[], string[], string[]] | typeof FAIL {
   if (v === undefined) return [kinds, paths, fps];
   if (!Array.isArray(v)) return FAIL;
   for (const s of v) {
-    if (!isObject(s) || typeof s.kind !== 'string' || typeof s.path !== 'string' || typeof s.fp !== 'string')
+    if (
+      !isJsonObject(s) ||
+      typeof s.kind !== 'string' ||
+      typeof s.path !== 'string' ||
+      typeof s.fp !== 'string'
+    )
       return FAIL;
     kinds.push(s.kind);
     paths.push(s.path);
@@ -71,14 +70,14 @@ function sightings(v: unknown): [string[], string[], string[]] | typeof FAIL {
  * given the gateway's output, which already carries zod's defaults (trusted.test.ts).
  */
 export function trustedLine(input: unknown, kafkaTimestampMs: number): string | undefined {
-  if (!isObject(input)) return undefined;
+  if (!isJsonObject(input)) return undefined;
   const e = input;
   const { event_id, type, tenant, task_id, seq, data, agent } = e;
   if (!isId(event_id) || e.schema_version !== 1) return undefined;
-  if (typeof type !== 'string' || !TYPES.has(type)) return undefined;
+  if (!isEventType(type)) return undefined;
   if (typeof tenant !== 'string' || tenant.length > 64 || !TENANT.test(tenant)) return undefined;
   if (!isId(task_id) || !Number.isSafeInteger(seq) || (seq as number) < 1) return undefined;
-  if (!isObject(data) || !isObject(agent) || !isId(agent.id)) return undefined;
+  if (!isJsonObject(data) || !isJsonObject(agent) || !isId(agent.id)) return undefined;
   if (typeof e.occurred_at !== 'string') return undefined;
   const received = e.received_at;
   if (received !== undefined && typeof received !== 'string') return undefined;

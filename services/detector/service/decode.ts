@@ -1,5 +1,5 @@
 import type { KafkaMessage } from 'kafkajs';
-import { type AgentEvent, EVENT_TYPES } from '../../../schemas/events/index.js';
+import { type AgentEvent, isEventType, isJsonObject } from '../../../schemas/events/index.js';
 import { validateEvent } from '../../../schemas/validate.js';
 import { type HashCheck, hashCheck, isValidated } from '../../platform/kafka/headers.js';
 
@@ -14,28 +14,21 @@ export type Decoded =
   | { event: AgentEvent; trusted: boolean; hashCheck: HashCheck | undefined }
   | { reason: 'not_json' | 'invalid_event' };
 
-const TYPES = new Set<string>(EVENT_TYPES);
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** The members every engine path reads without checking: ids, type, order, time, agent, data. */
 function looksLikeEvent(v: unknown): v is AgentEvent {
-  if (!isObject(v)) return false;
+  if (!isJsonObject(v)) return false;
   const { event_id, type, tenant, task_id, seq, occurred_at, agent, data } = v;
   return (
     typeof event_id === 'string' &&
-    typeof type === 'string' &&
-    TYPES.has(type) &&
+    isEventType(type) &&
     typeof tenant === 'string' &&
     typeof task_id === 'string' &&
     Number.isSafeInteger(seq) &&
     (seq as number) >= 1 &&
     typeof occurred_at === 'string' &&
-    isObject(agent) &&
+    isJsonObject(agent) &&
     typeof agent.id === 'string' &&
-    isObject(data)
+    isJsonObject(data)
   );
 }
 
