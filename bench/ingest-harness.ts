@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type IHeaders, Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
+import { ensureTopics } from '../services/platform/kafka/topics.js';
 import { gatewayMessage, syntheticMessage } from './ingest-events.js';
 
 // Drives the real ingester for the integration tests and the benchmark: produce synthetic
@@ -14,17 +15,9 @@ export function kafka(brokers: string[]): Kafka {
   return new Kafka({ clientId: 'agenttrail-ingest-harness', brokers, logLevel: logLevel.ERROR });
 }
 
-export async function createTopics(brokers: string[], topics: string[], partitions: number): Promise<void> {
-  const admin = kafka(brokers).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
-      waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
+/** The topics a run needs (platform/kafka/topics.ts: only the missing ones are created). */
+export function createTopics(brokers: string[], topics: string[], partitions: number): Promise<void> {
+  return ensureTopics(kafka(brokers), topics, partitions);
 }
 
 export interface ProduceOptions {

@@ -5,6 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { DEFAULT_GROUP_WAIT_MS, type RoutesFileInput } from '../../schemas/index.js';
 import { createKey } from '../../services/gateway/keys.js';
 import { ingesterConfig } from '../../services/ingester/config.js';
+import { ensureTopics } from '../../services/platform/kafka/topics.js';
 import { randomFreePort } from '../../stack/index.js';
 import { type ServiceName, type ServiceProcess, spawnService, waitHealthy } from './service.js';
 
@@ -81,20 +82,6 @@ function routesFile(w: WebhookTarget): RoutesFileInput {
   };
 }
 
-/** Create the run's topics up front: services creating them concurrently race each other. */
-async function createTopics(brokers: string[], topics: string[], partitions: number): Promise<void> {
-  const admin = new Kafka({ clientId: 'agenttrail-pipeline', brokers, logLevel: logLevel.ERROR }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
-      waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /**
  * The ingester's consumer group. Until the ingester reads INGESTER_CONSUMER_GROUP its group is
  * the fixed `agenttrail.ingester`, shared by every ingester on the broker whatever its topic.
@@ -139,7 +126,12 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
 
   const topics = { events: `${o.run}.events`, alerts: `${o.run}.alerts`, dlq: `${o.run}.dlq` };
   const ingesterGroupId = await ingesterGroup(o.brokers, o.run, o.sharedGroupWaitMs ?? 120_000, log);
-  await createTopics(o.brokers, Object.values(topics), partitions);
+  // The run's topics up front: services creating them concurrently race each other.
+  await ensureTopics(
+    new Kafka({ clientId: 'agenttrail-pipeline', brokers: o.brokers, logLevel: logLevel.ERROR }),
+    Object.values(topics),
+    partitions,
+  );
 
   const ports = { gateway: 0, ingester: 0, detector: 0, alerter: 0 };
   const taken: number[] = [];
