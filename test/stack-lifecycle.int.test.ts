@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stackDown, stackStatus, stackUp } from '../stack/index.js';
-import { isAlive } from '../stack/process.js';
+import { repoRoot } from '../stack/paths.js';
+import { cmdlineOf, isAlive, waitUntil } from '../stack/process.js';
 import {
   clickhouseClient,
   createTopic,
@@ -72,32 +74,96 @@ describe('stack lifecycle', () => {
     expect(isAlive(kafka.pid)).toBe(false);
   });
 
-  it('stackUp in a fresh state dir starts, reuses on the second call, and stackDown stops it', async () => {
+  // The issue's acceptance, through the command a user types: the default ports taken by
+  // another listener, `up` twice, the broker killed with -9, `up` again, then `down`.
+  it('agenttrail stack: other ports when 9092/8123 are taken, reuse, kill -9 recovery, clean down', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'agenttrail-stack-'));
-    // The shared stack's endpoints are exported by global setup; this test wants its own.
-    const saved = { k: process.env.KAFKA_BROKERS, c: process.env.CLICKHOUSE_URL };
-    delete process.env.KAFKA_BROKERS;
-    delete process.env.CLICKHOUSE_URL;
-    const log = () => {};
+    // Held only when free: on a machine where the shared stack has them, they are taken already.
+    const holders = await Promise.all([9092, 8123].map(holdPort));
     try {
-      const first = await stackUp({ stateDir, log });
+      const first = stack(stateDir, 'up');
       expect(first.started.sort()).toEqual(['clickhouse', 'kafka']);
-      const second = await stackUp({ stateDir, log });
+      expect(first.kafka.brokers).toHaveLength(1);
+      expect(first.kafka.brokers[0]).not.toBe('127.0.0.1:9092');
+      expect(first.clickhouse.url).not.toBe('http://127.0.0.1:8123');
+
+      const second = stack(stateDir, 'up');
       expect(second.started).toEqual([]);
       expect(second.kafka.brokers).toEqual(first.kafka.brokers);
-      expect(second.clickhouse.url).toEqual(first.clickhouse.url);
-      const status = await stackStatus({ stateDir });
-      expect([status.kafka.state, status.clickhouse.state]).toEqual(['running', 'running']);
+      expect(second.clickhouse.url).toBe(first.clickhouse.url);
 
-      const down = await stackDown({ stateDir, log });
+      const topic = 'kept';
+      await createTopic(topic, 1, first.kafka.brokers);
+      const producer = kafkaClient(first.kafka.brokers).producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await producer.connect();
+      await producer.send({ topic, acks: -1, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
+      await producer.disconnect();
+
+      const before = stack(stateDir, 'status');
+      process.kill(before.kafka.pid, 'SIGKILL');
+      await waitUntil(async () => !isAlive(before.kafka.pid), { what: 'broker gone', timeoutMs: 10_000 });
+      const dead = run(stateDir, 'status');
+      expect(dead.status).toBe(3); // `status` fails while a part is down
+      expect(JSON.parse(dead.stdout).kafka.state).toBe('dead');
+
+      const third = stack(stateDir, 'up');
+      expect(third.started).toEqual(['kafka']);
+      expect(third.clickhouse.url).toBe(first.clickhouse.url);
+      const admin = kafkaClient(third.kafka.brokers).admin();
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(topic);
+      await admin.disconnect();
+      expect(offsets.map((p) => Number(p.high))).toEqual([3]);
+
+      const running = stack(stateDir, 'status');
+      // The scan below sees both engines while they run, so its empty answer after `down` counts.
+      expect(processesUsing(stateDir).sort()).toEqual([running.kafka.pid, running.clickhouse.pid].sort());
+      const down = stack(stateDir, 'down');
       expect(down.stopped.sort()).toEqual(['clickhouse', 'kafka']);
-      expect(isAlive(status.kafka.pid)).toBe(false);
-      expect(isAlive(status.clickhouse.pid)).toBe(false);
+      expect(processesUsing(stateDir)).toEqual([]);
+      expect(stack(stateDir, 'down').stopped).toEqual([]);
     } finally {
-      await stackDown({ stateDir, log }).catch(() => {});
-      process.env.KAFKA_BROKERS = saved.k;
-      process.env.CLICKHOUSE_URL = saved.c;
+      run(stateDir, 'down');
+      await Promise.all(holders.map((h) => h?.close()));
       rmSync(stateDir, { recursive: true, force: true });
     }
-  });
+  }, 300_000);
 });
+
+/** `agenttrail stack <action> --json` with its own state dir and no external endpoints. */
+function run(stateDir: string, action: string) {
+  const env: NodeJS.ProcessEnv = { ...process.env, AGENTTRAIL_STATE_DIR: stateDir };
+  delete env.KAFKA_BROKERS;
+  delete env.CLICKHOUSE_URL;
+  return spawnSync(process.execPath, [join(repoRoot, 'bin', 'agenttrail.mjs'), 'stack', action, '--json'], {
+    env,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+}
+
+function stack(stateDir: string, action: string) {
+  const res = run(stateDir, action);
+  if (res.status !== 0) throw new Error(`stack ${action} exited ${res.status}:\n${res.stderr}`);
+  return JSON.parse(res.stdout);
+}
+
+/** A listener on 127.0.0.1:port, or undefined when something else listens there already. */
+function holdPort(port: number): Promise<Server | undefined> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(undefined));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => resolve(srv));
+  });
+}
+
+/** Pids whose command line names the folder: every engine the stack starts does. */
+function processesUsing(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => cmdlineOf(pid).some((arg) => arg.includes(dir)));
+}

@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { repoRoot } from '../../stack/paths.js';
 import {
   clickhouseConfig,
   commonConfig,
@@ -47,6 +52,10 @@ describe('parseConfig', () => {
     ).toThrow(/CLICKHOUSE_PASSWORD="\*\*\*"/);
   });
 
+  it('says which required variable is missing', () => {
+    expect(() => parseConfig({ ...shape, X_KEY: z.string() }, {})).toThrow(/X_KEY is required and not set$/);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(parseConfig(shape, { X_FLUSH_MS: '' }).X_FLUSH_MS).toBe(250);
   });
@@ -55,5 +64,28 @@ describe('parseConfig', () => {
     const rows = describeConfig(shape);
     expect(rows.find((r) => r.name === 'KAFKA_BROKERS')).toMatchObject({ default: '127.0.0.1:9092' });
     expect(rows.every((r) => r.description.length > 0)).toBe(true);
+  });
+});
+
+describe('a service started with a bad setting', () => {
+  const services = ['gateway', 'ingester', 'detector', 'alerter'];
+
+  it.each(services)('%s prints one line naming it and exits 78 before connecting anywhere', async (name) => {
+    const main = join(repoRoot, 'services', name, 'main.ts');
+    // Brokers nobody listens on: a service that got past its configuration would hang or
+    // print connection errors instead of exiting at once.
+    const env = { ...process.env, LOG_LEVEL: 'loud', KAFKA_BROKERS: '127.0.0.1:1' };
+    const failed = await promisify(execFile)(process.execPath, ['--import', 'tsx', main], {
+      env,
+      timeout: 30_000,
+    }).then(
+      () => undefined,
+      (err: { code?: number; stdout: string; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(78);
+    expect(failed?.stdout).toBe('');
+    const lines = failed?.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines?.[0]).toMatch(/^AT_ERR_CONFIG_INVALID: invalid configuration: .*LOG_LEVEL="loud": /);
   });
 });

@@ -90,8 +90,8 @@ export function parseConfig<S extends ConfigShape>(
   if (!result.success) {
     const problems = result.error.issues.map((i) => {
       const key = String(i.path[0] ?? '?');
-      const shown = env[key] === undefined ? 'unset' : JSON.stringify(redactIfSecret(key, env[key] ?? ''));
-      return `${key}=${shown}: ${i.message}`;
+      if (env[key] === undefined && i.code === 'invalid_type') return `${key} is required and not set`;
+      return `${key}=${JSON.stringify(redactIfSecret(key, env[key] ?? ''))}: ${i.message}`;
     });
     throw new AgentTrailError('AT_ERR_CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`);
   }
