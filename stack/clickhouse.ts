@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { adoptOrStop, awaitStarted } from './engine.js';
 import { type EngineHandle, instanceFile, markStopped, readJson, writeJson } from './instance.js';
 import { type Log, stackSourceDir, stderrLog } from './paths.js';
-import { pickPort, waitPortFree } from './ports.js';
+import { choosePort } from './ports.js';
 import { requireTool } from './prereqs.js';
-import { isAlive, isOurProcess, killHard, spawnDetached, tailFile, terminate, waitUntil } from './process.js';
+import { isOurProcess, killHard, spawnDetached, terminate } from './process.js';
 
 export interface ClickHouseOptions {
   /** Instance folder: data/, instance.json and (by default) logs/. One process per folder. */
@@ -67,34 +68,18 @@ export async function startClickHouse(opts: ClickHouseOptions): Promise<ClickHou
   mkdirSync(logDir, { recursive: true });
 
   const { record, running } = inspectClickHouse(dir);
+  const url = (port: number) => `http://127.0.0.1:${port}`;
   if (running && record?.pid) {
-    const url = `http://127.0.0.1:${record.port}`;
-    if (opts.port === undefined || opts.port === record.port) {
-      try {
-        await waitUntil(() => clickhouseHealthy(url), {
-          what: 'running ClickHouse',
-          timeoutMs,
-          failFast: () => (isAlive(record.pid) ? undefined : 'exited'),
-        });
-        return handle(opts, { ...record, pid: record.pid }, logFile, true);
-      } catch (err) {
-        log(`ClickHouse pid ${record.pid} is not healthy (${(err as Error).message}); restarting it`);
-      }
+    const healthy = () => clickhouseHealthy(url(record.port));
+    const reuse = opts.port === undefined || opts.port === record.port;
+    if (await adoptOrStop({ pid: record.pid, what: 'ClickHouse', healthy, timeoutMs, log }, reuse)) {
+      return handle(opts, { ...record, pid: record.pid }, logFile, true);
     }
-    await terminate(record.pid);
   }
 
-  let port: number;
-  if (opts.port !== undefined) {
-    if (!(await waitPortFree(opts.port))) throw new Error(`ClickHouse port ${opts.port} is already in use`);
-    port = opts.port;
-  } else {
-    // The well-known port when free (as for Kafka), else the next free one upward.
-    port = await pickPort(DEFAULT_PORT);
-  }
+  const port = await choosePort('ClickHouse', opts.port, DEFAULT_PORT);
 
   requireTool('python3', ['--version'], 'Install Python 3 (it loads libchdb.so via ctypes).');
-  const started = Date.now();
   log(`starting ClickHouse on 127.0.0.1:${port}`);
   const pid = spawnDetached('python3', [LAUNCHER, libchdbPath(), dataDir, String(port)], {
     logFile,
@@ -104,15 +89,16 @@ export async function startClickHouse(opts: ClickHouseOptions): Promise<ClickHou
   const next = { pid, port, startedAt: new Date().toISOString() };
   writeJson(instanceFile(dir), next);
 
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil(() => clickhouseHealthy(url), {
-    what: `ClickHouse on ${url}`,
+  await awaitStarted({
+    pid,
+    what: 'ClickHouse',
+    endpoint: url(port),
+    healthy: () => clickhouseHealthy(url(port)),
     timeoutMs,
     intervalMs: 250,
-    failFast: () =>
-      isAlive(pid) ? undefined : `engine exited during start; last log lines:\n${tailFile(logFile)}`,
+    logFiles: [logFile],
+    log,
   });
-  log(`ClickHouse ready on ${url} in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${pid})`);
   return handle(opts, next, logFile, false);
 }
 

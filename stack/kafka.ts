@@ -2,12 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { adoptOrStop, awaitStarted } from './engine.js';
 import { type EngineHandle, instanceFile, markStopped, readJson, writeJson } from './instance.js';
 import { kafkaJvmArgs, kafkaServerProperties, randomClusterId } from './kafka-config.js';
 import { ensureKafkaLibs, requireJava17 } from './kafka-libs.js';
 import { type Log, stackSourceDir, stderrLog } from './paths.js';
-import { pickPort, waitPortFree } from './ports.js';
-import { isAlive, isOurProcess, killHard, spawnDetached, tailFile, terminate, waitUntil } from './process.js';
+import { choosePort } from './ports.js';
+import { isOurProcess, killHard, spawnDetached, terminate } from './process.js';
 
 export interface KafkaOptions {
   /** Instance folder: data/, server.properties, instance.json and (by default) logs/. */
@@ -90,24 +91,13 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaHandle> {
 
   const { record, running } = inspectKafka(dir);
   if (running && record?.pid) {
-    const wantsOtherPorts =
-      (opts.port !== undefined && opts.port !== record.port) ||
-      (opts.controllerPort !== undefined && opts.controllerPort !== record.controllerPort);
-    const brokers = [`127.0.0.1:${record.port}`];
-    if (!wantsOtherPorts) {
-      // It may still be starting (e.g. a concurrent `stack up`): give it the start budget.
-      try {
-        await waitUntil(() => kafkaHealthy(brokers), {
-          what: 'running Kafka',
-          timeoutMs,
-          failFast: () => (isAlive(record.pid) ? undefined : 'exited'),
-        });
-        return handle(opts, { ...record, pid: record.pid }, logFile, true);
-      } catch (err) {
-        log(`Kafka pid ${record.pid} is not healthy (${(err as Error).message}); restarting it`);
-      }
+    const healthy = () => kafkaHealthy([`127.0.0.1:${record.port}`]);
+    const reuse =
+      (opts.port === undefined || opts.port === record.port) &&
+      (opts.controllerPort === undefined || opts.controllerPort === record.controllerPort);
+    if (await adoptOrStop({ pid: record.pid, what: 'Kafka', healthy, timeoutMs, log }, reuse)) {
+      return handle(opts, { ...record, pid: record.pid }, logFile, true);
     }
-    await terminate(record.pid);
   }
 
   // Keep the controller's usual port out of the broker's way when falling back upward.
@@ -138,7 +128,6 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaHandle> {
     if (res.status !== 0) throw new Error(`kafka-storage format failed:\n${res.stdout}${res.stderr}`);
   }
 
-  const started = Date.now();
   log(`starting Kafka on 127.0.0.1:${port} (controller ${controllerPort}, heap ${heapMb} MiB)`);
   const pid = spawnDetached('java', [...jvm, 'kafka.Kafka', propsPath], { logFile: stdoutFile, cwd: dir });
   const next: KafkaRecord & { pid: number } = {
@@ -151,32 +140,17 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaHandle> {
   };
   writeJson(instanceFile(dir), next);
 
-  await waitUntil(() => kafkaHealthy([`127.0.0.1:${port}`]), {
-    what: `Kafka on 127.0.0.1:${port}`,
+  await awaitStarted({
+    pid,
+    what: 'Kafka',
+    endpoint: `127.0.0.1:${port}`,
+    healthy: () => kafkaHealthy([`127.0.0.1:${port}`]),
     timeoutMs,
     intervalMs: 500,
-    failFast: () =>
-      isAlive(pid)
-        ? undefined
-        : `broker exited during start; last log lines:\n${tailFile(logFile)}\n${tailFile(stdoutFile)}`,
+    logFiles: [logFile, stdoutFile],
+    log,
   });
-  log(`Kafka ready on 127.0.0.1:${port} in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${pid})`);
   return handle(opts, next, logFile, false);
-}
-
-async function choosePort(
-  what: string,
-  requested: number | undefined,
-  preferred: number,
-  avoid: number[],
-): Promise<number> {
-  if (requested !== undefined) {
-    if (!(await waitPortFree(requested))) throw new Error(`${what} port ${requested} is already in use`);
-    return requested;
-  }
-  // Back to the well-known port whenever it is free: what people and configs expect. The
-  // data does not depend on the ports (static voters), so moving is harmless.
-  return pickPort(preferred, avoid);
 }
 
 function handle(

@@ -64,3 +64,20 @@ export async function pickPort(preferred: number, avoid: readonly number[] = [])
   }
   return randomFreePort(avoid);
 }
+
+/**
+ * The port an engine listens on: the requested one (which must be free), else its well-known
+ * port whenever that is free (what people and configs expect), else the next free one upward.
+ */
+export async function choosePort(
+  what: string,
+  requested: number | undefined,
+  preferred: number,
+  avoid: readonly number[] = [],
+): Promise<number> {
+  if (requested !== undefined) {
+    if (!(await waitPortFree(requested))) throw new Error(`${what} port ${requested} is already in use`);
+    return requested;
+  }
+  return pickPort(preferred, avoid);
+}
