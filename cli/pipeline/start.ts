@@ -128,7 +128,8 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   const ingesterGroupId = await ingesterGroup(o.brokers, o.run, o.sharedGroupWaitMs ?? 120_000, log);
   // The run's topics up front: services creating them concurrently race each other.
   await ensureTopics(
-    new Kafka({ clientId: 'agenttrail-pipeline', brokers: o.brokers, logLevel: logLevel.ERROR }),
+    // NOTHING: a broker that has just started makes kafkajs log each metadata retry as an error.
+    new Kafka({ clientId: 'agenttrail-pipeline', brokers: o.brokers, logLevel: logLevel.NOTHING }),
     Object.values(topics),
     partitions,
   );
