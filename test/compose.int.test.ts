@@ -1,11 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import type { z } from 'zod';
+import { alerterConfig } from '../services/alerter/config.js';
+import { loadRouting } from '../services/alerter/routes.js';
+import { detectorSettings } from '../services/detector/service/settings.js';
+import { checkGatewayConfig, gatewayConfigShape } from '../services/gateway/config.js';
+import { checkIngesterConfig, ingesterConfig } from '../services/ingester/config.js';
+import { type ConfigShape, parseConfig } from '../services/platform/config.js';
 import { repoRoot } from '../stack/paths.js';
 
 // The production path (official images) cannot run here (no Docker engine), but
 // docker-compose 1.29 parses and resolves the file without one. `.ci/run` installs it.
+// What this proves: the file is valid, and each of our services is started with a command that
+// exists and an environment its own config schema accepts. What it cannot: that the image builds
+// or that the containers start and talk to each other.
 
 const composeFile = join(repoRoot, 'docker-compose.yml');
 const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
@@ -15,24 +27,186 @@ if (!hasCompose) {
   );
 }
 
-function compose(...args: string[]) {
-  return spawnSync('docker-compose', ['-f', composeFile, ...args], { cwd: repoRoot, encoding: 'utf8' });
+/**
+ * Each service's config schema, by the export name its main.ts passes to loadConfigOrExit (checked
+ * below against the source, so a service switching schemas cannot leave this table stale).
+ */
+const services: Record<string, { shape: ConfigShape; shapeName: string }> = {
+  gateway: { shape: gatewayConfigShape, shapeName: 'gatewayConfigShape' },
+  ingester: { shape: ingesterConfig, shapeName: 'ingesterConfig' },
+  detector: { shape: detectorSettings, shapeName: 'detectorSettings' },
+  alerter: { shape: alerterConfig, shapeName: 'alerterConfig' },
+};
+
+// What the operator must supply (`${VAR:?…}` in the compose file): test values here.
+const operatorDir = mkdtempSync(join(tmpdir(), 'agenttrail-compose-'));
+afterAll(() => rmSync(operatorDir, { recursive: true, force: true }));
+const routesFile = join(operatorDir, 'routes.yaml');
+writeFileSync(
+  routesFile,
+  [
+    'version: 1',
+    'destinations:',
+    '  ops:',
+    '    type: webhook',
+    '    url: https://hooks.example.invalid/agenttrail',
+    '    secret_env: OPS_WEBHOOK_SECRET',
+    'routes:',
+    '  - name: everything',
+    '    destinations: [ops]',
+    '',
+  ].join('\n'),
+);
+const alerterEnvFile = join(operatorDir, 'alerter.env');
+/** Keys the alerter gets from the operator's env file: the routes file's secrets, not settings. */
+const alerterSecretKeys = ['OPS_WEBHOOK_SECRET'];
+writeFileSync(alerterEnvFile, 'OPS_WEBHOOK_SECRET=test-signing-secret-0123456789\n');
+const operatorEnv: Record<string, string> = {
+  GATEWAY_FINGERPRINT_KEY: 'test-fingerprint-key-0123456789',
+  AGENTTRAIL_ROUTES_FILE: routesFile,
+  AGENTTRAIL_ALERTER_ENV_FILE: alerterEnvFile,
+};
+
+/** docker-compose with only PATH/HOME and `vars`: the developer's shell cannot fill in a gap. */
+function compose(vars: Record<string, string>, ...args: string[]) {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...vars };
+  return spawnSync('docker-compose', ['-f', composeFile, ...args], { cwd: repoRoot, encoding: 'utf8', env });
 }
 
-interface ResolvedCompose {
-  services: Record<string, { image?: string; environment?: Record<string, string | number> }>;
+interface ResolvedService {
+  image?: string;
+  build?: { context?: string } | string;
+  command?: string[];
+  environment?: Record<string, string | number | null>;
+  ports?: Array<string | { target: number; published?: number | string }>;
+  volumes?: string[];
+  depends_on?: Record<string, { condition?: string }>;
 }
+interface ResolvedCompose {
+  services: Record<string, ResolvedService>;
+}
+
+let resolved: ResolvedCompose | undefined;
+/** The file as docker-compose resolves it with the operator's variables set (once per run). */
+function resolve(): ResolvedCompose {
+  if (resolved) return resolved;
+  const res = compose(operatorEnv, 'config');
+  expect(res.stderr).not.toMatch(/ERROR|Unsupported/i);
+  expect(res.status).toBe(0);
+  resolved = parse(res.stdout) as ResolvedCompose;
+  return resolved;
+}
+
+/** The service's environment as its process would see it (compose writes unset as null). */
+const environmentOf = (svc: ResolvedService): Record<string, string> =>
+  Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)]));
+/** Container paths the service's volumes mount (short syntax `source:target[:mode]`). */
+const volumeTargets = (svc: ResolvedService) => (svc.volumes ?? []).map((v) => v.split(':')[1]);
+/** Container ports the service publishes (short syntax `[ip:]published:target[/proto]`, or long). */
+const publishedTargets = (svc: ResolvedService) =>
+  (svc.ports ?? []).map((p) => (typeof p === 'string' ? Number(/(\d+)(\/\w+)?$/.exec(p)?.[1]) : p.target));
 
 describe.skipIf(!hasCompose)('docker-compose.yml', () => {
   it('is valid for docker-compose 1.29 and pins the engines the local stack runs', () => {
-    const res = compose('config');
-    expect(res.stderr).not.toMatch(/ERROR|Unsupported/i);
-    expect(res.status).toBe(0);
-
-    const resolved = parse(res.stdout) as ResolvedCompose;
+    const resolved = resolve();
     expect(resolved.services.kafka?.image).toBe('apache/kafka:4.1.1');
     expect(resolved.services.clickhouse?.image).toMatch(/^clickhouse\/clickhouse-server:26\./);
     // Single node: internal topics must not ask for 3 replicas.
     expect(String(resolved.services.kafka?.environment?.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR)).toBe('1');
   });
+
+  it('takes every secret from the operator: without one of them the file does not resolve', () => {
+    for (const name of Object.keys(operatorEnv)) {
+      const { [name]: _omitted, ...rest } = operatorEnv;
+      const res = compose(rest, 'config');
+      expect(res.status, `config without ${name}`).not.toBe(0);
+      expect(res.stderr).toContain(name);
+    }
+  });
+
+  it('builds exactly our four services from ./Dockerfile', () => {
+    const resolved = resolve();
+    const built = Object.entries(resolved.services)
+      .filter(([, s]) => s.build !== undefined)
+      .map(([n]) => n)
+      .sort();
+    expect(built).toEqual(Object.keys(services).sort());
+    expect(existsSync(join(repoRoot, 'Dockerfile'))).toBe(true);
+    for (const name of built) {
+      const build = resolved.services[name]!.build;
+      expect(typeof build === 'string' ? build : build?.context, name).toBe(repoRoot);
+    }
+  });
+
+  for (const [name, { shape, shapeName }] of Object.entries(services)) {
+    describe(name, () => {
+      it('runs its own services/<name>/main.ts, which loads the schema checked here', () => {
+        const svc = resolve().services[name]!;
+        expect(svc.command).toEqual(['node', '--import', 'tsx', `services/${name}/main.ts`]);
+        const main = join(repoRoot, svc.command![3]!);
+        expect(existsSync(main)).toBe(true);
+        expect(readFileSync(main, 'utf8')).toContain(`loadConfigOrExit(${shapeName})`);
+      });
+
+      it('sets only variables its schema declares, every required one, each value valid', () => {
+        const env = environmentOf(resolve().services[name]!);
+        const fromOperatorFile = name === 'alerter' ? alerterSecretKeys : [];
+
+        // (b) a key the service does not read is a typo or a setting of another service.
+        const settings = Object.keys(env).filter((k) => !fromOperatorFile.includes(k));
+        expect(settings.filter((k) => !(k in shape))).toEqual([]);
+
+        // (c) a setting without a default must be given, non-empty (empty means unset).
+        const required = Object.entries(shape)
+          .filter(([, schema]) => !(schema as z.ZodType).safeParse(undefined).success)
+          .map(([k]) => k);
+        expect(required.filter((k) => !env[k])).toEqual([]);
+
+        // (d) the values pass the service's own parse and cross-field checks.
+        const config = parseConfig(shape, env) as Record<string, unknown>;
+        if (name === 'gateway') {
+          expect(checkGatewayConfig(config as Parameters<typeof checkGatewayConfig>[0])).toBeUndefined();
+        }
+        if (name === 'ingester') {
+          expect(checkIngesterConfig(config as Parameters<typeof checkIngesterConfig>[0])).toEqual([]);
+        }
+
+        // In-network addresses, never the host's loopback.
+        if ('KAFKA_BROKERS' in shape) expect(config.KAFKA_BROKERS).toEqual(['kafka:19092']);
+        if ('CLICKHOUSE_URL' in shape) expect(config.CLICKHOUSE_URL).toBe('http://clickhouse:8123');
+      });
+
+      it('listens where a published port reaches it and keeps its files on volumes', async () => {
+        const svc = resolve().services[name]!;
+        const env = environmentOf(svc);
+        const config = parseConfig(shape, env) as Record<string, unknown>;
+
+        // Every listen address it has is 0.0.0.0 (127.0.0.1 in a container is unreachable from
+        // a published port), and the port next to it is published.
+        for (const hostKey of Object.keys(shape).filter((k) => k.endsWith('_HOST'))) {
+          expect(config[hostKey], hostKey).toBe('0.0.0.0');
+          const portKey = hostKey.replace(/_HOST$/, '_PORT');
+          expect(publishedTargets(svc), portKey).toContain(config[portKey]);
+        }
+
+        // State and files it reads live where a volume is mounted.
+        const targets = volumeTargets(svc);
+        if (name === 'gateway') expect(targets).toContain(dirname(String(config.GATEWAY_KEYS_FILE)));
+        if (name === 'detector') expect(targets).toContain(config.DETECTOR_STATE_DIR);
+        if (name === 'alerter') {
+          expect(targets).toContain(config.ALERTER_ROUTES_FILE);
+          // The operator's env file reaches the alerter: the routes file's secrets resolve.
+          const routing = await loadRouting(routesFile, env);
+          expect(routing.destinations.get('ops')?.signing_secret).toBe('test-signing-secret-0123456789');
+        }
+      });
+
+      it('waits for healthy engines it uses', () => {
+        const svc = resolve().services[name]!;
+        const engines = ['kafka', ...('CLICKHOUSE_URL' in shape ? ['clickhouse'] : [])];
+        expect(Object.keys(svc.depends_on ?? {}).sort()).toEqual(engines.sort());
+        for (const e of engines) expect(svc.depends_on?.[e]?.condition).toBe('service_healthy');
+      });
+    });
+  }
 });
