@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { DEFAULT_GROUP_WAIT_MS, type RoutesFileInput } from '../../schemas/index.js';
 import { createKey } from '../../services/gateway/keys.js';
-import { ingesterConfig } from '../../services/ingester/config.js';
 import { ensureTopics } from '../../services/platform/kafka/topics.js';
 import { randomFreePort } from '../../stack/index.js';
 import { type ServiceName, type ServiceProcess, spawnService, waitHealthy } from './service.js';
@@ -38,8 +37,6 @@ export interface PipelineOptions {
   /** Extra environment per service (tuning knobs). */
   env?: Partial<Record<ServiceName, Record<string, string>>>;
   readyTimeoutMs?: number;
-  /** How long to wait for the shared ingester group to be free (see ingesterGroup). */
-  sharedGroupWaitMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -82,39 +79,6 @@ function routesFile(w: WebhookTarget): RoutesFileInput {
   };
 }
 
-/**
- * The ingester's consumer group. Until the ingester reads INGESTER_CONSUMER_GROUP its group is
- * the fixed `agenttrail.ingester`, shared by every ingester on the broker whatever its topic.
- * kafkajs assigns partitions from the group leader's subscription only, so joining while
- * another ingester (a test, a benchmark) is a member would starve this run's ingester and
- * rebalance the other one. So we wait for the group to be empty rather than disturb it.
- */
-async function ingesterGroup(brokers: string[], run: string, waitMs: number, log: (m: string) => void) {
-  if ('INGESTER_CONSUMER_GROUP' in ingesterConfig) return `${run}.ingester`;
-  const shared = 'agenttrail.ingester';
-  const admin = new Kafka({ clientId: 'agenttrail-pipeline', brokers, logLevel: logLevel.ERROR }).admin();
-  await admin.connect();
-  try {
-    const deadline = Date.now() + waitMs;
-    for (let warned = false; ; warned = true) {
-      const { groups } = await admin.describeGroups([shared]);
-      const members = groups[0]?.members.length ?? 0;
-      if (members === 0) return shared;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `consumer group ${shared} has ${members} member(s) from another ingester (a test or benchmark); ` +
-            'the ingester cannot use a group of its own yet (INGESTER_CONSUMER_GROUP), so this run would ' +
-            'disturb it: try again when it has finished',
-        );
-      }
-      if (!warned) log(`waiting for another ingester to leave consumer group ${shared}`);
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   const log = o.log ?? (() => {});
   const partitions = o.partitions ?? 6;
@@ -125,7 +89,6 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   writeFileSync(routesPath, `${JSON.stringify(routesFile(o.webhook), null, 2)}\n`);
 
   const topics = { events: `${o.run}.events`, alerts: `${o.run}.alerts`, dlq: `${o.run}.dlq` };
-  const ingesterGroupId = await ingesterGroup(o.brokers, o.run, o.sharedGroupWaitMs ?? 120_000, log);
   // The run's topics up front: services creating them concurrently race each other.
   await ensureTopics(
     // NOTHING: a broker that has just started makes kafkajs log each metadata retry as an error.
@@ -158,7 +121,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     },
     ingester: {
       INGESTER_METRICS_PORT: String(ports.ingester),
-      INGESTER_CONSUMER_GROUP: ingesterGroupId,
+      INGESTER_CONSUMER_GROUP: `${o.run}.ingester`,
     },
     detector: {
       DETECTOR_METRICS_PORT: String(ports.detector),
