@@ -49,6 +49,7 @@ export const alerterConfig = {
     1_000_000,
   ),
   ALERTER_METRICS_PORT: intFromEnv('Port of /metrics and /healthz (0 = off)', 9467, 0, 65_535),
+  ALERTER_METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('Address /metrics listens on'),
   ALERTER_METRICS_TOKEN: z.string().min(1).optional().describe('Bearer token required on /metrics, if set'),
 };
 

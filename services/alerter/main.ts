@@ -96,6 +96,7 @@ async function main(): Promise<void> {
   if (config.ALERTER_METRICS_PORT > 0) {
     const server = await serveMetrics(metrics.registry, {
       port: config.ALERTER_METRICS_PORT,
+      host: config.ALERTER_METRICS_HOST,
       token: config.ALERTER_METRICS_TOKEN,
       healthy: consumer.healthy,
     });
