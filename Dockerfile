@@ -1,5 +1,5 @@
 # The AgentTrail services image (gateway, ingester, detector, alerter): one image, the service
-# is chosen by the command, e.g. `node --import tsx services/gateway/main.ts` (docker-compose.yml).
+# is chosen by the command, e.g. `node --import tsx services/gateway/main.ts` (docker-compose.services.yml).
 # TypeScript runs through tsx, a runtime dependency, so there is no build step.
 #
 # NOT verified on the machine this was written on (no Docker engine there): the build and
@@ -24,7 +24,7 @@ COPY schemas/ schemas/
 COPY rules/ rules/
 COPY services/ services/
 
-# State lives on volumes mounted here (docker-compose.yml); created owned by the runtime user so
+# State lives on volumes mounted here (docker-compose.services.yml); created owned by the runtime user so
 # a fresh named volume takes that ownership.
 RUN mkdir -p /var/lib/agenttrail/gateway /var/lib/agenttrail/detector \
   && chown -R node:node /var/lib/agenttrail

@@ -19,7 +19,9 @@ import { repoRoot } from '../stack/paths.js';
 // exists and an environment its own config schema accepts. What it cannot: that the image builds
 // or that the containers start and talk to each other.
 
-const composeFile = join(repoRoot, 'docker-compose.yml');
+/** The engines alone, and with our four services on top (what `up --build` is given). */
+const enginesFiles = ['docker-compose.yml'];
+const allFiles = ['docker-compose.yml', 'docker-compose.services.yml'];
 const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
 if (!hasCompose) {
   console.warn(
@@ -68,9 +70,10 @@ const operatorEnv: Record<string, string> = {
 };
 
 /** docker-compose with only PATH/HOME and `vars`: the developer's shell cannot fill in a gap. */
-function compose(vars: Record<string, string>, ...args: string[]) {
+function compose(files: string[], vars: Record<string, string>, ...args: string[]) {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...vars };
-  return spawnSync('docker-compose', ['-f', composeFile, ...args], { cwd: repoRoot, encoding: 'utf8', env });
+  const fileArgs = files.flatMap((f) => ['-f', join(repoRoot, f)]);
+  return spawnSync('docker-compose', [...fileArgs, ...args], { cwd: repoRoot, encoding: 'utf8', env });
 }
 
 interface ResolvedService {
@@ -87,10 +90,10 @@ interface ResolvedCompose {
 }
 
 let resolved: ResolvedCompose | undefined;
-/** The file as docker-compose resolves it with the operator's variables set (once per run). */
+/** Both files as docker-compose resolves them with the operator's variables set (once per run). */
 function resolve(): ResolvedCompose {
   if (resolved) return resolved;
-  const res = compose(operatorEnv, 'config');
+  const res = compose(allFiles, operatorEnv, 'config');
   expect(res.stderr).not.toMatch(/ERROR|Unsupported/i);
   expect(res.status).toBe(0);
   resolved = parse(res.stdout) as ResolvedCompose;
@@ -106,19 +109,23 @@ const volumeTargets = (svc: ResolvedService) => (svc.volumes ?? []).map((v) => v
 const publishedTargets = (svc: ResolvedService) =>
   (svc.ports ?? []).map((p) => (typeof p === 'string' ? Number(/(\d+)(\/\w+)?$/.exec(p)?.[1]) : p.target));
 
-describe.skipIf(!hasCompose)('docker-compose.yml', () => {
-  it('is valid for docker-compose 1.29 and pins the engines the local stack runs', () => {
-    const resolved = resolve();
-    expect(resolved.services.kafka?.image).toBe('apache/kafka:4.1.1');
-    expect(resolved.services.clickhouse?.image).toMatch(/^clickhouse\/clickhouse-server:26\./);
+describe.skipIf(!hasCompose)('docker-compose.yml (+ docker-compose.services.yml)', () => {
+  it('runs the engines alone without any variable, pinned to what the local stack runs', () => {
+    const res = compose(enginesFiles, {}, 'config');
+    expect(res.stderr).not.toMatch(/ERROR|Unsupported/i);
+    expect(res.status).toBe(0);
+    const engines = parse(res.stdout) as ResolvedCompose;
+    expect(Object.keys(engines.services).sort()).toEqual(['clickhouse', 'kafka']);
+    expect(engines.services.kafka?.image).toBe('apache/kafka:4.1.1');
+    expect(engines.services.clickhouse?.image).toMatch(/^clickhouse\/clickhouse-server:26\./);
     // Single node: internal topics must not ask for 3 replicas.
-    expect(String(resolved.services.kafka?.environment?.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR)).toBe('1');
+    expect(String(engines.services.kafka?.environment?.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR)).toBe('1');
   });
 
   it('takes every secret from the operator: without one of them the file does not resolve', () => {
     for (const name of Object.keys(operatorEnv)) {
       const { [name]: _omitted, ...rest } = operatorEnv;
-      const res = compose(rest, 'config');
+      const res = compose(allFiles, rest, 'config');
       expect(res.status, `config without ${name}`).not.toBe(0);
       expect(res.stderr).toContain(name);
     }
