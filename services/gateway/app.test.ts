@@ -312,6 +312,7 @@ describe('health, metrics, docs', () => {
     expect(r.body).toMatch(/agenttrail_received_total\{stage="gateway",service="gateway"\} \d+/);
     expect(r.body).toMatch(/agenttrail_dropped_total\{stage="gateway",reason="AT_ERR_EVENT_INVALID"/);
     expect(r.body).toContain('agenttrail_gateway_produce_duration_seconds_bucket');
+    expect(r.body).toMatch(/agenttrail_batch_duration_seconds_count\{[^}]*stage="gateway"[^}]*\} [1-9]/);
   });
   it('/metrics takes only the metrics token when one is configured', async () => {
     const token = 'metrics-token-0123456789';

@@ -139,6 +139,8 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app: 
       const n = items.length;
       req.eventCount = n;
       opts.metrics.received.inc({ stage: 'gateway' }, n);
+      // A request is the gateway's batch: parsed body to Kafka's acknowledgement, accepted ones only.
+      const batchDone = opts.metrics.batchSeconds.startTimer({ stage: 'gateway' });
 
       if (n > opts.maxBatchEvents) {
         throw new AgentTrailError(
@@ -217,6 +219,7 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app: 
       }
       opts.metrics.sent.inc({ stage: 'gateway' }, n);
       opts.metrics.batchSize.observe({ stage: 'gateway' }, n);
+      batchDone();
       reply.code(202);
       return { accepted: n, results: accepted };
     },
