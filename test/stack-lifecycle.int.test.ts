@@ -76,7 +76,7 @@ describe('stack lifecycle', () => {
 
   // The issue's acceptance, through the command a user types: the default ports taken by
   // another listener, `up` twice, the broker killed with -9, `up` again, then `down`.
-  it('agenttrail stack: other ports when 9092/8123 are taken, reuse, kill -9 recovery, clean down', async () => {
+  it('agenttrail stack: other ports when 9092/8123 are taken, reuse, external endpoints, kill -9 recovery, clean down', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'agenttrail-stack-'));
     // Held only when free: on a machine where the shared stack has them, they are taken already.
     const holders = await Promise.all([9092, 8123].map(holdPort));
@@ -91,6 +91,19 @@ describe('stack lifecycle', () => {
       expect(second.started).toEqual([]);
       expect(second.kafka.brokers).toEqual(first.kafka.brokers);
       expect(second.clickhouse.url).toBe(first.clickhouse.url);
+
+      // KAFKA_BROKERS and CLICKHOUSE_URL given: another state dir starts nothing, reports those.
+      const otherDir = mkdtempSync(join(tmpdir(), 'agenttrail-stack-ext-'));
+      try {
+        const ext = { KAFKA_BROKERS: first.kafka.brokers.join(','), CLICKHOUSE_URL: first.clickhouse.url };
+        const external = stack(otherDir, 'up', ext);
+        expect(external).toMatchObject({ started: [], external: true, kafka: first.kafka });
+        expect(external.clickhouse).toEqual(first.clickhouse);
+        expect(stack(otherDir, 'status', ext)).toMatchObject({ kafka: { state: 'external' } });
+        expect(processesUsing(otherDir)).toEqual([]);
+      } finally {
+        rmSync(otherDir, { recursive: true, force: true });
+      }
 
       const topic = 'kept';
       await createTopic(topic, 1, first.kafka.brokers);
@@ -133,11 +146,12 @@ describe('stack lifecycle', () => {
   }, 300_000);
 });
 
-/** `agenttrail stack <action> --json` with its own state dir and no external endpoints. */
-function run(stateDir: string, action: string) {
+/** `agenttrail stack <action> --json` with its own state dir; external endpoints only if given. */
+function run(stateDir: string, action: string, external: Record<string, string> = {}) {
   const env: NodeJS.ProcessEnv = { ...process.env, AGENTTRAIL_STATE_DIR: stateDir };
   delete env.KAFKA_BROKERS;
   delete env.CLICKHOUSE_URL;
+  Object.assign(env, external);
   return spawnSync(process.execPath, [join(repoRoot, 'bin', 'agenttrail.mjs'), 'stack', action, '--json'], {
     env,
     encoding: 'utf8',
@@ -145,8 +159,8 @@ function run(stateDir: string, action: string) {
   });
 }
 
-function stack(stateDir: string, action: string) {
-  const res = run(stateDir, action);
+function stack(stateDir: string, action: string, external?: Record<string, string>) {
+  const res = run(stateDir, action, external);
   if (res.status !== 0) throw new Error(`stack ${action} exited ${res.status}:\n${res.stderr}`);
   return JSON.parse(res.stdout);
 }
