@@ -12,10 +12,10 @@
 // schema default: it is part of every first page's latency by design).
 
 import { Kafka, logLevel } from 'kafkajs';
+import { startReceiver } from '../cli/pipeline/receiver.js';
 import { makeAlert } from '../services/alerter/testing.js';
 import { stackUp } from '../stack/index.js';
 import { spawnAlerter, writeRoutes } from '../test/helpers/alerter.js';
-import { startReceiver } from '../test/helpers/receivers.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 200);

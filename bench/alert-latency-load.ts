@@ -7,9 +7,9 @@
 //
 // Last stdout line: JSON {events, seconds, events_per_s, requests, failed, request_p99_ms}.
 
+import { TaskStream } from '../scenarios/builder.js';
+import { OPS_SCOPE } from '../scenarios/fixtures.js';
 import { type AgentEvent, eventHash } from '../schemas/index.js';
-import { TaskStream } from '../test/scenarios/builder.js';
-import { OPS_SCOPE } from '../test/scenarios/fixtures.js';
 
 const url = new URL('/v1/events', process.env.LOAD_GATEWAY_URL ?? '');
 if (url.hostname !== '127.0.0.1') throw new Error(`load goes to 127.0.0.1 only, not ${url.hostname}`);

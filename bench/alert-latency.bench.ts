@@ -26,13 +26,13 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { pageFacts, pollUntil, storedEventCounts } from '../cli/pipeline/observe.js';
+import { startReceiver } from '../cli/pipeline/receiver.js';
 import { startPipeline } from '../cli/pipeline/start.js';
+import { TaskStream } from '../scenarios/builder.js';
+import { OPS_SCOPE } from '../scenarios/fixtures.js';
 import { type AgentEvent, DEFAULT_GROUP_WAIT_MS } from '../schemas/index.js';
 import { defaultStateDir, stackUp } from '../stack/index.js';
 import { repoRoot } from '../stack/paths.js';
-import { startReceiver } from '../test/helpers/receivers.js';
-import { TaskStream } from '../test/scenarios/builder.js';
-import { OPS_SCOPE } from '../test/scenarios/fixtures.js';
 import { cpuMeter, stackPids } from './process-cpu.js';
 import { type StageBatches, stageBatches } from './stage-metrics.js';
 

@@ -19,11 +19,11 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { fp, TaskStream } from '../scenarios/builder.js';
+import { OPS_SCOPE } from '../scenarios/fixtures.js';
 import type { AgentEvent, ScopeInput } from '../schemas/index.js';
 import { createDetector, type Detector, snapshotRenders } from '../services/detector/engine.js';
 import { loadDefaultRules } from '../services/detector/rules/default-rules.js';
-import { fp, TaskStream } from '../test/scenarios/builder.js';
-import { OPS_SCOPE } from '../test/scenarios/fixtures.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

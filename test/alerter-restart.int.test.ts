@@ -1,10 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { always, type Receiver, startReceiver } from '../cli/pipeline/receiver.js';
 import type { Alert } from '../schemas/index.js';
 import { makeAlert } from '../services/alerter/testing.js';
 import { deliveryRows, produceAlerts, spawnAlerter, waitUntil, writeRoutes } from './helpers/alerter.js';
-import { always, type Receiver, startReceiver } from './helpers/receivers.js';
 import {
   clickhouseClient,
   createTopic,

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failTimes, hang, type Receiver, startReceiver } from '../cli/pipeline/receiver.js';
 import type { Alert } from '../schemas/index.js';
 import { verifySignature } from '../services/alerter/sign.js';
 import { makeAlert } from '../services/alerter/testing.js';
@@ -11,7 +12,6 @@ import {
   waitForRows,
   writeRoutes,
 } from './helpers/alerter.js';
-import { failTimes, hang, type Receiver, startReceiver } from './helpers/receivers.js';
 import {
   clickhouseClient,
   createTopic,

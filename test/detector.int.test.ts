@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnIngester, waitForRows } from '../bench/ingest-harness.js';
+import { generateScenario } from '../scenarios/index.js';
 import type { Alert } from '../schemas/index.js';
 import {
   DETECTOR_LOG_DIR,
@@ -18,7 +19,6 @@ import {
   storedAlertIds,
 } from './helpers/detector.js';
 import { clickhouseClient, createTopic, dropDatabase, testEndpoints, uniqueName } from './helpers/stack.js';
-import { generateScenario } from './scenarios/index.js';
 
 // The detector as a real child process on the shared stack: events produced to Kafka come out
 // as alerts on the alerts topic and in the alerts table; the backtest over the stored events

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { OPS_SCOPE } from '../../scenarios/fixtures.js';
+import { generateScenario } from '../../scenarios/index.js';
 import { createAgentTrail, httpTransport, type Transport, type WireEvent } from '../../sdk/index.js';
-import { OPS_SCOPE } from '../../test/scenarios/fixtures.js';
-import { generateScenario } from '../../test/scenarios/index.js';
 
 // Agents at work, through the real gateway: the stories the demo tells and the end-to-end
 // test checks. Two are SDK agents (one wraps its tools with wrapTool, one records actions by
 // hand) with real secret-shaped values in tool output and arguments, so the gateway's redactor
 // and keyed fingerprints are what links "seen" to "used". The others are copies of the seed
-// scenarios from test/scenarios, re-timed to now and sent with the SDK's HTTP transport.
+// scenarios from scenarios/, re-timed to now and sent with the SDK's HTTP transport.
 
 export interface StoryResult {
   name: string;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { TaskStream } from '../../scenarios/builder.js';
+import { generateScenarios } from '../../scenarios/catalogue.js';
+import { OPS_SCOPE } from '../../scenarios/fixtures.js';
 import type { AgentEvent, Alert } from '../../schemas/index.js';
-import { TaskStream } from '../../test/scenarios/builder.js';
-import { generateScenarios } from '../../test/scenarios/catalogue.js';
-import { OPS_SCOPE } from '../../test/scenarios/fixtures.js';
 import { createDetector, type Detector, fullSnapshotJsonForTest } from './engine.js';
 import { loadDefaultRules } from './rules/default-rules.js';
 import { loadRules } from './rules/sequence/load.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { generateScenarios } from '../../scenarios/catalogue.js';
 import { canonicalJson, chainView, eventHash } from '../../schemas/index.js';
-import { generateScenarios } from '../../test/scenarios/catalogue.js';
 import { chainText, fastEventHash } from './chain-hash.js';
 
 describe('fastEventHash', () => {

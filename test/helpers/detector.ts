@@ -4,10 +4,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type Message, Partitioners } from 'kafkajs';
+import {
+  ATTACK_SCENARIOS,
+  BENIGN_SCENARIOS,
+  generateScenario,
+  type Scenario,
+} from '../../scenarios/index.js';
 import type { AgentEvent, Alert } from '../../schemas/index.js';
 import { createDetector } from '../../services/detector/engine.js';
 import { loadDefaultRules } from '../../services/detector/rules/default-rules.js';
-import { ATTACK_SCENARIOS, BENIGN_SCENARIOS, generateScenario, type Scenario } from '../scenarios/index.js';
 import { kafkaClient } from './stack.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

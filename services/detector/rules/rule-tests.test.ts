@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildCaseEvents, type RuleCase } from '../../../test/scenarios/rule-case.js';
+import { buildCaseEvents, type RuleCase } from '../../../scenarios/rule-case.js';
 import type { DetectorConfigInput } from '../config.js';
 import { createDetector } from '../engine.js';
 import { BUILTIN_RULE_IDS } from './catalogue.js';

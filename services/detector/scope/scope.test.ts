@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { OPS_SCOPE } from '../../../scenarios/fixtures.js';
 import { Scope } from '../../../schemas/index.js';
-import { OPS_SCOPE } from '../../../test/scenarios/fixtures.js';
 import { compileGlob, compileGlobList, destinationHost, globCovers } from '../../platform/glob.js';
 import { matchTarget, requiresApproval } from './approval.js';
 import { evaluateAction } from './evaluate.js';

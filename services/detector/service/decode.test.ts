@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { generateScenarios } from '../../../scenarios/catalogue.js';
 import { validateEvent } from '../../../schemas/validate.js';
-import { generateScenarios } from '../../../test/scenarios/catalogue.js';
 import { VALIDATED_HEADER, validatedValue } from '../../platform/kafka/headers.js';
 import { decodeEvent, passesSchema } from './decode.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { generateScenarios } from '../../../scenarios/index.js';
 import { eventHash } from '../../../schemas/chain.js';
 import type { AgentEvent } from '../../../schemas/index.js';
 import { validateEvent } from '../../../schemas/validate.js';
-import { generateScenarios } from '../../../test/scenarios/index.js';
 import { toRow } from '../../ingester/rows.js';
 import type { StoredEventRow } from '../../platform/clickhouse/event-row.js';
 import { Serial } from './serial.js';

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { TaskStream } from '../../../scenarios/builder.js';
+import { generateScenarios } from '../../../scenarios/catalogue.js';
+import { OPS_SCOPE } from '../../../scenarios/fixtures.js';
 import type { AgentEvent, Alert } from '../../../schemas/index.js';
-import { TaskStream } from '../../../test/scenarios/builder.js';
-import { generateScenarios } from '../../../test/scenarios/catalogue.js';
-import { OPS_SCOPE } from '../../../test/scenarios/fixtures.js';
 import type { DetectorConfigInput } from '../config.js';
 import { createDetector, type Detector, fullSnapshotJsonForTest, snapshotRenders } from '../engine.js';
 import { DEFAULT_RULES_PATH } from '../rules/default-rules.js';

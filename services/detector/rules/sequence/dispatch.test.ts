@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { generateScenarios } from '../../../../scenarios/catalogue.js';
+import { OPS_SCOPE } from '../../../../scenarios/fixtures.js';
 import type { AgentEvent, Alert } from '../../../../schemas/index.js';
-import { generateScenarios } from '../../../../test/scenarios/catalogue.js';
-import { OPS_SCOPE } from '../../../../test/scenarios/fixtures.js';
 import { createDetector } from '../../engine.js';
 import { compileScope } from '../../scope/compile.js';
 import { internScope } from '../../state/intern.js';

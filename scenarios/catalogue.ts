@@ -1,4 +1,4 @@
-import type { AgentEvent } from '../../schemas/index.js';
+import type { AgentEvent } from '../schemas/index.js';
 import { DEFAULT_START_MS, fp, TaskStream } from './builder.js';
 import { OPS_SCOPE } from './fixtures.js';
 

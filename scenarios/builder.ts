@@ -8,7 +8,7 @@ import {
   eventHash,
   type ScopeInput,
   type Sighting,
-} from '../../schemas/index.js';
+} from '../schemas/index.js';
 
 // Builds one task's event stream the way a collector and the gateway would: valid v1 events,
 // gap-free seq, prev_hash/hash per schemas/chain.ts, received_at a little after occurred_at.

@@ -1,4 +1,4 @@
-import type { ScopeInput } from '../../schemas/index.js';
+import type { ScopeInput } from '../schemas/index.js';
 
 // A realistic ops-agent scope shared by rule tests and scenarios: GitHub within the org,
 // Kubernetes staging, the production database read-only except approved deletes, CI secrets,

@@ -1,4 +1,4 @@
-import type { AgentEvent, ScopeInput, Sighting } from '../../schemas/index.js';
+import type { AgentEvent, ScopeInput, Sighting } from '../schemas/index.js';
 import { fp, TaskStream } from './builder.js';
 import { OPS_SCOPE } from './fixtures.js';
 

@@ -2,17 +2,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAlerterMetrics } from '../alerter/metrics.js';
-import { createDetectorMetrics } from '../detector/service/metrics.js';
-import { createGatewayMetrics } from '../gateway/metrics.js';
-import { createStageMetrics } from './metrics.js';
+import { createAlerterMetrics } from '../services/alerter/metrics.js';
+import { createDetectorMetrics } from '../services/detector/service/metrics.js';
+import { createGatewayMetrics } from '../services/gateway/metrics.js';
+import { createStageMetrics } from '../services/platform/metrics.js';
 
 // dashboards/agenttrail.json may only query what the services export: every metric name in a
 // panel's PromQL must be registered by the real metric code, built as each main.ts builds it
 // (no server, Kafka or ClickHouse), and every label it filters or groups on must exist on it.
 // (This file lives here because the unit project only collects services/, schemas/, sdk/, cli/, test/.)
 
-const DASHBOARD = join(import.meta.dirname, '../../dashboards/agenttrail.json');
+const DASHBOARD = join(import.meta.dirname, 'agenttrail.json');
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JS template
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 

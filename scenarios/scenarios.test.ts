@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AgentEvent } from '../../schemas/index.js';
-import { createDetector } from '../../services/detector/engine.js';
-import { loadDefaultRules } from '../../services/detector/rules/default-rules.js';
+import { AgentEvent } from '../schemas/index.js';
+import { createDetector } from '../services/detector/engine.js';
+import { loadDefaultRules } from '../services/detector/rules/default-rules.js';
 import { ATTACK_SCENARIOS, BENIGN_SCENARIOS, generateScenarios } from './catalogue.js';
 
 const rules = loadDefaultRules();

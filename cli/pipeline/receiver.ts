@@ -2,8 +2,9 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'nod
 import type { AddressInfo } from 'node:net';
 import { SIGNATURE_HEADER, type VerifyResult, verifySignature } from '../../services/alerter/sign.js';
 
-// Real HTTP receivers on 127.0.0.1 for the alerter's integration tests: a webhook that checks
-// signatures the documented way, and programmable answers (fail n times, hang, per request).
+// Real HTTP receivers on 127.0.0.1 for the demo, the alerter's integration tests and the latency
+// benchmarks: a webhook that checks signatures the documented way (README, "Page"), and
+// programmable answers (fail n times, hang, per request).
 
 export interface Received {
   at: number;
