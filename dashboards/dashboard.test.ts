@@ -10,7 +10,6 @@ import { createStageMetrics } from '../services/platform/metrics.js';
 // dashboards/agenttrail.json may only query what the services export: every metric name in a
 // panel's PromQL must be registered by the real metric code, built as each main.ts builds it
 // (no server, Kafka or ClickHouse), and every label it filters or groups on must exist on it.
-// (This file lives here because the unit project only collects services/, schemas/, sdk/, cli/, test/.)
 
 const DASHBOARD = join(import.meta.dirname, 'agenttrail.json');
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JS template
