@@ -19,6 +19,8 @@ import { httpSender } from './send.js';
 // Wiring only: config, logger, lifecycle, clients, then the consumer. Logic lives in the
 // modules imported above.
 
+// No ownPrefix: the secrets a routes file names (secret_env, url_env) are the operator's
+// variables and are often called ALERTER_*, so an unknown ALERTER_ name is not a typo here.
 const config = loadConfigOrExit(alerterConfig);
 const logger = createLogger('alerter', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
 const lifecycle = createLifecycle(logger, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS });

@@ -20,7 +20,7 @@ import { setStartPosition } from './service/start-position.js';
 
 // Wiring only: config, logger, lifecycle, clients, state, rules, then the loop.
 
-const config = loadConfigOrExit(detectorSettings);
+const config = loadConfigOrExit(detectorSettings, { ownPrefix: 'DETECTOR_' });
 const log = createLogger('detector', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
 const lifecycle = createLifecycle(log, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
 lifecycle.handleSignals();

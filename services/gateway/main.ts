@@ -11,7 +11,7 @@ import { KeyStore } from './keys.js';
 import { kafkaSink } from './sink.js';
 
 // Wiring only: config → logger → Kafka producer → app → listen; stops run in reverse.
-const config = loadConfigOrExit(gatewayConfigShape);
+const config = loadConfigOrExit(gatewayConfigShape, { ownPrefix: 'GATEWAY_' });
 const problem = checkGatewayConfig(config);
 if (problem) {
   process.stderr.write(`AT_ERR_CONFIG_INVALID: invalid configuration: ${problem}\n`);

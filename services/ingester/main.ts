@@ -14,7 +14,7 @@ import { createEventWriter } from './writer.js';
 
 // Wiring only: config, logger, lifecycle, clients, migrations, the loop.
 
-const config = loadConfigOrExit(ingesterConfig);
+const config = loadConfigOrExit(ingesterConfig, { ownPrefix: 'INGESTER_' });
 const problems = checkIngesterConfig(config);
 if (problems.length > 0) {
   process.stderr.write(`AT_ERR_CONFIG_INVALID: invalid configuration: ${problems.join('; ')}\n`);

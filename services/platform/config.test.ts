@@ -56,6 +56,22 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ ...shape, X_KEY: z.string() }, {})).toThrow(/X_KEY is required and not set$/);
   });
 
+  it("with the service's own prefix, rejects a variable it does not declare and names the closest", () => {
+    const own = { ...shape, X_FLUSH_INTERVAL_MS: intFromEnv('i', 1), X_FLUSH_MAX_ROWS: intFromEnv('r', 1) };
+    expect(() => parseConfig(own, { X_FLUSH_INTERVAL: '100' }, { ownPrefix: 'X_' })).toThrow(
+      /X_FLUSH_INTERVAL is not a setting of this service \(did you mean X_FLUSH_INTERVAL_MS\?\)$/,
+    );
+    expect(() => parseConfig(own, { X_FLUSH_MAX_ROW: '9' }, { ownPrefix: 'X_' })).toThrow(
+      /did you mean X_FLUSH_MAX_ROWS\?/,
+    );
+    expect(() => parseConfig(own, { X_COLOUR: 'red' }, { ownPrefix: 'X_' })).toThrow(
+      /X_COLOUR is not a setting of this service$/,
+    );
+    // Other services' variables (a shared env file), empty ones, and no prefix given: not errors.
+    expect(parseConfig(own, { Y_FLUSH_MS: '1', X_OLD: '' }, { ownPrefix: 'X_' }).X_FLUSH_MS).toBe(250);
+    expect(parseConfig(own, { X_FLUSH_MS_TYPO: '1' }).X_FLUSH_MS).toBe(250);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(parseConfig(shape, { X_FLUSH_MS: '' }).X_FLUSH_MS).toBe(250);
   });
@@ -87,5 +103,22 @@ describe('a service started with a bad setting', () => {
     const lines = failed?.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines?.[0]).toMatch(/^AT_ERR_CONFIG_INVALID: invalid configuration: .*LOG_LEVEL="loud": /);
+  });
+
+  it.each(['gateway', 'ingester', 'detector'])('%s refuses a misspelt setting of its own', async (name) => {
+    const main = join(repoRoot, 'services', name, 'main.ts');
+    const typo = `${name.toUpperCase()}_METRICS_TOKN`;
+    const env = { ...process.env, KAFKA_BROKERS: '127.0.0.1:1', [typo]: 'secret' };
+    const failed = await promisify(execFile)(process.execPath, ['--import', 'tsx', main], {
+      env,
+      timeout: 30_000,
+    }).then(
+      () => undefined,
+      (err: { code?: number; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(78);
+    expect(failed?.stderr).toContain(
+      `${typo} is not a setting of this service (did you mean ${name.toUpperCase()}_METRICS_TOKEN?)`,
+    );
   });
 });

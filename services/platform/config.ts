@@ -75,11 +75,22 @@ export const clickhouseConfig = {
 
 export type ConfigShape = z.ZodRawShape;
 
+export interface ParseOptions {
+  /**
+   * The service's own prefix (`INGESTER_`): a variable with it that the schema does not declare is
+   * a typo, and an ignored typo can leave a protection off (a mistyped GATEWAY_METRICS_TOKEN leaves
+   * /metrics open to any key), so it is an error like a bad value.
+   */
+  ownPrefix?: string;
+}
+
 /** Parse `env` against `shape`; throws AT_ERR_CONFIG_INVALID naming every bad variable. */
 export function parseConfig<S extends ConfigShape>(
   shape: S,
   env: Env = process.env,
+  opts: ParseOptions = {},
 ): Readonly<z.infer<z.ZodObject<S>>> {
+  const unknown = opts.ownPrefix ? unknownSettings(shape, env, opts.ownPrefix) : [];
   const picked: Env = {};
   for (const key of Object.keys(shape)) {
     const v = env[key];
@@ -87,15 +98,55 @@ export function parseConfig<S extends ConfigShape>(
     if (v !== undefined && v !== '') picked[key] = v;
   }
   const result = z.object(shape).safeParse(picked);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => {
+  if (!result.success || unknown.length > 0) {
+    const issues = result.success ? [] : result.error.issues;
+    const problems = issues.map((i) => {
       const key = String(i.path[0] ?? '?');
       if (env[key] === undefined && i.code === 'invalid_type') return `${key} is required and not set`;
       return `${key}=${JSON.stringify(redactIfSecret(key, env[key] ?? ''))}: ${i.message}`;
     });
+    problems.push(...unknown);
     throw new AgentTrailError('AT_ERR_CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`);
   }
   return Object.freeze(result.data) as Readonly<z.infer<z.ZodObject<S>>>;
+}
+
+/**
+ * `PREFIX_*` variables the shape does not declare, each with the closest declared name: most
+ * words in common (a word left out), then fewest edits (a letter left out).
+ */
+function unknownSettings(shape: ConfigShape, env: Env, prefix: string): string[] {
+  const declared = Object.keys(shape).filter((k) => k.startsWith(prefix));
+  const words = (name: string) => name.slice(prefix.length).split('_');
+  return Object.keys(env)
+    .filter((k) => k.startsWith(prefix) && !(k in shape) && env[k] !== '')
+    .sort()
+    .map((k) => {
+      const mine = words(k);
+      const ranked = declared
+        .map((d) => ({
+          d,
+          shared: words(d).filter((w) => mine.includes(w)).length,
+          edits: editDistance(k, d),
+        }))
+        .filter((c) => c.shared > 0)
+        .sort((a, b) => b.shared - a.shared || a.edits - b.edits);
+      const best = ranked[0]?.d;
+      return `${k} is not a setting of this service${best ? ` (did you mean ${best}?)` : ''}`;
+    });
+}
+
+/** Levenshtein distance (names are short: the quadratic table is fine). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 function redactIfSecret(key: string, value: string): string {
@@ -106,9 +157,9 @@ function redactIfSecret(key: string, value: string): string {
  * For main.ts: parse, or print one line naming the setting and exit non-zero. A service with a
  * bad setting must not start half-configured.
  */
-export function loadConfigOrExit<S extends ConfigShape>(shape: S, env: Env = process.env) {
+export function loadConfigOrExit<S extends ConfigShape>(shape: S, opts: ParseOptions = {}) {
   try {
-    return parseConfig(shape, env);
+    return parseConfig(shape, process.env, opts);
   } catch (err) {
     if (err instanceof AgentTrailError) {
       process.stderr.write(`${err.code}: ${err.message}\n`);
