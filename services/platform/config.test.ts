@@ -84,41 +84,37 @@ describe('parseConfig', () => {
 });
 
 describe('a service started with a bad setting', () => {
-  const services = ['gateway', 'ingester', 'detector', 'alerter'];
-
-  it.each(services)('%s prints one line naming it and exits 78 before connecting anywhere', async (name) => {
-    const main = join(repoRoot, 'services', name, 'main.ts');
-    // Brokers nobody listens on: a service that got past its configuration would hang or
-    // print connection errors instead of exiting at once.
-    const env = { ...process.env, LOG_LEVEL: 'loud', KAFKA_BROKERS: '127.0.0.1:1' };
-    const failed = await promisify(execFile)(process.execPath, ['--import', 'tsx', main], {
-      env,
+  /**
+   * Runs services/<name>/main.ts to its exit. Brokers nobody listens on: a service that got past
+   * its configuration would hang or print connection errors instead of exiting at once.
+   */
+  const start = (name: string, settings: Record<string, string>) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', join(repoRoot, 'services', name, 'main.ts')], {
+      env: { ...process.env, KAFKA_BROKERS: '127.0.0.1:1', ...settings },
       timeout: 30_000,
     }).then(
       () => undefined,
       (err: { code?: number; stdout: string; stderr: string }) => err,
     );
-    expect(failed?.code).toBe(78);
-    expect(failed?.stdout).toBe('');
-    const lines = failed?.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines?.[0]).toMatch(/^AT_ERR_CONFIG_INVALID: invalid configuration: .*LOG_LEVEL="loud": /);
-  });
+
+  it.each(['gateway', 'ingester', 'detector', 'alerter'])(
+    '%s prints one line naming it and exits 78 before connecting anywhere',
+    async (name) => {
+      const failed = await start(name, { LOG_LEVEL: 'loud' });
+      expect(failed?.code).toBe(78);
+      expect(failed?.stdout).toBe('');
+      const lines = failed?.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines?.[0]).toMatch(/^AT_ERR_CONFIG_INVALID: invalid configuration: .*LOG_LEVEL="loud": /);
+    },
+  );
 
   it.each(['gateway', 'ingester', 'detector'])('%s refuses a misspelt setting of its own', async (name) => {
-    const main = join(repoRoot, 'services', name, 'main.ts');
-    const typo = `${name.toUpperCase()}_METRICS_TOKN`;
-    const env = { ...process.env, KAFKA_BROKERS: '127.0.0.1:1', [typo]: 'secret' };
-    const failed = await promisify(execFile)(process.execPath, ['--import', 'tsx', main], {
-      env,
-      timeout: 30_000,
-    }).then(
-      () => undefined,
-      (err: { code?: number; stderr: string }) => err,
-    );
+    const prefix = name.toUpperCase();
+    const failed = await start(name, { [`${prefix}_METRICS_TOKN`]: 'secret' });
     expect(failed?.code).toBe(78);
     expect(failed?.stderr).toContain(
-      `${typo} is not a setting of this service (did you mean ${name.toUpperCase()}_METRICS_TOKEN?)`,
+      `${prefix}_METRICS_TOKN is not a setting of this service (did you mean ${prefix}_METRICS_TOKEN?)`,
     );
   });
 });
