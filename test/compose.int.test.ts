@@ -152,7 +152,7 @@ describe.skipIf(!hasCompose)('docker-compose.yml (+ docker-compose.services.yml)
         expect(svc.command).toEqual(['node', '--import', 'tsx', `services/${name}/main.ts`]);
         const main = join(repoRoot, svc.command![3]!);
         expect(existsSync(main)).toBe(true);
-        expect(readFileSync(main, 'utf8')).toContain(`loadConfigOrExit(${shapeName})`);
+        expect(readFileSync(main, 'utf8')).toMatch(new RegExp(`loadConfigOrExit\\(${shapeName}[,)]`));
       });
 
       it('sets only variables its schema declares, every required one, each value valid', () => {
