@@ -13,7 +13,8 @@ WORKDIR /app
 
 # Dependencies first, so code changes do not re-run the install.
 # @chdb/lib-linux-x64-gnu (~540 MB) is the local stack's ClickHouse engine, never loaded by
-# the services: removed from the image. It is x64-only, so the install needs linux/amd64.
+# the services: removed from the image. Its package.json declares cpu x64, os linux, libc glibc,
+# so the install needs linux/amd64 on a glibc base (bookworm is).
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev \
   && rm -rf node_modules/@chdb \
