@@ -21,4 +21,10 @@ describe('README configuration reference', () => {
       expect(text).toContain(`\`${key}\``);
     }
   });
+
+  it('marks the settings a service cannot start without', () => {
+    const text = renderConfigReference();
+    expect(text).toContain('| `GATEWAY_FINGERPRINT_KEY` | **required** |');
+    expect(text).toContain('| `ALERTER_ROUTES_FILE` | **required** |');
+  });
 });

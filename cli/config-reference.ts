@@ -39,7 +39,8 @@ function table(shape: ConfigShape, skip: ReadonlySet<string>): string {
     '| variable | default | meaning |',
     '| --- | --- | --- |',
     ...rows.map(
-      (r) => `| \`${r.name}\` | ${r.default === '' ? '' : `\`${esc(r.default)}\``} | ${esc(r.description)} |`,
+      (r) =>
+        `| \`${r.name}\` | ${r.required ? '**required**' : r.default === '' ? '' : `\`${esc(r.default)}\``} | ${esc(r.description)} |`,
     ),
   ].join('\n');
 }

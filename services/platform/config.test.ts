@@ -81,6 +81,16 @@ describe('parseConfig', () => {
     expect(rows.find((r) => r.name === 'KAFKA_BROKERS')).toMatchObject({ default: '127.0.0.1:9092' });
     expect(rows.every((r) => r.description.length > 0)).toBe(true);
   });
+
+  it('marks a setting without a default as required, and optional or defaulted ones not', () => {
+    const rows = describeConfig({
+      ...shape,
+      X_NEEDED: z.string().min(1).describe('needed'),
+      X_MAYBE: z.string().optional().describe('maybe'),
+    });
+    const required = (name: string) => rows.find((r) => r.name === name)?.required;
+    expect([required('X_NEEDED'), required('X_MAYBE'), required('X_FLUSH_MS')]).toEqual([true, false, false]);
+  });
 });
 
 describe('a service started with a bad setting', () => {

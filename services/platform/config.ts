@@ -169,10 +169,13 @@ export function loadConfigOrExit<S extends ConfigShape>(shape: S, opts: ParseOpt
   }
 }
 
-/** Rows for README's configuration table: name, default, description. */
+/**
+ * Rows for README's configuration table: name, default, description, and whether the service
+ * refuses to start without it (no default and not optional).
+ */
 export function describeConfig(
   shape: ConfigShape,
-): Array<{ name: string; default: string; description: string }> {
+): Array<{ name: string; default: string; description: string; required: boolean }> {
   return Object.entries(shape).map(([name, schema]) => {
     const s = schema as z.ZodType;
     let def = '';
@@ -180,6 +183,6 @@ export function describeConfig(
     if (parsed.success && parsed.data !== undefined) {
       def = Array.isArray(parsed.data) ? parsed.data.join(',') : String(parsed.data);
     }
-    return { name, default: def, description: s.description ?? '' };
+    return { name, default: def, description: s.description ?? '', required: !parsed.success };
   });
 }
