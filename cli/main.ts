@@ -4,6 +4,7 @@ import type { Command } from './command.js';
 import { demoCommand } from './demo-command.js';
 import { docsCommand } from './docs-command.js';
 import { keysCommand } from './keys-command.js';
+import { receiverCommand } from './receiver-command.js';
 import { stackCommand } from './stack-command.js';
 import { testCommand } from './test-command.js';
 
@@ -16,6 +17,7 @@ const commands: Record<string, Command> = {
   bench: benchCommand,
   docs: docsCommand,
   backtest: backtestCommand,
+  receiver: receiverCommand,
 };
 
 function usage(): string {

@@ -44,7 +44,7 @@ export interface Receiver {
 }
 
 export async function startReceiver(
-  opts: { secret?: string; behaviour?: Behaviour } = {},
+  opts: { secret?: string; behaviour?: Behaviour; port?: number; onReceive?: (r: Received) => void } = {},
 ): Promise<Receiver> {
   let behaviour = opts.behaviour ?? always(200);
   const received: Received[] = [];
@@ -75,6 +75,7 @@ export async function startReceiver(
       received.push(r);
       // A bad signature is refused the way a real receiver would: 401, not retried by the sender.
       r.answer = r.signature && !r.signature.ok ? 401 : behaviour(r, received.length);
+      opts.onReceive?.(r);
       if (r.answer === 'hang') {
         hanging.add(res);
         res.on('close', () => hanging.delete(res));
@@ -83,7 +84,7 @@ export async function startReceiver(
       res.writeHead(r.answer, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const self: Receiver = {
     url: `http://127.0.0.1:${port}`,
