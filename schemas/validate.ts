@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { AgentEvent, EVENT_TYPES } from './events/index.js';
+import { jsonShapeProblems } from './json-shape.js';
 
 /** One problem with one field, e.g. `{ path: 'data.operation', message: 'must be one of …' }`. */
 export interface FieldError {
@@ -47,6 +48,9 @@ export function validateEvent(input: unknown): Validated<AgentEvent> {
       ],
     };
   }
+  // Before the schema: its refinements serialise values, which deep nesting would overflow.
+  const shape = jsonShapeProblems(input);
+  if (shape.length > 0) return { ok: false, errors: shape };
   const result = AgentEvent.safeParse(input);
   return result.success ? { ok: true, value: result.data } : { ok: false, errors: fieldErrors(result.error) };
 }
