@@ -14,6 +14,7 @@ import { frameworkRef } from '../frameworks.js';
 import { parseDuration } from './duration.js';
 import { compileField, isKnownField } from './fields.js';
 import {
+  type CompileProblem,
   compileCondition,
   compileMay,
   conditionTypes,
@@ -229,7 +230,7 @@ function compileRule(
   const refs = new Set<string>();
   const ruleMacros = new Set<string>();
   const ruleLists = new Set<string>();
-  const problems: { code: string; message: string }[] = [];
+  const problems: CompileProblem[] = [];
   const env = (earlierSteps: string[]): PredicateCompileEnv => ({
     lists: c.lists,
     macros,

@@ -1,4 +1,5 @@
 import type { AgentEvent, Condition, Operand, Scalar } from '../../../../schemas/index.js';
+import type { ErrorCode, WarningCode } from '../../../platform/errors.js';
 import { compileGlob, destinationHost } from '../../../platform/glob.js';
 import { requiredApprovalEntry } from '../../scope/approval.js';
 import { type CompiledScope, entryMatches } from '../../scope/compile.js';
@@ -19,7 +20,7 @@ export interface EvalEnv {
 export type Predicate = (event: AgentEvent, env: EvalEnv) => boolean;
 
 export interface CompileProblem {
-  code: string;
+  code: ErrorCode | WarningCode;
   message: string;
 }
 

@@ -1,4 +1,5 @@
 import type { RuleItem } from '../../../../schemas/index.js';
+import type { ErrorCode, WarningCode } from '../../../platform/errors.js';
 import type { RuleMeta } from '../catalogue.js';
 import type { Accessor } from './fields.js';
 import type { MayFn, Predicate } from './predicate.js';
@@ -55,7 +56,8 @@ export interface RuleSet {
 }
 
 export interface RuleLoadIssue {
-  code: string;
+  /** A catalogue code (services/platform/errors.ts): AT_ERR_RULES_* or AT_WARN_RULES_*. */
+  code: ErrorCode | WarningCode;
   message: string;
   file: string;
   line?: number;
