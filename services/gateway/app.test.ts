@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChainEvent, verifyChain } from '../../schemas/index.js';
 import { createAgentTrail } from '../../sdk/index.js';
@@ -30,7 +31,10 @@ const keys = new KeyStore([acme.record, globex.record, limited.record]);
 class FakeSink implements EventSink {
   produced: SinkMessage[] = [];
   fail = false;
+  /** Throw an unexpected error (a bug), not a catalogue one. */
+  crash = false;
   async produce(messages: SinkMessage[]) {
+    if (this.crash) throw new Error('boom');
     if (this.fail)
       throw new AgentTrailError('AT_ERR_KAFKA_UNAVAILABLE', 'Kafka did not acknowledge the events');
     this.produced.push(...messages);
@@ -335,5 +339,115 @@ describe('health, metrics, docs', () => {
     const html = await app.inject({ url: '/docs', headers: auth() });
     expect(html.headers['content-type']).toMatch(/text\/html/);
     expect(html.body).toContain('POST /v1/events');
+  });
+});
+
+// Issue 10 item 4: each of these answered 5xx, a fastify code, or 2xx with altered data before.
+describe('bad input never reaches a 5xx or a fastify code', () => {
+  it('an empty body without a Content-Type is a 400, not a 500', async () => {
+    const r = await app.inject({ method: 'POST', url: '/v1/events', headers: auth() });
+    expect(r.statusCode).toBe(400);
+    expect(r.json()).toMatchObject({ code: 'AT_ERR_BODY_MALFORMED', message: /^the body is empty/ });
+  });
+  it('JSON nested 5,000 levels is a 422 naming the field, not a stack overflow', async () => {
+    const deep = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
+    const body = JSON.stringify(event()).replace(
+      '"outcome":"ok"',
+      `"outcome":"ok","arguments":{"q":${deep}}`,
+    );
+    const r = await post(`[${body}]`);
+    expect(r.statusCode).toBe(422);
+    expect(r.json().results[0].errors[0]).toMatchObject({
+      path: expect.stringMatching(/^data\.arguments\.q/),
+      message: 'is nested more than 64 levels deep; flatten it',
+    });
+  });
+  it('a lone surrogate in a string is a 422 naming the field; nothing produced', async () => {
+    const before = sink.produced.length;
+    const body = JSON.stringify([event()]).replace(
+      '"tool":"http.get"',
+      '"tool":"http.get","resource":"erp:invoices/\\ud800"',
+    );
+    const r = await post(body);
+    expect(r.statusCode).toBe(422);
+    expect(r.json().results[0].errors[0]).toMatchObject({
+      path: 'data.resource',
+      message: expect.stringMatching(/lone UTF-16 surrogate/),
+    });
+    expect(sink.produced.length).toBe(before);
+  });
+  it('bytes that are not UTF-8 are a 400, not stored as U+FFFD', async () => {
+    const before = sink.produced.length;
+    const json = Buffer.from(
+      JSON.stringify([
+        event({ data: { tool: 'http.get', operation: 'read', outcome: 'ok', resource: 'XX' } }),
+      ]),
+    );
+    const at = json.indexOf('XX');
+    json[at] = 0xff;
+    json[at + 1] = 0xfe;
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'content-type': 'application/json', ...auth() },
+      payload: json,
+    });
+    expect(r.statusCode).toBe(400);
+    expect(r.json()).toEqual({
+      code: 'AT_ERR_BODY_MALFORMED',
+      message: `the body is not valid UTF-8 (near byte ${at})`,
+    });
+    expect(sink.produced.length).toBe(before);
+  });
+  it('an unsafe X-Request-Id is replaced, never echoed; a safe one is kept', async () => {
+    sink.crash = true;
+    try {
+      const evil = '"><script>alert(1)</script>';
+      const r = await post([event()], { ...auth(), 'x-request-id': evil });
+      expect(r.statusCode).toBe(500);
+      expect(r.body).not.toContain('<script>');
+      expect(r.json().message).toMatch(/^internal error \(request [0-9a-f-]{36}\)$/);
+      const safe = await post([event()], { ...auth(), 'x-request-id': 'req-42.a:b' });
+      expect(safe.json().message).toBe('internal error (request req-42.a:b)');
+      expect(safe.headers['x-request-id']).toBe('req-42.a:b');
+    } finally {
+      sink.crash = false;
+    }
+  });
+  it('415 carries a catalogue code, not FST_ERR_CTP_INVALID_MEDIA_TYPE', async () => {
+    const r = await post('x', auth(), 'text/plain');
+    expect(r.json()).toMatchObject({ code: 'AT_ERR_UNSUPPORTED_MEDIA_TYPE', message: /application\/json/ });
+  });
+  it.each([
+    ['GET', '/v1/events', 'POST'],
+    ['DELETE', '/healthz', 'GET, HEAD'],
+    ['PUT', '/metrics', 'GET, HEAD'],
+  ])('%s %s is a 405 with Allow: %s', async (method, url, allow) => {
+    const r = await app.inject({ method: method as 'GET', url, headers: auth() });
+    expect(r.statusCode).toBe(405);
+    expect(r.headers.allow).toBe(allow);
+    expect(r.json().code).toBe('AT_ERR_METHOD_NOT_ALLOWED');
+  });
+  it('an unknown path is a 404 with AT_ERR_NOT_FOUND', async () => {
+    const r = await app.inject({ url: '/nope', headers: auth() });
+    expect(r.statusCode).toBe(404);
+    expect(r.json().code).toBe('AT_ERR_NOT_FOUND');
+  });
+  it('headers over the limit get a 431 with a catalogue code (a real socket: Node parses them)', async () => {
+    const server = await buildApp({ config: CONFIG, keys, sink });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = server.server.address() as { port: number };
+    const raw = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const sock = connect(port, '127.0.0.1', () =>
+        sock.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`),
+      );
+      sock.on('data', (d) => (text += d.toString()));
+      sock.on('close', () => resolve(text));
+      sock.on('error', reject);
+    });
+    await server.close();
+    expect(raw).toMatch(/^HTTP\/1\.1 431 /);
+    expect(raw).toContain('"code":"AT_ERR_HEADERS_TOO_LARGE"');
   });
 });

@@ -4,7 +4,11 @@ import Fastify, {
   type FastifyInstance,
   LogController,
 } from 'fastify';
-import { AgentTrailError } from '../platform/errors.js';
+import type { AgentTrailError } from '../platform/errors.js';
+import { clientErrorHandler } from '../platform/http/client-error.js';
+import { recordRoutes } from '../platform/http/method-not-allowed.js';
+import { requestIdOptions } from '../platform/http/request-id.js';
+import { wireError } from '../platform/http/wire-error.js';
 import type { Logger } from '../platform/logger.js';
 import type { AppConfig } from './config.js';
 import type { KeyStore } from './keys.js';
@@ -28,45 +32,6 @@ export interface GatewayDeps {
   metrics?: GatewayMetrics;
 }
 
-/** A deliberate error's wire form, or undefined for anything that must stay internal. */
-function deliberate(
-  err: FastifyError | AgentTrailError,
-  cfg: AppConfig,
-): { status: number; code: string; message: string; extra: Record<string, unknown> } | undefined {
-  if (err instanceof AgentTrailError) {
-    return {
-      status: err.status,
-      code: err.code,
-      message: err.message,
-      extra: (err.details as Record<string, unknown>) ?? {},
-    };
-  }
-  const fe = err as FastifyError;
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return {
-      status: 413,
-      code: 'AT_ERR_BODY_TOO_LARGE',
-      message: `the body exceeds ${cfg.GATEWAY_MAX_BODY_BYTES} bytes; send smaller batches`,
-      extra: {},
-    };
-  }
-  if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-    return { status: 400, code: 'AT_ERR_BODY_MALFORMED', message: 'the body is empty', extra: {} };
-  }
-  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return {
-      status: 415,
-      code: fe.code,
-      message: 'send application/json (an event or an array of events) or application/x-ndjson',
-      extra: {},
-    };
-  }
-  if (fe.validation) return { status: 400, code: 'AT_ERR_BODY_MALFORMED', message: fe.message, extra: {} };
-  const status = fe.statusCode ?? 500;
-  if (status < 500) return { status, code: fe.code ?? 'AT_ERR_BAD_REQUEST', message: fe.message, extra: {} };
-  return undefined;
-}
-
 export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const cfg = deps.config;
   const metrics = deps.metrics ?? createGatewayMetrics();
@@ -75,7 +40,17 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     bodyLimit: cfg.GATEWAY_MAX_BODY_BYTES,
     // One line per request at info would be per-batch noise; errors are logged below.
     logController: new LogController({ disableRequestLogging: true }),
-    requestIdHeader: 'x-request-id',
+    ...requestIdOptions,
+    clientErrorHandler,
+  });
+  const limits = {
+    maxBodyBytes: cfg.GATEWAY_MAX_BODY_BYTES,
+    mediaTypes: 'send application/json (an event or an array of events) or application/x-ndjson',
+  };
+  const methodNotAllowed = recordRoutes(app);
+  // The id a client can quote to an operator (it is in every log line of the request).
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
   });
 
   // Final request shape declared up front (fastify decorators guide).
@@ -85,7 +60,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   // Root error handler: only deliberate errors (catalogue codes, status < 500) reach the client;
   // anything else is logged with the request id and answered with a generic 500.
   app.setErrorHandler((err: FastifyError | AgentTrailError, req, reply) => {
-    const d = deliberate(err, cfg);
+    const d = wireError(err, limits);
     if (!d) {
       req.log.error({ err, reqId: req.id }, 'unhandled error in request');
       metrics.errors.inc({ stage: 'gateway', code: 'AT_ERR_INTERNAL' });
@@ -109,11 +84,13 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     }
     return reply.code(d.status).send({ code: d.code, message: d.message, ...d.extra });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply
-      .code(404)
-      .send({ code: 'AT_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    if (methodNotAllowed(req, reply)) return reply;
+    return reply.code(404).send({
+      code: 'AT_ERR_NOT_FOUND',
+      message: `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 256)}`,
+    });
+  });
 
   await app.register(healthRoutes, { sink: deps.sink });
   await app.register(metricsRoutes, {

@@ -42,6 +42,11 @@ export const ERRORS = {
     retriable: false,
     summary: 'the Content-Type is not one the endpoint reads',
   },
+  AT_ERR_REQUEST_TIMEOUT: {
+    status: 408,
+    retriable: true,
+    summary: 'the request was not received in time',
+  },
   AT_ERR_HEADERS_TOO_LARGE: {
     status: 431,
     retriable: false,

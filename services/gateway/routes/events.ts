@@ -4,7 +4,7 @@ import { fastEventHash } from '../../platform/chain-hash.js';
 import { AgentTrailError } from '../../platform/errors.js';
 import type { HashCheck } from '../../platform/kafka/headers.js';
 import { Fingerprinter, type FingerprintKey, redactEvent } from '../../platform/redaction/index.js';
-import { type ParsedBody, parseJsonBody, parseNdjsonBody } from '../body.js';
+import { type ParsedBody, parseJsonBody, parseNdjsonBody, utf8Text } from '../body.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { TokenBuckets } from '../rate-limit.js';
 import type { EventSink, SinkMessage } from '../sink.js';
@@ -106,20 +106,20 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app: 
     (parse: (text: string) => ParsedBody) =>
     (_req: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
       try {
-        done(null, parse(body.toString()));
+        done(null, parse(utf8Text(body as Buffer)));
       } catch (err) {
         done(err as Error);
       }
     };
   app.addContentTypeParser(
     'application/json',
-    { parseAs: 'string', bodyLimit: opts.maxBodyBytes },
+    { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes },
     parser(parseJsonBody),
   );
   for (const type of ['application/x-ndjson', 'application/ndjson']) {
     app.addContentTypeParser(
       type,
-      { parseAs: 'string', bodyLimit: opts.maxBodyBytes },
+      { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes },
       parser(parseNdjsonBody),
     );
   }
@@ -134,6 +134,13 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app: 
       validatorCompiler: () => () => true,
     },
     async (req, reply) => {
+      // No Content-Type and no body: no parser ran.
+      if (req.body === undefined || req.body === null) {
+        throw new AgentTrailError(
+          'AT_ERR_BODY_MALFORMED',
+          'the body is empty; send an event, a JSON array or NDJSON with a Content-Type of application/json or application/x-ndjson',
+        );
+      }
       const { items } = req.body as ParsedBody;
       const principal = req.principal!;
       const n = items.length;
