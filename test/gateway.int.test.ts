@@ -24,12 +24,12 @@ const log = pino({ level: 'silent' });
 const acme = mintKey('acme');
 const keys = new KeyStore([acme.record]);
 
-async function startGateway(brokers: string[], topic: string) {
+async function startGateway(brokers: string[], topic: string, config: AppConfig = CONFIG) {
   const kafka = createKafka({ KAFKA_BROKERS: brokers, KAFKA_CLIENT_ID: 'gw-int' }, log);
   const producer = createProducer(kafka);
-  const sink = kafkaSink(producer, topic, CONFIG.GATEWAY_PRODUCE_TIMEOUT_MS);
+  const sink = kafkaSink(producer, topic, config.GATEWAY_PRODUCE_TIMEOUT_MS);
   await producer.connect();
-  const app = await buildApp({ config: CONFIG, keys, sink });
+  const app = await buildApp({ config, keys, sink });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     url,
@@ -194,6 +194,45 @@ describe('gateway on the shared broker', () => {
       status: 'rejected',
       errors: [{ path: 'data.operation' }],
     });
+  });
+});
+
+// Issue 10 item 2: 200 events of one task with 6 KB arguments (1.27 MB, under the body limit)
+// were one send over the broker's 1 MiB partition batch: 503 for ever, and /readyz stuck at 503.
+describe('a large batch under the body limit', () => {
+  const topic = uniqueName('gw_large');
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  beforeAll(async () => {
+    await createTopic(topic, 4);
+    gw = await startGateway(testEndpoints().brokers, topic, {
+      ...CONFIG,
+      GATEWAY_MAX_BODY_BYTES: 5 * 1024 * 1024,
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('is split into sends Kafka takes: 202, every event on the topic, /readyz stays 200', async () => {
+    const blob = 'x'.repeat(6_000);
+    const events = Array.from({ length: 200 }, (_, i) =>
+      event({
+        task_id: 'task-large',
+        data: { tool: 'fs.write', operation: 'write', outcome: 'ok', arguments: { i, blob } },
+      }),
+    );
+    const body = JSON.stringify(events);
+    expect(body.length).toBeGreaterThan(1_200_000);
+    const res = await post(gw.url, body);
+    expect(res.status).toBe(202);
+    expect(await json(res)).toMatchObject({ accepted: 200 });
+    expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
+
+    const admin = kafkaClient().admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.disconnect();
+    expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBe(200);
   });
 });
 

@@ -71,13 +71,22 @@ async function runWorker(): Promise<void> {
   const kafka = createKafka(config, logger, 'gateway');
   await ensureTopics(kafka, [config.KAFKA_TOPIC_EVENTS], config.KAFKA_TOPIC_PARTITIONS);
   const producer = createProducer(kafka);
-  const sink = kafkaSink(producer, config.KAFKA_TOPIC_EVENTS, config.GATEWAY_PRODUCE_TIMEOUT_MS);
+  // Readiness after a failed send comes back when Kafka answers again, traffic or not.
+  const admin = kafka.admin();
+  const sink = kafkaSink(producer, config.KAFKA_TOPIC_EVENTS, config.GATEWAY_PRODUCE_TIMEOUT_MS, {
+    maxFlushBytes: config.GATEWAY_KAFKA_FLUSH_BYTES,
+    probe: async () => {
+      await admin.describeCluster();
+    },
+  });
   await producer.connect();
   lifecycle.onStop('kafka producer', () => producer.disconnect());
 
   const app = await buildApp({ config, keys, sink, logger });
   // Registered last so it runs first: stop taking requests, let in-flight ones finish (their
+  await admin.connect();
   // produce is awaited), then the producer disconnects.
+  lifecycle.onStop('kafka admin', () => admin.disconnect());
   lifecycle.onStop('http server', () => app.close());
   const address = await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
   logger.info({ address, keys: keys.size, topic: config.KAFKA_TOPIC_EVENTS }, 'gateway listening');

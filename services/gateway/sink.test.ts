@@ -95,23 +95,70 @@ describe('kafkaSink', () => {
     expect(f.sends.length).toBe(1);
   });
 
-  it('sends a request larger than the flush size alone', async () => {
+  // 109 bytes each as counted: 'k-x' (3) + '{"id":"x"}' (10) + 96 of record overhead.
+  it('splits a request above the flush size into sends within it, and resolves after the last ack', async () => {
     const f = fakeProducer();
-    const sink = kafkaSink(f.producer, 't', 5000, { maxFlushBytes: 20 });
+    const sink = kafkaSink(f.producer, 't', 5000, { maxFlushBytes: 250 });
+    f.connect();
+    let done = false;
+    const a = sink.produce(['a', 'b', 'c', 'd', 'e'].map(msg)).then(() => {
+      done = true;
+    });
+    await tick();
+    f.settle();
+    await tick();
+    f.settle();
+    await tick();
+    expect(done).toBe(false);
+    f.settle();
+    await a;
+    expect(f.sends.map((s) => s.map((m) => m.key))).toEqual([['k-a', 'k-b'], ['k-c', 'k-d'], ['k-e']]);
+  });
+
+  it('refuses one event above the flush size with a 413 naming its index and the limit, sending nothing', async () => {
+    const f = fakeProducer();
+    const sink = kafkaSink(f.producer, 't', 5000, { maxFlushBytes: 120 });
+    f.connect();
+    const big = { key: 'k', value: 'x'.repeat(100) };
+    await expect(sink.produce([msg('a'), big])).rejects.toMatchObject({
+      code: 'AT_ERR_BODY_TOO_LARGE',
+      message: expect.stringMatching(/^event 1 is 197 bytes as stored; the per-event limit is 120/),
+    });
+    expect(f.sends.length).toBe(0);
+    expect(sink.ready()).toBe(true);
+  });
+
+  it("answers a broker's size refusal with a non-retriable 413 and stays ready", async () => {
+    const f = fakeProducer();
+    const sink = kafkaSink(f.producer, 't', 5000);
     f.connect();
     const a = sink.produce([msg('a')]);
     await tick();
-    const b = sink.produce([msg('b')]);
-    const c = sink.produce([msg('c')]);
-    f.settle();
-    await a;
+    const refusal = Object.assign(new Error('too large'), { type: 'MESSAGE_TOO_LARGE' });
+    f.settle(Object.assign(new Error('non-retriable'), { cause: refusal }));
+    await expect(a).rejects.toMatchObject({ code: 'AT_ERR_BODY_TOO_LARGE', retriable: false });
+    expect(sink.ready()).toBe(true);
+  });
+
+  it('after a failed send, becomes ready again when a probe succeeds, without traffic', async () => {
+    const f = fakeProducer();
+    let kafkaBack = false;
+    const sink = kafkaSink(f.producer, 't', 5000, {
+      probeIntervalMs: 10,
+      probe: async () => {
+        if (!kafkaBack) throw new Error('still away');
+      },
+    });
+    f.connect();
+    const a = sink.produce([msg('a')]);
     await tick();
-    expect(f.sends[1]!.length).toBe(1);
-    f.settle();
-    await b;
-    await tick();
-    f.settle();
-    await c;
-    expect(f.sends.length).toBe(3);
+    f.settle(new Error('broker away'));
+    await expect(a).rejects.toMatchObject({ code: 'AT_ERR_KAFKA_UNAVAILABLE' });
+    expect(sink.ready()).toBe(false);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sink.ready()).toBe(false);
+    kafkaBack = true;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sink.ready()).toBe(true);
   });
 });

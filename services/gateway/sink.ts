@@ -16,18 +16,25 @@ export interface SinkMessage {
 export interface EventSink {
   /** Resolves only when Kafka acknowledged every message (acks=all); rejects otherwise. */
   produce(messages: SinkMessage[]): Promise<void>;
-  /** Connected, and the last produce did not fail. */
+  /** Connected, and Kafka answering (not: the last request succeeded). */
   ready(): boolean;
 }
 
 export interface KafkaSinkOptions {
   /**
-   * Most bytes (keys + values) one coalesced `send` carries. Requests are never split: a
-   * request larger than this is sent alone. Kept at or under the broker's default
-   * `message.max.bytes` (1 MiB per partition batch), so a flush of requests that each fit
-   * cannot make a partition's batch too large for the broker.
+   * Most bytes (keys + values + per-record overhead) one `send` carries. Kept under the
+   * broker's default `message.max.bytes` (1 MiB per partition batch): a request larger than
+   * this is split into several sends, so every request the body limit admits can be produced.
    */
   maxFlushBytes?: number;
+  /**
+   * Asks Kafka whether it answers (e.g. admin describeCluster). After a send failed for a
+   * reason of Kafka's (timeout, broker away), readiness returns only when a probe or a send
+   * succeeds; without a probe, only a send can bring it back.
+   */
+  probe?: () => Promise<void>;
+  /** Time between probes while not ready. */
+  probeIntervalMs?: number;
 }
 
 interface Pending {
@@ -39,19 +46,52 @@ interface Pending {
   abandoned: boolean;
 }
 
-export const DEFAULT_MAX_FLUSH_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_FLUSH_BYTES = 960 * 1024;
+/** Record framing and our header, per message, on top of key and value (conservative). */
+const RECORD_OVERHEAD_BYTES = 96;
+
+/** kafkajs error types that are about the request's size or content, not Kafka's health. */
+const REQUEST_ERRORS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
+
+function requestErrorType(err: unknown): string | undefined {
+  for (let e = err as { type?: string; cause?: unknown; originalError?: unknown } | undefined; e; ) {
+    if (e.type && REQUEST_ERRORS.has(e.type)) return e.type;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return undefined;
+}
+
+/** Split messages into runs of at most `maxBytes` (a run holds at least one message). */
+export function splitByBytes<T>(items: T[], sizeOf: (t: T) => number, maxBytes: number): T[][] {
+  const out: T[][] = [];
+  let run: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (run.length > 0 && bytes + size > maxBytes) {
+      out.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(item);
+    bytes += size;
+  }
+  if (run.length > 0) out.push(run);
+  return out;
+}
 
 /**
  * Requests are COALESCED: each enqueues its messages, and one `send` at a time carries every
  * request queued while the previous one was in flight (the idempotent producer has one request
  * in flight per broker anyway, so concurrent sends only queued inside kafkajs). A request
- * resolves when the send holding its messages is acknowledged (acks=all) and rejects when it
+ * resolves when every send holding its messages is acknowledged (acks=all) and rejects when one
  * fails, so 202 still means "Kafka has all of my events". Measured (bench/gateway-ingest.bench.ts,
  * BENCH_BATCH=100, BENCH_CONCURRENCY=32, two runs each, shared 2-core machine): coalesced 5.6k and
  * 6.3k events/s at 113 µs gateway CPU per event; one send per request 4.8k and 3.2k events/s at
- * 144 and 130 µs. With 1,000-event requests (~1.3 MB, above the flush size) each is sent alone,
- * as before: a larger flush was tried and the broker refused it (MESSAGE_TOO_LARGE: a partition's
- * batch over 1 MiB), so coalescing cannot help big requests without splitting per partition.
+ * 144 and 130 µs. A request above the flush size is split: 1,000-event requests (~1.3 MB) were
+ * refused by the broker as one send (MESSAGE_TOO_LARGE: a partition's batch over 1 MiB), and a
+ * collector retried them for ever. If one part fails after another was acknowledged, the
+ * request still answers 503; the resend's copies are removed downstream by event_id.
  * Compression stays None (sendAcked): gzip measured 7.2k/6.9k events/s at 93/96 µs per event
  * against 8.0k/7.6k at 92/91 µs uncompressed (bench defaults, two interleaved pairs).
  */
@@ -62,14 +102,42 @@ export function kafkaSink(
   opts: KafkaSinkOptions = {},
 ): EventSink {
   const maxFlushBytes = opts.maxFlushBytes ?? DEFAULT_MAX_FLUSH_BYTES;
+  const probeIntervalMs = opts.probeIntervalMs ?? 1_000;
   let connected = false;
-  let lastFailed = false;
+  let kafkaFailing = false;
+  let probing: NodeJS.Timeout | undefined;
   producer.on(producer.events.CONNECT, () => {
     connected = true;
   });
   producer.on(producer.events.DISCONNECT, () => {
     connected = false;
+    if (probing) clearTimeout(probing);
+    probing = undefined;
   });
+
+  function markFailing(): void {
+    kafkaFailing = true;
+    if (probing || !opts.probe) return;
+    const probe = opts.probe;
+    const again = () => {
+      probing = setTimeout(async () => {
+        try {
+          await probe();
+          kafkaFailing = false;
+          probing = undefined;
+        } catch {
+          if (probing) again();
+        }
+      }, probeIntervalMs);
+      probing.unref();
+    };
+    again();
+  }
+  function markHealthy(): void {
+    kafkaFailing = false;
+    if (probing) clearTimeout(probing);
+    probing = undefined;
+  }
 
   const queue: Pending[] = [];
   let sending = false;
@@ -96,10 +164,11 @@ export function kafkaSink(
         const messages = batch.length === 1 ? batch[0]!.messages : batch.flatMap((p) => p.messages);
         try {
           await sendAcked(producer, topic, messages);
-          lastFailed = false;
+          markHealthy();
           for (const p of batch) p.resolve();
         } catch (err) {
-          lastFailed = true;
+          // A refusal of the request itself says nothing about Kafka's health.
+          if (!requestErrorType(err)) markFailing();
           for (const p of batch) p.reject(err);
         }
       }
@@ -108,22 +177,39 @@ export function kafkaSink(
     }
   }
 
+  function enqueue(messages: Message[], bytes: number): { acked: Promise<void>; pending: Pending } {
+    let pending: Pending | undefined;
+    const acked = new Promise<void>((resolve, reject) => {
+      pending = { messages, bytes, resolve, reject, abandoned: false };
+    });
+    queue.push(pending!);
+    return { acked, pending: pending! };
+  }
+
   return {
     async produce(messages) {
-      let bytes = 0;
-      const kafkaMessages: Message[] = messages.map((m) => {
-        bytes += m.key.length + m.value.length;
-        return {
+      const sized = messages.map((m) => ({
+        message: {
           key: m.key,
           value: m.value,
           headers: { [VALIDATED_HEADER]: validatedValue(m.hash) },
-        };
-      });
-      let pending: Pending | undefined;
-      const acked = new Promise<void>((resolve, reject) => {
-        pending = { messages: kafkaMessages, bytes, resolve, reject, abandoned: false };
-      });
-      queue.push(pending!);
+        } as Message,
+        bytes: m.key.length + m.value.length + RECORD_OVERHEAD_BYTES,
+      }));
+      const tooBig = sized.findIndex((s) => s.bytes > maxFlushBytes);
+      if (tooBig >= 0) {
+        throw new AgentTrailError(
+          'AT_ERR_BODY_TOO_LARGE',
+          `event ${tooBig} is ${sized[tooBig]!.bytes} bytes as stored; the per-event limit is ${maxFlushBytes} (GATEWAY_KAFKA_FLUSH_BYTES); nothing was accepted`,
+          { details: { results: [{ index: tooBig, status: 'too_large' }] } },
+        );
+      }
+      const parts = splitByBytes(sized, (s) => s.bytes, maxFlushBytes).map((run) =>
+        enqueue(
+          run.map((s) => s.message),
+          run.reduce((n, s) => n + s.bytes, 0),
+        ),
+      );
       void pump();
 
       let timer: NodeJS.Timeout | undefined;
@@ -132,15 +218,25 @@ export function kafkaSink(
           // Not sent yet: it never will be. Already in a send: kafkajs may still deliver it;
           // the collector then resends and the copy is removed downstream by event_id. What we
           // never do is answer 202 without the ack.
-          pending!.abandoned = true;
+          for (const p of parts) p.pending.abandoned = true;
           reject(new Error(`no acknowledgement from Kafka within ${timeoutMs} ms`));
         }, timeoutMs);
       });
       try {
-        await Promise.race([acked, deadline]);
+        await Promise.race([Promise.all(parts.map((p) => p.acked)), deadline]);
       } catch (err) {
+        for (const p of parts) p.pending.abandoned = true;
+        const refused = requestErrorType(err);
+        if (refused) {
+          // Retrying cannot help: the broker's limits are below what this gateway sends.
+          throw new AgentTrailError(
+            'AT_ERR_BODY_TOO_LARGE',
+            `Kafka refused the events (${refused}): the broker's message.max.bytes is below the gateway's flush size of ${maxFlushBytes} bytes; lower GATEWAY_KAFKA_FLUSH_BYTES or raise the broker limit`,
+            { cause: err },
+          );
+        }
         // A timeout counts as a failure for /readyz, as a failed send does.
-        lastFailed = true;
+        markFailing();
         throw new AgentTrailError('AT_ERR_KAFKA_UNAVAILABLE', 'Kafka did not acknowledge the events', {
           cause: err,
         });
@@ -148,6 +244,6 @@ export function kafkaSink(
         clearTimeout(timer);
       }
     },
-    ready: () => connected && !lastFailed,
+    ready: () => connected && !kafkaFailing,
   };
 }
