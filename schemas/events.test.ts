@@ -62,6 +62,21 @@ const ACCEPT: Array<[string, EventType, string, unknown]> = [
     { tool: 'x', operation: 'read' },
   ],
   ['credential without scopes (default [])', 'credential.issued', 'data.scopes', undefined],
+  [
+    'adjusted: a field the SDK cut to its limit',
+    'action',
+    'data.adjusted',
+    [
+      { path: 'data.resource', reason: 'truncated', original_length: 613 },
+      { path: 'data.arguments', reason: 'truncated', original_bytes: 20_000 },
+    ],
+  ],
+  [
+    'adjusted: lone surrogates replaced',
+    'task.declared',
+    'data.adjusted',
+    [{ path: 'agent.instance', reason: 'ill_formed_unicode' }],
+  ],
 ];
 
 describe('accept', () => {
@@ -77,6 +92,12 @@ describe('accept', () => {
     e.agent = { id: 'a' };
     const r = validateEvent(e);
     expect(r.ok).toBe(true);
+  });
+
+  it.each(EVENT_TYPES)('%s: data may say which fields the SDK adjusted', (type) => {
+    const adjusted = [{ path: 'agent.model', reason: 'ill_formed_unicode' }];
+    const r = validateEvent(set(fixture(type), 'data.adjusted', adjusted));
+    expect(r.ok ? [] : r.errors).toEqual([]);
   });
 
   it('applies defaults', () => {
@@ -314,6 +335,43 @@ const REJECT: Array<[string, EventType, string, unknown, string]> = [
   ['action error oversize', 'action', 'data.error', long(513), 'data.error'],
   ['action credential id bad', 'action', 'data.credential_id', '', 'data.credential_id'],
   ['action unknown data field', 'action', 'data.cost', 1, 'data'],
+  // adjusted (any type)
+  ['adjusted not an array', 'action', 'data.adjusted', { path: 'x' }, 'data.adjusted'],
+  [
+    'adjusted unknown reason',
+    'action',
+    'data.adjusted',
+    [{ path: 'data.tool', reason: 'shortened' }],
+    'data.adjusted.0.reason',
+  ],
+  [
+    'adjusted empty path',
+    'task.ended',
+    'data.adjusted',
+    [{ path: '', reason: 'truncated' }],
+    'data.adjusted.0.path',
+  ],
+  [
+    'adjusted negative length',
+    'action',
+    'data.adjusted',
+    [{ path: 'data.error', reason: 'truncated', original_length: -1 }],
+    'data.adjusted.0.original_length',
+  ],
+  [
+    'adjusted unknown field',
+    'action',
+    'data.adjusted',
+    [{ path: 'data.error', reason: 'truncated', note: 'x' }],
+    'data.adjusted.0',
+  ],
+  [
+    'adjusted oversize (65)',
+    'action',
+    'data.adjusted',
+    Array(65).fill({ path: 'data.error', reason: 'truncated' }),
+    'data.adjusted',
+  ],
 ];
 
 describe('reject', () => {

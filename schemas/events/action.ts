@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DataClass, Id, maxJsonBytes, Operation, ShortText } from '../common.js';
+import { Adjusted } from './adjustment.js';
 
 export const MAX_ARGUMENTS_BYTES = 16_384;
 export const MAX_OUTPUT_EXCERPT_CHARS = 4_096;
@@ -35,5 +36,6 @@ export const Action = z.strictObject({
   output: ActionOutput.optional(),
   latency_ms: z.number().nonnegative().max(86_400_000).optional(),
   error: ShortText.optional(),
+  adjusted: Adjusted.optional(),
 });
 export type ActionData = z.infer<typeof Action>;

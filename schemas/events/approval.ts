@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Glob, Id, Operation, Text, Timestamp } from '../common.js';
+import { Adjusted } from './adjustment.js';
 
 /** What exactly an approval is about: one action id, or a (tool, operation, resource) triple. */
 export const ApprovalTarget = z
@@ -20,6 +21,7 @@ export const ApprovalRequested = z.strictObject({
   /** Why the agent asks: what the approver is shown. */
   context: Text.optional(),
   approver: Id.optional(),
+  adjusted: Adjusted.optional(),
 });
 
 export const ApprovalGranted = z.strictObject({
@@ -31,10 +33,12 @@ export const ApprovalGranted = z.strictObject({
   expires_at: Timestamp.optional(),
   /** How many actions the grant covers; default one. */
   max_uses: z.number().int().positive().max(10_000).default(1),
+  adjusted: Adjusted.optional(),
 });
 
 export const ApprovalDenied = z.strictObject({
   approval_id: Id,
   approver: Id,
   reason: Text.optional(),
+  adjusted: Adjusted.optional(),
 });

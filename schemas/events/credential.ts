@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Id, ShortText, Timestamp } from '../common.js';
+import { Adjusted } from './adjustment.js';
 
 export const CredentialIssued = z.strictObject({
   credential_id: Id,
@@ -11,9 +12,11 @@ export const CredentialIssued = z.strictObject({
   issued_for_task: Id.optional(),
   issuer: ShortText.optional(),
   expires_at: Timestamp,
+  adjusted: Adjusted.optional(),
 });
 
 export const CredentialRevoked = z.strictObject({
   credential_id: Id,
   reason: ShortText.optional(),
+  adjusted: Adjusted.optional(),
 });

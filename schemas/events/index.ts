@@ -6,6 +6,7 @@ import { envelopeShape } from './envelope.js';
 import { TaskDeclared, TaskDelegated, TaskEnded, TaskScopeChanged } from './task.js';
 
 export * from './action.js';
+export * from './adjustment.js';
 export * from './approval.js';
 export * from './credential.js';
 export * from './envelope.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Id, ShortText, Text, Timestamp } from '../common.js';
 import { Principal, Scope } from '../scope.js';
+import { Adjusted } from './adjustment.js';
 
 export const TaskDeclared = z.strictObject({
   /** What the task is for, in the declarer's words. */
@@ -9,6 +10,7 @@ export const TaskDeclared = z.strictObject({
   scope: Scope,
   expires_at: Timestamp.optional(),
   labels: z.record(z.string().max(64), z.string().max(256)).optional(),
+  adjusted: Adjusted.optional(),
 });
 
 export const TaskScopeChanged = z.strictObject({
@@ -18,6 +20,7 @@ export const TaskScopeChanged = z.strictObject({
   /** Approval that authorised the change; a change without one is a re-validation gap. */
   approval_id: Id.optional(),
   intent: Text.optional(),
+  adjusted: Adjusted.optional(),
 });
 
 export const TaskDelegated = z.strictObject({
@@ -26,9 +29,11 @@ export const TaskDelegated = z.strictObject({
   /** The sub-scope handed to the child; must be a subset of the parent's. */
   scope: Scope,
   intent: Text.optional(),
+  adjusted: Adjusted.optional(),
 });
 
 export const TaskEnded = z.strictObject({
   outcome: z.enum(['completed', 'failed', 'cancelled']),
   summary: ShortText.optional(),
+  adjusted: Adjusted.optional(),
 });
