@@ -7,6 +7,7 @@ import { ensureTopics } from '../platform/kafka/topics.js';
 import { createLifecycle } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/logger.js';
 import { createStageMetrics, serveMetrics } from '../platform/metrics.js';
+import { WriteHealth } from '../platform/write-health.js';
 import { createDetector } from './engine.js';
 import { createDetectorLoop } from './service/consume.js';
 import { createDetectorMetrics } from './service/metrics.js';
@@ -26,6 +27,11 @@ const lifecycle = createLifecycle(log, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS }
 lifecycle.handleSignals();
 const metrics = createStageMetrics('detector');
 const detectorMetrics = createDetectorMetrics(metrics.registry);
+const health = new WriteHealth({
+  stage: 'detector',
+  notReadyAfterMs: config.DETECTOR_NOT_READY_AFTER_MS,
+  registry: metrics.registry,
+});
 
 function exit(code: number, err: unknown, msg: string): never {
   log.fatal({ err }, msg);
@@ -56,7 +62,7 @@ async function main(): Promise<void> {
   const kafka = createKafka(config, log, 'detector');
   await ensureTopics(
     kafka,
-    [config.KAFKA_TOPIC_EVENTS, config.KAFKA_TOPIC_ALERTS],
+    [config.KAFKA_TOPIC_EVENTS, config.KAFKA_TOPIC_ALERTS, config.KAFKA_TOPIC_DLQ],
     config.KAFKA_TOPIC_PARTITIONS,
   );
   const producer = createProducer(kafka);
@@ -67,9 +73,11 @@ async function main(): Promise<void> {
     producer,
     clickhouse,
     topic: config.KAFKA_TOPIC_ALERTS,
+    dlqTopic: config.KAFKA_TOPIC_DLQ,
     metrics,
     detectorMetrics,
     log,
+    health,
     giveUp: () => lifecycle.stopping,
   });
   const detector = createDetector({
@@ -169,6 +177,7 @@ async function main(): Promise<void> {
       host: config.DETECTOR_METRICS_HOST,
       token: config.DETECTOR_METRICS_TOKEN,
       healthy: () => loop.healthy(),
+      ready: () => health.readiness(),
     });
     lifecycle.onStop('metrics', () => new Promise<void>((r) => server.close(() => r())));
   }

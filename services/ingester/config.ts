@@ -48,7 +48,13 @@ export const ingesterConfig = {
     0,
     36_500,
   ),
-  INGESTER_METRICS_PORT: intFromEnv('Port of /metrics and /healthz; 0 disables', 9464, 0, 65_535),
+  INGESTER_NOT_READY_AFTER_MS: intFromEnv(
+    'Writes to ClickHouse or the DLQ failing this long without a success make /readyz answer 503',
+    30_000,
+    1_000,
+    3_600_000,
+  ),
+  INGESTER_METRICS_PORT: intFromEnv('Port of /metrics, /healthz and /readyz; 0 disables', 9464, 0, 65_535),
   INGESTER_METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('Address /metrics listens on'),
   INGESTER_METRICS_TOKEN: z.string().optional().describe('Bearer token required on /metrics (optional)'),
 };

@@ -5,6 +5,7 @@ import { type DeadLetter, sendDeadLetters } from '../platform/kafka/dead-letter.
 import { isValidated } from '../platform/kafka/headers.js';
 import type { Logger } from '../platform/logger.js';
 import type { StageMetrics } from '../platform/metrics.js';
+import type { WriteHealth } from '../platform/write-health.js';
 import { Batch, type Source } from './batch.js';
 import { decodeMessage } from './decode.js';
 import { trustedLine } from './trusted.js';
@@ -48,6 +49,8 @@ export function createIngestLoop(deps: {
   log: Logger;
   metrics: StageMetrics;
   settings: LoopSettings;
+  /** Told of every DLQ produce's outcome (the writer reports ClickHouse's). */
+  health?: WriteHealth;
   /** A flush failed for a reason other than an outage: the process must stop (main exits). */
   onFatal: (err: unknown) => void;
 }): IngestLoop {
@@ -150,11 +153,19 @@ export function createIngestLoop(deps: {
     const dead: DeadLetter[] = [...b.dead];
     for (const r of rejected) {
       const s = b.sources[r.index]!;
-      dead.push(letter(s, r.reason, b.eventIds[r.index]));
+      dead.push({
+        ...letter(s, r.reason, b.eventIds[r.index]),
+        code: 'AT_ERR_CLICKHOUSE_REJECTED',
+        clickhouseCode: r.clickhouseCode,
+      });
       metrics.dropped.inc({ stage: STAGE, reason: 'clickhouse_rejected' });
+      metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_REJECTED' });
     }
     if (rejected.length > 0)
-      log.error({ rows: rejected.length }, 'ClickHouse rejected rows; sent to the DLQ');
+      log.error(
+        { rows: rejected.length, codes: [...new Set(rejected.map((r) => r.clickhouseCode))] },
+        'ClickHouse refused rows as data; sent to the DLQ, the rest stored',
+      );
     await sendDeadWithRetry(dead, control);
     await commit(b);
     metrics.sent.inc({ stage: STAGE }, b.lines.length - rejected.length);
@@ -180,8 +191,10 @@ export function createIngestLoop(deps: {
           await sendDeadLetters(producer, settings.dlqTopic, chunk);
           dead.splice(0, chunk.length);
         }
+        deps.health?.succeeded('kafka');
         return;
       } catch (err) {
+        deps.health?.failed('kafka', err);
         metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_KAFKA_UNAVAILABLE' });
         const delay = steadyBackoffMs(attempt, settings.retry);
         log.warn({ err: (err as Error).message, attempt, retryInMs: delay }, 'DLQ produce failed; retrying');

@@ -8,6 +8,7 @@ import { ensureTopics } from '../platform/kafka/topics.js';
 import { createLifecycle } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/logger.js';
 import { createStageMetrics, serveMetrics } from '../platform/metrics.js';
+import { WriteHealth } from '../platform/write-health.js';
 import { checkIngesterConfig, ingesterConfig } from './config.js';
 import { createIngestLoop, type IngestLoop } from './loop.js';
 import { createEventWriter } from './writer.js';
@@ -25,6 +26,11 @@ const log = createLogger('ingester', { level: config.LOG_LEVEL, instance: config
 const lifecycle = createLifecycle(log, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
 lifecycle.handleSignals();
 const metrics = createStageMetrics('ingester');
+const health = new WriteHealth({
+  stage: 'ingester',
+  notReadyAfterMs: config.INGESTER_NOT_READY_AFTER_MS,
+  registry: metrics.registry,
+});
 const retry = { initialMs: config.INGESTER_RETRY_INITIAL_MS, maxMs: config.INGESTER_RETRY_MAX_MS };
 
 /** Start-up steps that need ClickHouse or Kafka wait for them instead of crash-looping. */
@@ -50,6 +56,7 @@ async function main(): Promise<void> {
       host: config.INGESTER_METRICS_HOST,
       token: config.INGESTER_METRICS_TOKEN,
       healthy: () => loop?.healthy() ?? false,
+      ready: () => health.readiness(),
     });
     lifecycle.onStop('metrics', () => new Promise<void>((r) => server.close(() => r())));
   }
@@ -77,13 +84,14 @@ async function main(): Promise<void> {
   await untilDone('DLQ producer connect', () => producer.connect());
   lifecycle.onStop('producer', () => producer.disconnect());
 
-  const writer = createEventWriter(clickhouse, { retry, log: log.child({ component: 'writer' }) });
+  const writer = createEventWriter(clickhouse, { retry, log: log.child({ component: 'writer' }), health });
   const ingest = createIngestLoop({
     kafka,
     producer,
     writer,
     log,
     metrics,
+    health,
     settings: {
       topic: config.KAFKA_TOPIC_EVENTS,
       dlqTopic: config.KAFKA_TOPIC_DLQ,

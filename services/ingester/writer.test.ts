@@ -62,7 +62,33 @@ describe('event writer', () => {
     const rejected = await createEventWriter(client, { retry, log }).insert(rows(8), 'tok', control());
     expect(rejected).toHaveLength(1);
     expect(rejected[0]!.index).toBe(5);
-    expect(rejected[0]!.reason).toMatch(/clickhouse rejected/);
+    expect(rejected[0]!.reason).toMatch(/^ClickHouse refused the row: code 27 /);
+    expect(rejected[0]!.clickhouseCode).toBe('27');
+  });
+
+  // Issue 10 item 1: code 25 (a lone surrogate) was not on the list, so the batch was retried
+  // for ever and nothing after it was stored, even across a restart.
+  it.each([
+    [
+      'code 25, a lone surrogate',
+      '25',
+      'CANNOT_PARSE_ESCAPE_SEQUENCE',
+      'Cannot parse escape sequence: missing second part of surrogate pair',
+    ],
+    [
+      'an unlisted code whose message names the row',
+      '9999',
+      'SOME_NEW_PARSE_ERROR',
+      'Something odd (at row 3)',
+    ],
+  ])('isolates a row refused with %s', async (_d, code, type, message) => {
+    const { client } = fakeClient((values) => {
+      if (values.includes('e2')) throw new ClickHouseError({ message, code, type });
+    });
+    const rejected = await createEventWriter(client, { retry, log }).insert(rows(5), 'tok', control());
+    expect(rejected).toEqual([
+      { index: 2, clickhouseCode: code, reason: expect.stringContaining(`code ${code} ${type}`) },
+    ]);
   });
 
   it('gives up only when aborted', async () => {

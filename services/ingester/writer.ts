@@ -2,33 +2,16 @@ import { Readable } from 'node:stream';
 import { type ClickHouseClient, ClickHouseError } from '@clickhouse/client';
 import { type RetryPolicy, steadyBackoffMs } from '../platform/backoff.js';
 import { EVENT_COLUMNS } from '../platform/clickhouse/event-row.js';
+import { insertIsolatingRefused, isDataError, type RefusedRow } from '../platform/clickhouse/refused-rows.js';
 import type { Logger } from '../platform/logger.js';
+import type { WriteHealth } from '../platform/write-health.js';
 
 // Batched insert into `events`: one INSERT per batch with an insert_deduplication_token.
 // ClickHouse away or overloaded → wait and retry with capped exponential backoff, for as long
 // as it takes (the caller heartbeats through `onWait` and can abort). ClickHouse refusing the
 // data itself → split the batch in halves until the rows it refuses are isolated, and hand
-// those back so they go to the dead-letter topic instead of blocking the partition forever.
-
-/** ClickHouse error codes that mean "this data is bad", not "try later". */
-const DATA_ERROR_CODES = new Set([
-  '6', // CANNOT_PARSE_TEXT
-  '26', // CANNOT_PARSE_QUOTED_STRING
-  '27', // CANNOT_PARSE_INPUT_ASSERTION_FAILED
-  '38', // CANNOT_PARSE_DATE
-  '41', // CANNOT_PARSE_DATETIME
-  '53', // TYPE_MISMATCH
-  '69', // ARGUMENT_OUT_OF_BOUND
-  '70', // CANNOT_CONVERT_TYPE
-  '72', // CANNOT_PARSE_NUMBER
-  '117', // INCORRECT_DATA
-  '131', // TOO_LARGE_STRING_SIZE
-  '349', // CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
-]);
-
-export function isDataError(err: unknown): err is ClickHouseError {
-  return err instanceof ClickHouseError && DATA_ERROR_CODES.has(err.code);
-}
+// those back so they go to the dead-letter topic instead of blocking the partition forever
+// (platform/clickhouse/refused-rows.ts).
 
 export interface InsertControl {
   signal: AbortSignal;
@@ -38,10 +21,7 @@ export interface InsertControl {
   onRetry?: (err: unknown, attempt: number) => void;
 }
 
-export interface Rejected {
-  index: number;
-  reason: string;
-}
+export type Rejected = RefusedRow;
 
 export interface EventWriter {
   /**
@@ -53,7 +33,7 @@ export interface EventWriter {
 
 export function createEventWriter(
   client: ClickHouseClient,
-  opts: { table?: string; retry: RetryPolicy; log: Logger; waitSliceMs?: number },
+  opts: { table?: string; retry: RetryPolicy; log: Logger; waitSliceMs?: number; health?: WriteHealth },
 ): EventWriter {
   const table = opts.table ?? 'events';
   const slice = opts.waitSliceMs ?? 2_000;
@@ -61,7 +41,7 @@ export function createEventWriter(
   // Fixed statement: the table and columns are constants of this module, never input.
   const query = `INSERT INTO ${table} (${EVENT_COLUMNS.join(', ')}) FORMAT JSONCompactEachRow`;
 
-  async function once(lines: string[], token: string): Promise<void> {
+  async function once(lines: readonly string[], token: string): Promise<void> {
     // Pre-serialised lines (measured: JSONCompactEachRow costs ~30 % less CPU in Node and
     // ~12 % less in ClickHouse than JSONEachRow for these rows), streamed in chunks.
     const result = await client.exec({
@@ -96,11 +76,12 @@ export function createEventWriter(
     }
   }
 
-  async function withRetry(rows: string[], token: string, control: InsertControl): Promise<void> {
+  async function withRetry(rows: readonly string[], token: string, control: InsertControl): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       control.signal.throwIfAborted();
       try {
         await once(rows, token);
+        opts.health?.succeeded('clickhouse');
         if (attempt > 1)
           opts.log.info(
             { attempts: attempt, rows: rows.length },
@@ -108,7 +89,12 @@ export function createEventWriter(
           );
         return;
       } catch (err) {
-        if (isDataError(err)) throw err;
+        // ClickHouse answered: it is up, the rows are the problem (isolated by the caller).
+        if (isDataError(err)) {
+          opts.health?.succeeded('clickhouse');
+          throw err;
+        }
+        opts.health?.failed('clickhouse', err);
         control.onRetry?.(err, attempt);
         const delay = steadyBackoffMs(attempt, opts.retry);
         // First failures are expected blips; a long outage is an operator's problem.
@@ -122,44 +108,14 @@ export function createEventWriter(
     }
   }
 
-  async function insertRange(
-    rows: string[],
-    offset: number,
-    token: string,
-    control: InsertControl,
-    rejected: Rejected[],
-  ): Promise<void> {
-    try {
-      await withRetry(rows, token, control);
-    } catch (err) {
-      if (!isDataError(err)) throw err;
-      if (rows.length === 1) {
-        rejected.push({ index: offset, reason: `clickhouse rejected the row: ${err.message.slice(0, 512)}` });
-        return;
-      }
-      const mid = Math.ceil(rows.length / 2);
-      await insertRange(rows.slice(0, mid), offset, `${token}:${offset}+${mid}`, control, rejected);
-      await insertRange(
-        rows.slice(mid),
-        offset + mid,
-        `${token}:${offset + mid}+${rows.length - mid}`,
-        control,
-        rejected,
-      );
-    }
-  }
-
   return {
-    async insert(rows, token, control) {
-      const rejected: Rejected[] = [];
-      if (rows.length > 0) await insertRange(rows, 0, token, control, rejected);
-      return rejected;
-    },
+    insert: (rows, token, control) =>
+      insertIsolatingRefused(rows, token, (part, partToken) => withRetry(part, partToken, control)),
   };
 }
 
 /** ~1 MiB string chunks of newline-terminated lines. */
-function* chunks(lines: string[]): Generator<string> {
+function* chunks(lines: readonly string[]): Generator<string> {
   let buf: string[] = [];
   let size = 0;
   for (const line of lines) {

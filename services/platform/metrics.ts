@@ -65,12 +65,21 @@ export function createStageMetrics(stage: string, registry = new Registry()): St
  */
 export function serveMetrics(
   registry: Registry,
-  opts: { port: number; host?: string; token?: string; healthy?: () => boolean },
+  opts: {
+    port: number;
+    host?: string;
+    token?: string;
+    /** Alive (/healthz): the process works and keeps its place in the consumer group. */
+    healthy?: () => boolean;
+    /** Ready (/readyz): its writes succeed (platform/write-health.ts); with a reason when not. */
+    ready?: () => { ok: boolean; reason?: string };
+  },
 ): Promise<Server> {
   const server = createServer(async (req, res) => {
-    if (req.url === '/healthz') {
-      const ok = opts.healthy ? opts.healthy() : true;
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok }));
+    if (req.url === '/healthz' || req.url === '/readyz') {
+      const alive = opts.healthy ? opts.healthy() : true;
+      const body = req.url === '/healthz' || !alive ? { ok: alive } : (opts.ready?.() ?? { ok: true });
+      res.writeHead(body.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       return;
     }
     if (req.url !== '/metrics') {

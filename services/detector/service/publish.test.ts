@@ -1,4 +1,4 @@
-import type { ClickHouseClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseError } from '@clickhouse/client';
 import type { Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { makeAlert } from '../../alerter/testing.js';
@@ -11,9 +11,19 @@ const noHeartbeat = async () => {};
 
 function publisher(insert: (rows: unknown[]) => Promise<void>, giveUp = () => false) {
   const sent: string[] = [];
+  const dead: Array<{ value: string; headers: Record<string, string> }> = [];
   const producer = {
-    send: async ({ messages }: { messages: Array<{ headers: Record<string, string> }> }) => {
-      for (const m of messages) sent.push(m.headers['x-agenttrail-alert-id']!);
+    send: async ({
+      topic,
+      messages,
+    }: {
+      topic: string;
+      messages: Array<{ value: Buffer; headers: Record<string, string> }>;
+    }) => {
+      for (const m of messages) {
+        if (topic === 'dlq') dead.push({ value: m.value.toString(), headers: m.headers });
+        else sent.push(m.headers['x-agenttrail-alert-id']!);
+      }
     },
   } as unknown as Producer;
   const clickhouse = {
@@ -24,12 +34,13 @@ function publisher(insert: (rows: unknown[]) => Promise<void>, giveUp = () => fa
     producer,
     clickhouse,
     topic: 'alerts',
+    dlqTopic: 'dlq',
     metrics,
     detectorMetrics: createDetectorMetrics(metrics.registry),
     log: createLogger('test', { level: 'silent' }),
     giveUp,
   });
-  return { p, sent };
+  return { p, sent, dead };
 }
 
 describe('AlertPublisher', () => {
@@ -86,5 +97,34 @@ describe('AlertPublisher', () => {
     expect(sent).toHaveLength(0);
     expect(stored).toHaveLength(0);
     expect(p.suppressedCount).toBe(1);
+  });
+
+  // Issue 10 item 1: a row ClickHouse refused as data (code 25, a lone surrogate) was retried
+  // for ever; every later alert row, snapshot and commit waited behind it.
+  it('dead-letters a row ClickHouse refuses as data, with its code, and stores the rest', async () => {
+    const stored: Array<{ alert_id: string }> = [];
+    const { p, dead } = publisher(async (rows) => {
+      const bad = (rows as Array<{ title: string }>).some((r) => r.title.includes('\ud800'));
+      if (bad)
+        throw new ClickHouseError({
+          message: 'Cannot parse escape sequence: missing second part of surrogate pair',
+          code: '25',
+          type: 'CANNOT_PARSE_ESCAPE_SEQUENCE',
+        });
+      stored.push(...(rows as Array<{ alert_id: string }>));
+    });
+    const alerts = [makeAlert(), makeAlert({ title: 'bad \ud800 title' }), makeAlert(), makeAlert()];
+    await p.publish(alerts, noHeartbeat);
+    await p.flushStored();
+    expect(stored.map((r) => r.alert_id).sort()).toEqual(
+      [alerts[0]!, alerts[2]!, alerts[3]!].map((a) => a.alert_id).sort(),
+    );
+    expect(dead).toHaveLength(1);
+    expect(JSON.parse(dead[0]!.value).alert_id).toBe(alerts[1]!.alert_id);
+    expect(dead[0]!.headers).toMatchObject({
+      'x-agenttrail-code': 'AT_ERR_CLICKHOUSE_REJECTED',
+      'x-agenttrail-clickhouse-code': '25',
+      'x-agenttrail-reason': expect.stringMatching(/code 25 CANNOT_PARSE_ESCAPE_SEQUENCE/),
+    });
   });
 });

@@ -2,9 +2,12 @@ import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Producer } from 'kafkajs';
 import type { Alert } from '../../../schemas/alert.js';
+import { insertIsolatingRefused, isDataError } from '../../platform/clickhouse/refused-rows.js';
+import { type DeadLetter, sendDeadLetters } from '../../platform/kafka/dead-letter.js';
 import { sendAcked } from '../../platform/kafka/producer.js';
 import type { Logger } from '../../platform/logger.js';
 import type { StageMetrics } from '../../platform/metrics.js';
+import type { WriteHealth } from '../../platform/write-health.js';
 import { toAlertRow } from './alert-rows.js';
 import type { DetectorMetrics } from './metrics.js';
 import { retryForever } from './retry.js';
@@ -19,6 +22,10 @@ import { retryForever } from './retry.js';
 // the table yet. The restarted detector therefore reads the topic from the snapshot time on
 // (recover.ts), stores the ones the table misses, and skips every id found on the topic or in
 // the table when the replay raises it again: nothing is sent or stored twice, nothing is lost.
+//
+// A row ClickHouse refuses as data (platform/clickhouse/refused-rows.ts) is isolated and goes
+// to the dead-letter topic with ClickHouse's code; the alert itself is on the alerts topic and
+// was paged. Retrying it would hold every later alert row, snapshot and commit for ever.
 
 const STAGE = 'detector';
 /** Alerts per produce request: well under the broker's 1 MiB default at a few KiB each. */
@@ -33,7 +40,10 @@ export interface PublisherDeps {
   producer: Producer;
   clickhouse: ClickHouseClient;
   topic: string;
+  /** Where alert rows ClickHouse refuses go (the events DLQ; headers say what and why). */
+  dlqTopic: string;
   metrics: StageMetrics;
+  health?: WriteHealth;
   detectorMetrics: DetectorMetrics;
   log: Logger;
   /** True once a shutdown deadline means waiting longer is pointless. */
@@ -132,17 +142,20 @@ export class AlertPublisher {
         value: JSON.stringify(a),
         headers: { 'x-agenttrail-alert-id': a.alert_id, 'x-agenttrail-rule-id': a.rule_id },
       }));
-      await retryForever(() => sendAcked(this.deps.producer, this.deps.topic, messages), {
-        onError: (err, attempt, retryInMs) => {
-          this.deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_KAFKA_UNAVAILABLE' });
-          this.log.warn(
-            { err: (err as Error).message, attempt, retryInMs },
-            'alert produce failed; retrying',
-          );
+      await retryForever(
+        () => this.kafkaWrite(() => sendAcked(this.deps.producer, this.deps.topic, messages)),
+        {
+          onError: (err, attempt, retryInMs) => {
+            this.deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_KAFKA_UNAVAILABLE' });
+            this.log.warn(
+              { err: (err as Error).message, attempt, retryInMs },
+              'alert produce failed; retrying',
+            );
+          },
+          onWait: heartbeat,
+          stop: this.deps.giveUp,
         },
-        onWait: heartbeat,
-        stop: this.deps.giveUp,
-      });
+      );
     }
   }
 
@@ -152,25 +165,27 @@ export class AlertPublisher {
       await this.toClickHouse(alerts.slice(i, i + INSERT_CHUNK), noHeartbeat);
   }
 
+  private async kafkaWrite(op: () => Promise<void>): Promise<void> {
+    try {
+      await op();
+      this.deps.health?.succeeded('kafka');
+    } catch (err) {
+      this.deps.health?.failed('kafka', err);
+      throw err;
+    }
+  }
+
   private async toClickHouse(alerts: Alert[], heartbeat: () => Promise<void>): Promise<void> {
     const rows = alerts.map(toAlertRow);
     // Same rows, same token: a retry after a timeout that did land is dropped by ClickHouse.
     const token = createHash('sha256')
       .update(alerts.map((a) => a.alert_id).join(','))
       .digest('hex');
-    await retryForever(
-      () =>
-        this.deps.clickhouse.insert({
-          table: 'alerts',
-          values: rows,
-          format: 'JSONEachRow',
-          clickhouse_settings: { insert_deduplication_token: token, insert_deduplicate: 1, async_insert: 0 },
-        }),
-      {
+    const refused = await insertIsolatingRefused(rows, token, (part, partToken) =>
+      retryForever(() => this.insertRows(part, partToken), {
         onError: (err, attempt, retryInMs) => {
           this.deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_UNAVAILABLE' });
-          // Still retried, never dropped: a row ClickHouse refuses is a bug to fix, and no
-          // snapshot or offset commit happens until it is stored.
+          // Retried, never dropped: no snapshot or offset commit happens until it is stored.
           this.log[attempt >= 5 ? 'error' : 'warn'](
             { err: (err as Error).message, attempt, retryInMs },
             'alert insert failed; retrying',
@@ -178,8 +193,55 @@ export class AlertPublisher {
         },
         onWait: heartbeat,
         stop: this.deps.giveUp,
+        permanent: isDataError,
+      }),
+    );
+    if (refused.length === 0) return;
+    const letters: DeadLetter[] = refused.map((r) => {
+      const alert = alerts[r.index]!;
+      this.deps.metrics.dropped.inc({ stage: STAGE, reason: 'clickhouse_rejected' });
+      this.deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_REJECTED' });
+      return {
+        value: Buffer.from(JSON.stringify(alert)),
+        key: Buffer.from(alert.task_id),
+        reason: `alert row: ${r.reason}`,
+        code: 'AT_ERR_CLICKHOUSE_REJECTED',
+        clickhouseCode: r.clickhouseCode,
+        source: { topic: this.deps.topic, partition: -1, offset: alert.alert_id },
+      };
+    });
+    this.log.error(
+      { rows: refused.length, codes: [...new Set(refused.map((r) => r.clickhouseCode))] },
+      'ClickHouse refused alert rows as data; sent to the DLQ, the rest stored',
+    );
+    await retryForever(
+      () => this.kafkaWrite(() => sendDeadLetters(this.deps.producer, this.deps.dlqTopic, letters)),
+      {
+        onError: (err, attempt, retryInMs) => {
+          this.deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_KAFKA_UNAVAILABLE' });
+          this.log.warn({ err: (err as Error).message, attempt, retryInMs }, 'DLQ produce failed; retrying');
+        },
+        onWait: heartbeat,
+        stop: this.deps.giveUp,
       },
     );
+  }
+
+  private async insertRows(rows: readonly unknown[], token: string): Promise<void> {
+    try {
+      await this.deps.clickhouse.insert({
+        table: 'alerts',
+        values: rows as unknown[],
+        format: 'JSONEachRow',
+        clickhouse_settings: { insert_deduplication_token: token, insert_deduplicate: 1, async_insert: 0 },
+      });
+      this.deps.health?.succeeded('clickhouse');
+    } catch (err) {
+      // ClickHouse answering that the data is bad means it is up.
+      if (isDataError(err)) this.deps.health?.succeeded('clickhouse');
+      else this.deps.health?.failed('clickhouse', err);
+      throw err;
+    }
   }
 }
 

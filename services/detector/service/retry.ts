@@ -7,6 +7,8 @@ export interface RetryHooks {
   onWait(): Promise<void>;
   /** Give up (rethrow) once this returns true, e.g. when a shutdown deadline passed. */
   stop?(): boolean;
+  /** Errors that retrying cannot fix (e.g. ClickHouse refusing the data): rethrown at once. */
+  permanent?(err: unknown): boolean;
 }
 
 /**
@@ -22,7 +24,7 @@ export async function retryForever<T>(
     try {
       return await op();
     } catch (err) {
-      if (hooks.stop?.()) throw err;
+      if (hooks.stop?.() || hooks.permanent?.(err)) throw err;
       const delay = steadyBackoffMs(attempt, policy);
       hooks.onError(err, attempt, delay);
       const until = Date.now() + delay;

@@ -55,7 +55,13 @@ export const detectorSettings = {
     .url()
     .optional()
     .describe('Base URL of the API, for the timeline link in each alert'),
-  DETECTOR_METRICS_PORT: intFromEnv('Port of /metrics and /healthz (0 = off)', 9466, 0, 65_535),
+  DETECTOR_NOT_READY_AFTER_MS: intFromEnv(
+    'Alert writes to ClickHouse or Kafka failing this long without a success make /readyz answer 503',
+    30_000,
+    1_000,
+    3_600_000,
+  ),
+  DETECTOR_METRICS_PORT: intFromEnv('Port of /metrics, /healthz and /readyz (0 = off)', 9466, 0, 65_535),
   DETECTOR_METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('Address /metrics listens on'),
   DETECTOR_METRICS_TOKEN: z.string().min(1).optional().describe('Bearer token required on /metrics, if set'),
 };

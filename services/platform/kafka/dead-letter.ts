@@ -7,7 +7,10 @@ export interface DeadLetter {
   value: Buffer | null;
   key: Buffer | null;
   reason: string;
+  /** Catalogue code: AT_ERR_MESSAGE_POISON (not an event) or AT_ERR_CLICKHOUSE_REJECTED (refused row). */
   code: string;
+  /** ClickHouse's own error code, when ClickHouse refused the row. */
+  clickhouseCode?: string;
   source: { topic: string; partition: number; offset: string };
   eventId?: string;
 }
@@ -29,6 +32,7 @@ export async function sendDeadLetters(
         'x-agenttrail-dead-at': new Date().toISOString(),
       };
       if (l.eventId) headers[EVENT_ID_HEADER] = l.eventId;
+      if (l.clickhouseCode) headers['x-agenttrail-clickhouse-code'] = l.clickhouseCode;
       return { key: l.key, value: l.value, headers };
     }),
   );
