@@ -14,6 +14,19 @@ export type Decoded =
 const MAX_DETAIL = 1024;
 
 export function decodeMessage(value: Buffer | null, kafkaTimestampMs: number): Decoded {
+  try {
+    return decode(value, kafkaTimestampMs);
+  } catch (err) {
+    // A decoder defect on one message must dead-letter it, not crash the consumer for good.
+    return {
+      ok: false,
+      reason: 'schema',
+      detail: `undecodable: ${(err as Error).message}`.slice(0, MAX_DETAIL),
+    };
+  }
+}
+
+function decode(value: Buffer | null, kafkaTimestampMs: number): Decoded {
   if (value === null || value.length === 0) {
     return { ok: false, reason: 'empty', detail: 'message has no value' };
   }

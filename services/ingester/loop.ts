@@ -323,8 +323,14 @@ function trusted(
   } catch {
     return undefined;
   }
-  const line = trustedLine(input, kafkaTimestampMs);
-  return line === undefined ? undefined : { line, eventId: (input as { event_id: string }).event_id };
+  // Never throws: whatever the structural check cannot take (e.g. nesting too deep to
+  // serialise, a RangeError that crashed the consumer) goes to the full schema, which names it.
+  try {
+    const line = trustedLine(input, kafkaTimestampMs);
+    return line === undefined ? undefined : { line, eventId: (input as { event_id: string }).event_id };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The longest prefix of `letters` within `maxBytes` of values (at least one letter). */
