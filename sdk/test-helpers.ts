@@ -26,3 +26,17 @@ export const DECLARE: DeclareTaskInput = {
   scope: { allow: [{ tools: ['github.*'], operations: ['read', 'write'] }] },
   declared_by: { kind: 'human', id: 'alice@acme.example' },
 };
+
+/** No lone UTF-16 surrogate: written apart from sdk/text.ts so tests do not check it with itself. */
+export const wellFormed = (s: string) =>
+  !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+
+/** Every string (object keys too) of a JSON value is well-formed. */
+export function wellFormedDeep(v: unknown): boolean {
+  if (typeof v === 'string') return wellFormed(v);
+  if (Array.isArray(v)) return v.every(wellFormedDeep);
+  if (v && typeof v === 'object') {
+    return Object.entries(v).every(([k, x]) => wellFormed(k) && wellFormedDeep(x));
+  }
+  return true;
+}

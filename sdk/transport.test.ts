@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs } from './backoff.js';
+import { wellFormed } from './test-helpers.js';
 import { classifyStatus, httpTransport, parseRetryAfter } from './transport.js';
 
 describe('transport', () => {
@@ -46,6 +47,17 @@ describe('transport', () => {
     });
     expect(calls[0]!.url).toBe('http://gw.test/v1/events');
     expect((calls[0]!.init.headers as Record<string, string>).authorization).toBe('Bearer k1');
+  });
+
+  it('bounds a non-JSON refusal text without leaving half a surrogate pair', async () => {
+    const t = httpTransport({
+      endpoint: 'http://gw.test',
+      apiKey: 'k',
+      fetch: (async () => new Response(`${'x'.repeat(199)}😀 tail`, { status: 400 })) as typeof fetch,
+    });
+    const r = await t.send([]);
+    expect(r.kind).toBe('rejected');
+    expect(r.kind === 'rejected' && wellFormed(r.message)).toBe(true);
   });
 
   it('turns a network failure into retry', async () => {

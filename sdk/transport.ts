@@ -1,4 +1,5 @@
 import type { WireEvent } from './seal.js';
+import { truncate } from './text.js';
 
 // How batches leave the process. Injectable, so tests (and collectors with their own channel)
 // need no HTTP. A transport never throws for an HTTP status: it classifies the answer.
@@ -64,7 +65,8 @@ export function httpTransport(opts: HttpTransportOptions): Transport {
         // not JSON: keep the text
       }
       const message =
-        (details as { message?: string } | null)?.message ?? `HTTP ${res.status} ${text.slice(0, 200)}`;
+        (details as { message?: string } | null)?.message ??
+        `HTTP ${res.status} ${truncate(text, { maxLength: 200 })}`;
       if (kind === 'retry') {
         return {
           kind,
