@@ -15,6 +15,7 @@ import type {
 } from '../schemas/index.js';
 import { TaskEndedError } from './errors.js';
 import type { Outbox } from './outbox.js';
+import type { Reporter } from './report.js';
 import { sealEvent, type WireEvent } from './seal.js';
 import { type WrapToolOptions, wrapTool } from './wrap-tool.js';
 
@@ -34,6 +35,7 @@ export interface Recorded {
 
 export interface TaskContext {
   outbox: Outbox;
+  reporter: Reporter;
   tenant: string;
   agent: z.input<typeof Agent>;
   taskId: string;
@@ -63,24 +65,28 @@ export class TaskHandle {
     if (type === 'task.ended') this.ended = true;
     return this.ctx.outbox
       .admit(() => {
-        const event = sealEvent({
-          event_id: randomUUID(),
-          schema_version: 1,
-          type,
-          occurred_at: extras.occurred_at ?? new Date().toISOString(),
-          tenant: this.ctx.tenant,
-          agent: this.ctx.agent,
-          task_id: this.ctx.taskId,
-          parent_task_id: this.ctx.parentTaskId,
-          seq: this.seq + 1,
-          prev_hash: this.prevHash,
-          trace_id: extras.trace_id,
-          span_id: extras.span_id,
-          data,
-        });
+        const event = sealEvent(
+          {
+            event_id: randomUUID(),
+            schema_version: 1,
+            type,
+            occurred_at: extras.occurred_at ?? new Date().toISOString(),
+            tenant: this.ctx.tenant,
+            agent: this.ctx.agent,
+            task_id: this.ctx.taskId,
+            parent_task_id: this.ctx.parentTaskId,
+            seq: this.seq + 1,
+            prev_hash: this.prevHash,
+            trace_id: extras.trace_id,
+            span_id: extras.span_id,
+            data,
+          },
+          { maxBytes: this.ctx.outbox.maxEventBytes },
+        );
         // Only a sealed (valid) event takes the number: a refused one leaves no gap.
         this.seq = event.seq;
         this.prevHash = event.hash;
+        if ((event.data.adjusted?.length ?? 0) > 0) this.ctx.reporter.count('adjusted');
         return event;
       })
       .then(recorded, (err) => {
