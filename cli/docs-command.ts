@@ -1,19 +1,31 @@
 import { type Command, wantsHelp } from './command.js';
-import { writeConfigReference } from './config-reference.js';
+import { configReference } from './config-reference.js';
+import { errorReference } from './error-reference.js';
+import { type ReadmeBlock, writeBlocks } from './readme-blocks.js';
 
-const HELP = `usage: agenttrail docs config
+const BLOCKS: Record<string, ReadmeBlock> = { config: configReference, errors: errorReference };
 
-Regenerates README.md's configuration reference from the services' zod config schemas.`;
+const HELP = `usage: agenttrail docs [config|errors]
+
+Regenerates README.md's generated sections: the configuration reference (from the services'
+zod config schemas) and the error table (from services/platform/errors.ts). Without an
+argument, both.`;
 
 export const docsCommand: Command = {
-  summary: "regenerate README's configuration reference from the config schemas",
+  summary: "regenerate README's configuration reference and error table from the code",
   async run(argv) {
-    if (wantsHelp(argv) || argv[0] !== 'config') {
+    if (wantsHelp(argv)) {
       process.stdout.write(`${HELP}\n`);
-      return wantsHelp(argv) ? 0 : 2;
+      return 0;
     }
-    writeConfigReference();
-    process.stderr.write('README.md: configuration reference regenerated\n');
+    const names = argv.length === 0 ? Object.keys(BLOCKS) : argv;
+    const unknown = names.filter((n) => !BLOCKS[n]);
+    if (unknown.length > 0) {
+      process.stderr.write(`unknown section: ${unknown.join(', ')}\n${HELP}\n`);
+      return 2;
+    }
+    writeBlocks(names.map((n) => BLOCKS[n]!));
+    process.stderr.write(`README.md: ${names.join(', ')} regenerated\n`);
     return 0;
   },
 };

@@ -13,7 +13,7 @@ import type {
   TaskEnded,
   TaskScopeChanged,
 } from '../schemas/index.js';
-import { TaskEndedError } from './errors.js';
+import { RecordFailedError, TaskEndedError } from './errors.js';
 import type { Outbox } from './outbox.js';
 import type { Reporter } from './report.js';
 import { sealEvent, type WireEvent } from './seal.js';
@@ -140,6 +140,20 @@ export class TaskHandle {
     opts: WrapToolOptions<A, R>,
     fn: (...args: A) => R | Promise<R>,
   ): (...args: A) => Promise<R> {
-    return wrapTool(this, name, opts, fn);
+    return wrapTool(this, name, opts, fn, (err) => this.unrecorded(err, name));
+  }
+
+  /** A failed tool call's action could not be recorded: it cannot be thrown, so it is surfaced. */
+  private unrecorded(err: Error, tool: string): void {
+    this.ctx.reporter.count('unrecorded');
+    this.ctx.reporter.surface(
+      new RecordFailedError(
+        `the action of a failed call to ${tool} (task ${this.id}) was not recorded: ${err.message}`,
+        {
+          cause: err,
+        },
+      ),
+      { task_id: this.id, tool },
+    );
   }
 }

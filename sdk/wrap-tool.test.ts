@@ -1,17 +1,18 @@
-import { describe, expect, it } from 'vitest';
-import { createAgentTrail } from './client.js';
-import { AGENT, DECLARE, memoryTransport } from './test-helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { type AgentTrailOptions, createAgentTrail } from './client.js';
+import { EventValidationError, RecordFailedError } from './errors.js';
+import { AGENT, DECLARE, memoryTransport, wellFormed } from './test-helpers.js';
 import { boundedExcerpt } from './wrap-tool.js';
 
-async function setup() {
+async function setup(extra: Partial<AgentTrailOptions> = {}) {
   const mem = memoryTransport();
-  const trail = createAgentTrail({ tenant: 'acme', agent: AGENT, transport: mem.transport });
+  const trail = createAgentTrail({ tenant: 'acme', agent: AGENT, transport: mem.transport, ...extra });
   const task = await trail.declareTask(DECLARE);
   const lastAction = async () => {
     await trail.flush();
     return mem.accepted().at(-1)!;
   };
-  return { task, lastAction };
+  return { trail, task, lastAction };
 }
 
 describe('wrapTool', () => {
@@ -84,6 +85,64 @@ describe('wrapTool', () => {
   });
 });
 
+describe('wrapTool never drops a record quietly', () => {
+  const fail = (message: string) => async (_a?: unknown) => {
+    throw new Error(message);
+  };
+
+  it('bounds the error message without cutting a surrogate pair in half', async () => {
+    const { task, lastAction } = await setup();
+    const message = `${'e'.repeat(511)}😀 and more`;
+    const call = task.wrapTool('s3.get', { operation: 'read' }, fail(message));
+    await expect(call()).rejects.toThrow(message);
+    const e = await lastAction();
+    expect(e.type).toBe('action');
+    const data = e.data as { error: string; adjusted?: unknown };
+    expect(wellFormed(data.error)).toBe(true);
+    expect(data.error.length).toBeLessThanOrEqual(512);
+    expect(data.adjusted).toEqual([
+      { path: 'data.error', reason: 'truncated', original_length: message.length },
+    ]);
+  });
+
+  it.each([
+    ['a failed call', fail('timeout')],
+    ['a successful call', async (_a?: unknown) => 'ok'],
+  ])('records %s whose resource is over 512 characters: cut with a marker, and says so', async (_d, fn) => {
+    const { task, lastAction } = await setup();
+    const resource = `erp:invoices/${'x'.repeat(600)}`;
+    const call = task.wrapTool('erp.invoices.get', { operation: 'read', resource }, fn);
+    await call().catch(() => undefined);
+    const e = await lastAction();
+    expect(e.type).toBe('action');
+    const data = e.data as { resource: string; adjusted?: unknown };
+    expect(data.resource).toHaveLength(512);
+    expect(data.resource).toBe(`${resource.slice(0, 511)}…`);
+    expect(data.adjusted).toEqual([
+      { path: 'data.resource', reason: 'truncated', original_length: resource.length },
+    ]);
+  });
+
+  it('surfaces a failed call it cannot record: onError, the logger and stats(), tool error rethrown', async () => {
+    const onError = vi.fn();
+    const logger = { warn: vi.fn() };
+    const { trail, task } = await setup({ onError, logger });
+    const boom = new Error('403 from API');
+    // An approval id with a space can be neither recorded nor cut into shape.
+    const del = task.wrapTool('s3.delete', { operation: 'delete', approval_id: 'appr 9' }, async () => {
+      throw boom;
+    });
+    await expect(del()).rejects.toBe(boom);
+    expect(onError).toHaveBeenCalledTimes(1);
+    const err = onError.mock.calls[0]![0] as RecordFailedError;
+    expect(err).toBeInstanceOf(RecordFailedError);
+    expect(err.cause).toBeInstanceOf(EventValidationError);
+    expect(err.message).toMatch(/s3\.delete/);
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/s3\.delete/), expect.anything());
+    expect(trail.stats()).toMatchObject({ unrecorded: 1, refused: 0 });
+  });
+});
+
 describe('boundedExcerpt', () => {
   it('drops a token cut in half, so no partial secret survives truncation', () => {
     const token = `ghp_${'a1B2'.repeat(9)}`;
@@ -91,5 +150,9 @@ describe('boundedExcerpt', () => {
     const cut = boundedExcerpt(text, 20);
     expect(cut).toBe('result ok …');
     expect(boundedExcerpt('short', 20)).toBe('short');
+  });
+
+  it('never leaves half a surrogate pair', () => {
+    for (let max = 2; max < 30; max++) expect(wellFormed(boundedExcerpt('😀'.repeat(20), max))).toBe(true);
   });
 });

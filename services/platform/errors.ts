@@ -1,10 +1,13 @@
-// The error catalogue: every deliberate error has a stable code, an HTTP status and whether
-// retrying can help. Codes are never reused. README's "Errors" table mirrors this list.
+// The error catalogue: every deliberate error has a stable code, an HTTP status, whether
+// retrying can help and where an operator or client meets it. Codes are never reused.
+// README's error table is generated from this list (`npm run docs`), and a test keeps it so.
 
 export interface ErrorSpec {
   status: number;
   retriable: boolean;
   summary: string;
+  /** Where it surfaces: an HTTP answer, a dead-letter header, a service exit, a log and metric. */
+  seen: 'HTTP answer' | 'dead-letter header' | 'exit at start' | 'rules check' | 'log and metric';
 }
 
 export const ERRORS = {
@@ -12,122 +15,203 @@ export const ERRORS = {
     status: 500,
     retriable: false,
     summary: 'a configuration value is missing or invalid',
+    seen: 'exit at start',
   },
-  AT_ERR_AUTH_MISSING: { status: 401, retriable: false, summary: 'no API key was presented' },
-  AT_ERR_AUTH_INVALID: { status: 401, retriable: false, summary: 'the API key is unknown or revoked' },
-  AT_ERR_AUTH_FORBIDDEN: { status: 403, retriable: false, summary: 'the key may not act for that tenant' },
-  AT_ERR_EVENT_INVALID: { status: 422, retriable: false, summary: 'an event failed schema validation' },
+  AT_ERR_AUTH_MISSING: {
+    status: 401,
+    retriable: false,
+    summary: 'no API key was presented',
+    seen: 'HTTP answer',
+  },
+  AT_ERR_AUTH_INVALID: {
+    status: 401,
+    retriable: false,
+    summary: 'the API key is unknown or revoked',
+    seen: 'HTTP answer',
+  },
+  AT_ERR_AUTH_FORBIDDEN: {
+    status: 403,
+    retriable: false,
+    summary: 'the key may not act for that tenant',
+    seen: 'HTTP answer',
+  },
+  AT_ERR_EVENT_INVALID: {
+    status: 422,
+    retriable: false,
+    summary: 'an event failed schema validation',
+    seen: 'HTTP answer',
+  },
   AT_ERR_BAD_REQUEST: {
     status: 400,
     retriable: false,
     summary: 'the request is malformed (headers, URL or framing), before its body is read',
+    seen: 'HTTP answer',
   },
   AT_ERR_BODY_MALFORMED: {
     status: 400,
     retriable: false,
     summary: 'the body is not valid UTF-8, JSON or NDJSON, or is nested too deeply',
+    seen: 'HTTP answer',
   },
   AT_ERR_BODY_TOO_LARGE: {
     status: 413,
     retriable: false,
     summary: 'the body, the batch or one event exceeds its limit',
+    seen: 'HTTP answer',
   },
   AT_ERR_METHOD_NOT_ALLOWED: {
     status: 405,
     retriable: false,
     summary: 'the path exists but not with this method (see the Allow header)',
+    seen: 'HTTP answer',
   },
   AT_ERR_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     retriable: false,
     summary: 'the Content-Type is not one the endpoint reads',
+    seen: 'HTTP answer',
   },
   AT_ERR_REQUEST_TIMEOUT: {
     status: 408,
     retriable: true,
     summary: 'the request was not received in time',
+    seen: 'HTTP answer',
   },
   AT_ERR_HEADERS_TOO_LARGE: {
     status: 431,
     retriable: false,
     summary: 'the request headers exceed the server limit',
+    seen: 'HTTP answer',
   },
-  AT_ERR_RATE_LIMITED: { status: 429, retriable: true, summary: 'the key exceeded its rate limit' },
-  AT_ERR_KAFKA_UNAVAILABLE: { status: 503, retriable: true, summary: 'Kafka did not acknowledge the write' },
+  AT_ERR_RATE_LIMITED: {
+    status: 429,
+    retriable: true,
+    summary: 'the key exceeded its rate limit',
+    seen: 'HTTP answer',
+  },
+  AT_ERR_KAFKA_UNAVAILABLE: {
+    status: 503,
+    retriable: true,
+    summary: 'Kafka did not acknowledge the write',
+    seen: 'HTTP answer',
+  },
   AT_ERR_CLICKHOUSE_UNAVAILABLE: {
     status: 503,
     retriable: true,
     summary: 'ClickHouse did not accept the query',
+    seen: 'log and metric',
   },
   AT_ERR_MESSAGE_POISON: {
     status: 422,
     retriable: false,
     summary: 'a Kafka message cannot be parsed or validated',
+    seen: 'dead-letter header',
   },
   AT_ERR_MIGRATION_FAILED: {
     status: 500,
     retriable: false,
     summary: 'a ClickHouse schema migration failed or an applied one was edited',
+    seen: 'exit at start',
   },
   AT_ERR_CLICKHOUSE_REJECTED: {
     status: 422,
     retriable: false,
     summary: 'ClickHouse refused a row as data; the row went to the dead-letter topic',
+    seen: 'dead-letter header',
   },
-  AT_ERR_RULES_INVALID: { status: 422, retriable: false, summary: 'a rules file failed to load' },
+  AT_ERR_RULES_INVALID: {
+    status: 422,
+    retriable: false,
+    summary: 'a rules file failed to load',
+    seen: 'rules check',
+  },
   // The rules loader's problems (services/detector/rules/sequence/load.ts): each names a file,
   // an item and what is wrong; any of them makes the file fail to load (AT_ERR_RULES_INVALID).
-  AT_ERR_RULES_READ: { status: 422, retriable: false, summary: 'a rules file cannot be read' },
-  AT_ERR_RULES_YAML: { status: 422, retriable: false, summary: 'a rules file is not valid YAML' },
+  AT_ERR_RULES_READ: {
+    status: 422,
+    retriable: false,
+    summary: 'a rules file cannot be read',
+    seen: 'rules check',
+  },
+  AT_ERR_RULES_YAML: {
+    status: 422,
+    retriable: false,
+    summary: 'a rules file is not valid YAML',
+    seen: 'rules check',
+  },
   AT_ERR_RULES_NOT_A_LIST: {
     status: 422,
     retriable: false,
     summary: 'a rules file is not a YAML list of items',
+    seen: 'rules check',
   },
   AT_ERR_RULES_SCHEMA: {
     status: 422,
     retriable: false,
     summary: 'a rules item is not a valid list, macro, rule or header',
+    seen: 'rules check',
   },
   AT_ERR_RULES_ENGINE_VERSION: {
     status: 422,
     retriable: false,
     summary: 'a rules file needs a newer rules engine',
+    seen: 'rules check',
   },
   AT_ERR_RULES_DUPLICATE: {
     status: 422,
     retriable: false,
     summary: 'a rule, macro, list or step name is defined twice',
+    seen: 'rules check',
   },
   AT_ERR_RULES_APPEND_UNKNOWN: {
     status: 422,
     retriable: false,
     summary: 'an append names a rule, macro or list that does not exist',
+    seen: 'rules check',
   },
   AT_ERR_RULES_ABSENT: {
     status: 422,
     retriable: false,
     summary: 'an absence step is misplaced or references a missing step',
+    seen: 'rules check',
   },
-  AT_ERR_RULES_BAD_REF: { status: 422, retriable: false, summary: 'a condition refers to an unknown step' },
-  AT_ERR_RULES_UNKNOWN_LIST: { status: 422, retriable: false, summary: 'a condition names an unknown list' },
+  AT_ERR_RULES_BAD_REF: {
+    status: 422,
+    retriable: false,
+    summary: 'a condition refers to an unknown step',
+    seen: 'rules check',
+  },
+  AT_ERR_RULES_UNKNOWN_LIST: {
+    status: 422,
+    retriable: false,
+    summary: 'a condition names an unknown list',
+    seen: 'rules check',
+  },
   AT_ERR_RULES_UNKNOWN_MACRO: {
     status: 422,
     retriable: false,
     summary: 'a condition names an unknown macro',
+    seen: 'rules check',
   },
   AT_ERR_RULES_MACRO_CYCLE: {
     status: 422,
     retriable: false,
     summary: 'macros refer to each other in a cycle',
+    seen: 'rules check',
   },
-  AT_ERR_NOT_FOUND: { status: 404, retriable: false, summary: 'no such resource' },
+  AT_ERR_NOT_FOUND: { status: 404, retriable: false, summary: 'no such resource', seen: 'HTTP answer' },
   AT_ERR_INTERNAL: {
     status: 500,
     retriable: true,
     summary: 'an unexpected error; details are in the service log',
+    seen: 'HTTP answer',
   },
-  AT_ERR_DELIVERY_FAILED: { status: 502, retriable: true, summary: 'a destination did not accept a page' },
+  AT_ERR_DELIVERY_FAILED: {
+    status: 502,
+    retriable: true,
+    summary: 'a destination did not accept a page',
+    seen: 'log and metric',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
