@@ -48,7 +48,13 @@ export const alerterConfig = {
     1,
     1_000_000,
   ),
-  ALERTER_METRICS_PORT: intFromEnv('Port of /metrics and /healthz (0 = off)', 9467, 0, 65_535),
+  ALERTER_NOT_READY_AFTER_MS: intFromEnv(
+    'Delivery-log writes failing this long without a success make /readyz answer 503 (pages still go out)',
+    30_000,
+    1_000,
+    3_600_000,
+  ),
+  ALERTER_METRICS_PORT: intFromEnv('Port of /metrics, /healthz and /readyz (0 = off)', 9467, 0, 65_535),
   ALERTER_METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('Address /metrics listens on'),
   ALERTER_METRICS_TOKEN: z.string().min(1).optional().describe('Bearer token required on /metrics, if set'),
 };

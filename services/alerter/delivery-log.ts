@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { backoffMs } from '../platform/backoff.js';
+import { insertIsolatingRefused, isDataError } from '../platform/clickhouse/refused-rows.js';
 import type { Logger } from '../platform/logger.js';
 
 // The delivery log (ClickHouse `alert_deliveries`): one row per attempt per alert a page
@@ -93,7 +94,19 @@ export class DeliveryLog {
   constructor(
     private readonly store: DeliveryStore,
     private readonly logger: Logger,
-    private readonly opts: { flushIntervalMs: number; onWriteError?: () => void },
+    private readonly opts: {
+      flushIntervalMs: number;
+      onWriteError?: (err: unknown) => void;
+      onWritten?: () => void;
+      /**
+       * Rows ClickHouse refused as data (platform/clickhouse/refused-rows.ts), after the rest of
+       * the batch was written: the caller dead-letters them. Retrying them would hold every later
+       * delivery's offset commit for ever.
+       */
+      onRefused?: (
+        rows: Array<{ row: DeliveryRow; reason: string; clickhouseCode: string }>,
+      ) => Promise<void>;
+    },
   ) {}
 
   append(rows: DeliveryRow[]): Promise<void> {
@@ -126,20 +139,23 @@ export class DeliveryLog {
       while (this.buffer.length > 0) {
         const batch = this.buffer;
         this.buffer = [];
+        const rows = batch.map((b) => b.row);
         try {
-          await this.store.write(batch.map((b) => b.row));
-          this.failures = 0;
+          // Parts are retried until written (outages) or refused (data): a part written once is
+          // never written again, so a retry adds no duplicate rows.
+          const refused = await insertIsolatingRefused(rows, '', (part) => this.writeRetrying([...part]));
+          if (refused.length > 0) {
+            this.logger.error(
+              { rows: refused.length, codes: [...new Set(refused.map((r) => r.clickhouseCode))] },
+              'ClickHouse refused delivery rows as data; sent to the DLQ, the rest written',
+            );
+            await this.opts.onRefused?.(refused.map((r) => ({ ...r, row: rows[r.index]! })));
+          }
           for (const b of batch) b.done();
-        } catch (err) {
+        } catch {
+          // Closed while ClickHouse was away: the rows stay unwritten, their offsets uncommitted.
           this.buffer = batch.concat(this.buffer);
-          this.failures++;
-          this.opts.onWriteError?.();
-          this.logger.error(
-            { err, rows: batch.length, failures: this.failures },
-            'delivery log write failed; retrying',
-          );
-          if (this.closed) return;
-          await new Promise((r) => setTimeout(r, 100 + backoffMs(this.failures, 200, 5_000)));
+          return;
         }
       }
     })().finally(() => {
@@ -147,6 +163,30 @@ export class DeliveryLog {
       if (this.buffer.length > 0) this.schedule(this.opts.flushIntervalMs);
     });
     return this.flushing;
+  }
+
+  private async writeRetrying(rows: DeliveryRow[]): Promise<void> {
+    for (;;) {
+      try {
+        await this.store.write(rows);
+        this.failures = 0;
+        this.opts.onWritten?.();
+        return;
+      } catch (err) {
+        if (isDataError(err)) {
+          this.opts.onWritten?.(); // ClickHouse answered: it is up, the rows are the problem.
+          throw err;
+        }
+        this.failures++;
+        this.opts.onWriteError?.(err);
+        this.logger.error(
+          { err, rows: rows.length, failures: this.failures },
+          'delivery log write failed; retrying',
+        );
+        if (this.closed) throw err;
+        await new Promise((r) => setTimeout(r, 100 + backoffMs(this.failures, 200, 5_000)));
+      }
+    }
   }
 
   /** Final flush, one try: rows that still fail stay unwritten, so their offsets stay uncommitted. */

@@ -3,11 +3,13 @@ import { migrate } from '../platform/clickhouse/migrate.js';
 import { loadConfigOrExit } from '../platform/config.js';
 import { AgentTrailError } from '../platform/errors.js';
 import { createKafka } from '../platform/kafka/client.js';
+import { sendDeadLetters } from '../platform/kafka/dead-letter.js';
 import { createProducer } from '../platform/kafka/producer.js';
 import { ensureTopics } from '../platform/kafka/topics.js';
 import { createLifecycle } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/logger.js';
 import { createStageMetrics, serveMetrics } from '../platform/metrics.js';
+import { WriteHealth } from '../platform/write-health.js';
 import { alerterConfig } from './config.js';
 import { startAlertConsumer } from './consume.js';
 import { Deliverer } from './deliver.js';
@@ -48,9 +50,10 @@ async function main(): Promise<void> {
   const clickhouse = createClickHouse(config, 'alerter');
   lifecycle.onStop('clickhouse', () => clickhouse.close());
   const store = clickHouseStore(clickhouse);
-  const deliveryLog = new DeliveryLog(store, logger.child({ component: 'delivery-log' }), {
-    flushIntervalMs: config.ALERTER_LOG_FLUSH_INTERVAL_MS,
-    onWriteError: () => metrics.errors.inc({ stage: 'alerter', code: 'AT_ERR_CLICKHOUSE_UNAVAILABLE' }),
+  const health = new WriteHealth({
+    stage: 'alerter',
+    notReadyAfterMs: config.ALERTER_NOT_READY_AFTER_MS,
+    registry: metrics.registry,
   });
 
   const kafka = createKafka(config, logger, 'alerter');
@@ -62,6 +65,39 @@ async function main(): Promise<void> {
   const producer = createProducer(kafka);
   await producer.connect();
   lifecycle.onStop('producer', () => producer.disconnect());
+
+  const deliveryLog = new DeliveryLog(store, logger.child({ component: 'delivery-log' }), {
+    flushIntervalMs: config.ALERTER_LOG_FLUSH_INTERVAL_MS,
+    onWriteError: (err) => {
+      health.failed('clickhouse', err);
+      metrics.errors.inc({ stage: 'alerter', code: 'AT_ERR_CLICKHOUSE_UNAVAILABLE' });
+    },
+    onWritten: () => health.succeeded('clickhouse'),
+    // The page went out; only its log row is refused. It goes to the DLQ (until Kafka takes it).
+    onRefused: async (refused) => {
+      const letters = refused.map((r) => ({
+        value: Buffer.from(JSON.stringify(r.row)),
+        key: Buffer.from(r.row.alert_id),
+        reason: `delivery row: ${r.reason}`,
+        code: 'AT_ERR_CLICKHOUSE_REJECTED',
+        clickhouseCode: r.clickhouseCode,
+        source: { topic: config.KAFKA_TOPIC_ALERTS, partition: -1, offset: r.row.alert_id },
+      }));
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await sendDeadLetters(producer, config.KAFKA_TOPIC_DLQ, letters);
+          health.succeeded('kafka');
+          metrics.dropped.inc({ stage: 'alerter', reason: 'clickhouse_rejected' }, letters.length);
+          return;
+        } catch (err) {
+          health.failed('kafka', err);
+          if (lifecycle.stopping) throw err;
+          logger.warn({ err: (err as Error).message, attempt }, 'DLQ produce failed; retrying');
+          await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * attempt)));
+        }
+      }
+    },
+  });
 
   const deliverer = new Deliverer({
     routing,
@@ -101,6 +137,7 @@ async function main(): Promise<void> {
       host: config.ALERTER_METRICS_HOST,
       token: config.ALERTER_METRICS_TOKEN,
       healthy: consumer.healthy,
+      ready: () => health.readiness(),
     });
     lifecycle.onStop('metrics', () => new Promise<void>((r) => server.close(() => r())));
   }
