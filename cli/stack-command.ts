@@ -4,7 +4,14 @@ import { type Command, wantsHelp } from './command.js';
 const HELP = `usage: agenttrail stack <up|down|status> [--json]
 
 Local Kafka (KRaft, single node) and ClickHouse for development, tests and the demo.
-State, data and logs live in .state/ (AGENTTRAIL_STATE_DIR overrides it).
+State, data and logs live in the state dir: $AGENTTRAIL_STATE_DIR, else .state/ in the
+checkout. Kafka's jars are a cache shared by every state dir, one folder per stack/pom.xml
+version: $AGENTTRAIL_KAFKA_LIBS, else ~/.cache/agenttrail/kafka-libs.
+
+Stacks of different state dirs run side by side: ports are chosen under one lock for the
+whole machine, held until the engine has bound them, and an engine only counts as healthy
+when it is this state dir's own (Kafka's cluster id, ClickHouse's data path). A restarted
+engine gets the ports it had back when they are free, so clients keep working.
 
   up      start both (or reuse the running ones), wait until healthy, print endpoints
   down    stop what 'up' started

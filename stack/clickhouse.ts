@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { adoptOrStop, awaitStarted } from './engine.js';
+import { adoptOrStop, awaitStarted, launchOnFreePorts } from './engine.js';
 import { type EngineHandle, instanceFile, markStopped, readJson, writeJson } from './instance.js';
 import { type Log, stackSourceDir, stderrLog } from './paths.js';
 import { choosePort } from './ports.js';
@@ -41,13 +41,42 @@ function libchdbPath(): string {
   }
 }
 
-export async function clickhouseHealthy(url: string): Promise<boolean> {
+/**
+ * The engine answers /ping. With `expect.dataDir`, it must also be OUR engine: the data path
+ * it was launched with (`system.disks`) is that folder, so another stack's ClickHouse that
+ * happens to answer on the port is not taken for ours.
+ */
+export async function clickhouseHealthy(url: string, expect: { dataDir?: string } = {}): Promise<boolean> {
   try {
     const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(2000) });
-    return res.ok && (await res.text()).startsWith('Ok.');
+    if (!res.ok || !(await res.text()).startsWith('Ok.')) return false;
+    if (expect.dataDir === undefined) return true;
+    const path = await clickhouseDataPath(url);
+    return path !== undefined && sameDir(path, expect.dataDir);
   } catch {
     return false;
   }
+}
+
+async function clickhouseDataPath(url: string): Promise<string | undefined> {
+  const res = await fetch(url, {
+    method: 'POST',
+    body: "SELECT path FROM system.disks WHERE name = 'default' FORMAT TSVRaw",
+    signal: AbortSignal.timeout(2000),
+  });
+  return res.ok ? (await res.text()).trim() : undefined;
+}
+
+/** Equal as folders: trailing slash and symlinks (a /tmp that is a link) do not matter. */
+function sameDir(a: string, b: string): boolean {
+  const canon = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return canon(a) === canon(b);
 }
 
 export function inspectClickHouse(dir: string): { record?: ClickHouseRecord; running: boolean } {
@@ -70,30 +99,52 @@ export async function startClickHouse(opts: ClickHouseOptions): Promise<ClickHou
   const { record, running } = inspectClickHouse(dir);
   const url = (port: number) => `http://127.0.0.1:${port}`;
   if (running && record?.pid) {
-    const healthy = () => clickhouseHealthy(url(record.port));
+    const healthy = () => clickhouseHealthy(url(record.port), { dataDir });
     const reuse = opts.port === undefined || opts.port === record.port;
     if (await adoptOrStop({ pid: record.pid, what: 'ClickHouse', healthy, timeoutMs, log }, reuse)) {
       return handle(opts, { ...record, pid: record.pid }, logFile, true);
     }
   }
 
-  const port = await choosePort('ClickHouse', opts.port, DEFAULT_PORT);
-
   requireTool('python3', ['--version'], 'Install Python 3 (it loads libchdb.so via ctypes).');
-  log(`starting ClickHouse on 127.0.0.1:${port}`);
-  const pid = spawnDetached('python3', [LAUNCHER, libchdbPath(), dataDir, String(port)], {
-    logFile,
-    // clickhouse-local writes its temporary and user files relative to the cwd.
-    cwd: dir,
+  const lib = libchdbPath();
+  let next: ClickHouseRecord & { pid: number } = { pid: 0, port: 0 };
+  const { pid, spawnedAt } = await launchOnFreePorts({
+    what: 'ClickHouse',
+    owner: `starting ClickHouse in ${dir}`,
+    fixed: opts.port !== undefined,
+    choose: async (avoid) => [
+      await choosePort({
+        what: 'ClickHouse',
+        requested: opts.port,
+        recorded: record?.port,
+        preferred: DEFAULT_PORT,
+        avoid,
+        log,
+      }),
+    ],
+    spawn([port]) {
+      log(`starting ClickHouse on 127.0.0.1:${port}`);
+      const pid = spawnDetached('python3', [LAUNCHER, lib, dataDir, String(port)], {
+        logFile,
+        // clickhouse-local writes its temporary and user files relative to the cwd.
+        cwd: dir,
+      });
+      next = { pid, port: port!, startedAt: new Date().toISOString() };
+      writeJson(instanceFile(dir), next);
+      return pid;
+    },
+    timeoutMs,
+    logFiles: [logFile],
+    log,
   });
-  const next = { pid, port, startedAt: new Date().toISOString() };
-  writeJson(instanceFile(dir), next);
 
   await awaitStarted({
     pid,
+    spawnedAt,
     what: 'ClickHouse',
-    endpoint: url(port),
-    healthy: () => clickhouseHealthy(url(port)),
+    endpoint: url(next.port),
+    healthy: () => clickhouseHealthy(url(next.port), { dataDir }),
     timeoutMs,
     intervalMs: 250,
     logFiles: [logFile],

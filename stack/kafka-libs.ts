@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { defaultKafkaLibsDir, type Log, stackSourceDir } from './paths.js';
+import { kafkaLibsCacheDir, type Log, stackSourceDir } from './paths.js';
 import { requireTool } from './prereqs.js';
 
 const POM = join(stackSourceDir, 'pom.xml');
@@ -23,13 +23,14 @@ export function requireJava17(): void {
 }
 
 /**
- * Make sure `<libsDir>` holds the broker's runtime classpath as declared by stack/pom.xml.
- * The jars are re-fetched only when the pom changes (its hash is stamped in the folder);
- * Maven's own ~/.m2 cache makes even a re-fetch fast after the first download.
+ * Make sure a folder holds the broker's runtime classpath as declared by stack/pom.xml, and
+ * return it: `libsDir` when given, else the cache's folder for this pom's hash (paths.ts says
+ * why the jars are cached outside the state dir). Maven's own ~/.m2 cache makes even a
+ * re-fetch fast after the first download.
  */
 export async function ensureKafkaLibs(opts: { libsDir?: string; log: Log }): Promise<string> {
-  const libsDir = opts.libsDir ?? defaultKafkaLibsDir();
   const pomHash = createHash('sha256').update(readFileSync(POM)).digest('hex');
+  const libsDir = opts.libsDir ?? join(kafkaLibsCacheDir(), pomHash.slice(0, 16));
   if (readStamp(libsDir) === pomHash) return libsDir;
 
   requireTool('mvn', ['-v'], 'Install Maven 3.8+ (Debian: apt-get install maven).');
@@ -39,7 +40,7 @@ export async function ensureKafkaLibs(opts: { libsDir?: string; log: Log }): Pro
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(dirname(libsDir), { recursive: true });
   const started = Date.now();
-  opts.log(`fetching Kafka jars with Maven into ${libsDir} (first run only)...`);
+  opts.log(`fetching Kafka jars with Maven into ${libsDir} (once per stack/pom.xml version)...`);
   await runMaven([
     '-q',
     '-f',
@@ -53,14 +54,32 @@ export async function ensureKafkaLibs(opts: { libsDir?: string; log: Log }): Pro
     throw new Error(`Maven fetch produced no kafka_2.13 jar in ${tmp}`);
   writeFileSync(join(tmp, STAMP), pomHash);
 
-  if (readStamp(libsDir) === pomHash) {
-    rmSync(tmp, { recursive: true, force: true }); // someone else finished first
-  } else {
-    rmSync(libsDir, { recursive: true, force: true });
-    renameSync(tmp, libsDir);
-  }
+  installFetched(tmp, libsDir, pomHash);
   opts.log(`fetched ${jars.length} jars in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return libsDir;
+}
+
+/**
+ * Rename the fetched folder into place. Never delete a folder that holds this pom's jars: a
+ * concurrent `stack up` may have just put it there and be starting a broker on it.
+ */
+function installFetched(tmp: string, libsDir: string, pomHash: string): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      renameSync(tmp, libsDir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      if (readStamp(libsDir) === pomHash) {
+        rmSync(tmp, { recursive: true, force: true }); // someone else finished first
+        return;
+      }
+      if (attempt > 0) throw err;
+      // Another pom's jars (only possible in an explicitly given folder): replace them.
+      rmSync(libsDir, { recursive: true, force: true });
+    }
+  }
 }
 
 function readStamp(libsDir: string): string | undefined {

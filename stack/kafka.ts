@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { adoptOrStop, awaitStarted } from './engine.js';
+import { adoptOrStop, awaitStarted, launchOnFreePorts } from './engine.js';
 import { type EngineHandle, instanceFile, markStopped, readJson, writeJson } from './instance.js';
 import { kafkaJvmArgs, kafkaServerProperties, randomClusterId } from './kafka-config.js';
 import { ensureKafkaLibs, requireJava17 } from './kafka-libs.js';
@@ -44,8 +44,13 @@ const LOG4J_CONFIG = join(stackSourceDir, 'kafka-log4j2.yaml');
 /** The broker's process is recognised by its (absolute) config path on the command line. */
 const propsPathOf = (dir: string): string => join(dir, 'server.properties');
 
-/** Broker answers metadata requests as node 1: the KRaft quorum and broker are both up. */
-export async function kafkaHealthy(brokers: string[]): Promise<boolean> {
+/**
+ * The broker answers metadata requests and has a controller: the KRaft quorum and the broker
+ * are both up. With `expect.clusterId`, it must also be OUR broker: every stack's broker is
+ * node 1 on 127.0.0.1, so only the cluster id its log dir was formatted with tells one stack's
+ * broker from another's that happens to answer on the port.
+ */
+export async function kafkaHealthy(brokers: string[], expect: { clusterId?: string } = {}): Promise<boolean> {
   const kafka = new Kafka({
     clientId: 'agenttrail-stack-health',
     brokers,
@@ -58,11 +63,21 @@ export async function kafkaHealthy(brokers: string[]): Promise<boolean> {
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
+    if (expect.clusterId !== undefined && cluster.clusterId !== expect.clusterId) return false;
     return cluster.brokers.length > 0 && cluster.controller !== null;
   } catch {
     return false;
   } finally {
     await admin.disconnect().catch(() => {});
+  }
+}
+
+/** The cluster id `kafka-storage format` wrote into the log dir, if it is formatted. */
+export function formattedClusterId(dataDir: string): string | undefined {
+  try {
+    return /^cluster\.id=(.+)$/m.exec(readFileSync(join(dataDir, 'meta.properties'), 'utf8'))?.[1]?.trim();
+  } catch {
+    return undefined;
   }
 }
 
@@ -89,9 +104,13 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaHandle> {
   const stdoutFile = join(logDir, 'kafka-stdout.log');
   mkdirSync(logDir, { recursive: true });
 
+  const dataDir = join(dir, 'data');
   const { record, running } = inspectKafka(dir);
   if (running && record?.pid) {
-    const healthy = () => kafkaHealthy([`127.0.0.1:${record.port}`]);
+    // Ours only if it answers with the cluster id of our log dir (unformatted: it cannot be).
+    const clusterId = formattedClusterId(dataDir);
+    const healthy = async () =>
+      clusterId !== undefined && kafkaHealthy([`127.0.0.1:${record.port}`], { clusterId });
     const reuse =
       (opts.port === undefined || opts.port === record.port) &&
       (opts.controllerPort === undefined || opts.controllerPort === record.controllerPort);
@@ -100,51 +119,85 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaHandle> {
     }
   }
 
-  // Keep the controller's usual port out of the broker's way when falling back upward.
-  const port = await choosePort('Kafka', opts.port, DEFAULT_PORT, [
-    opts.controllerPort ?? DEFAULT_CONTROLLER_PORT,
-  ]);
-  const controllerPort = await choosePort('Kafka controller', opts.controllerPort, DEFAULT_CONTROLLER_PORT, [
-    port,
-  ]);
   const heapMb = opts.heapMb ?? record?.heapMb ?? 512;
-
   requireJava17();
   const libsDir = await ensureKafkaLibs({ libsDir: opts.libsDir, log });
   const jvm = kafkaJvmArgs({ heapMb, libsDir, logDir, log4jConfig: LOG4J_CONFIG });
 
-  const dataDir = join(dir, 'data');
-  writeFileSync(propsPath, kafkaServerProperties({ port, controllerPort, dataDir }));
-  const clusterId = record?.clusterId ?? randomClusterId();
-  if (!existsSync(join(dataDir, 'meta.properties'))) {
+  // Formatting needs a config but, with static voters, bakes no port into the log dir: format
+  // first (outside the port lock, it takes a JVM start), then choose ports and write the real one.
+  if (formattedClusterId(dataDir) === undefined) {
     log(`formatting Kafka log dir ${dataDir}`);
-    const res = spawnSync(
-      'java',
-      [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsPath],
-      {
-        encoding: 'utf8',
-      },
+    writeFileSync(
+      propsPath,
+      kafkaServerProperties({ port: DEFAULT_PORT, controllerPort: DEFAULT_CONTROLLER_PORT, dataDir }),
     );
+    const id = record?.clusterId ?? randomClusterId();
+    const res = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', propsPath], {
+      encoding: 'utf8',
+    });
     if (res.status !== 0) throw new Error(`kafka-storage format failed:\n${res.stdout}${res.stderr}`);
   }
+  const clusterId = formattedClusterId(dataDir);
+  if (!clusterId)
+    throw new Error(`${dataDir}/meta.properties has no cluster.id: delete ${dataDir} to start afresh`);
 
-  log(`starting Kafka on 127.0.0.1:${port} (controller ${controllerPort}, heap ${heapMb} MiB)`);
-  const pid = spawnDetached('java', [...jvm, 'kafka.Kafka', propsPath], { logFile: stdoutFile, cwd: dir });
-  const next: KafkaRecord & { pid: number } = {
-    pid,
-    port,
-    controllerPort,
-    clusterId,
-    heapMb,
-    startedAt: new Date().toISOString(),
-  };
-  writeJson(instanceFile(dir), next);
+  let next: KafkaRecord & { pid: number } = { pid: 0, port: 0, controllerPort: 0, clusterId, heapMb };
+  const { pid, spawnedAt } = await launchOnFreePorts({
+    what: 'Kafka',
+    owner: `starting Kafka in ${dir}`,
+    fixed: opts.port !== undefined || opts.controllerPort !== undefined,
+    async choose(avoid) {
+      // Keep the controller's usual port out of the broker's way when falling back upward.
+      const port = await choosePort({
+        what: 'Kafka',
+        requested: opts.port,
+        recorded: record?.port,
+        preferred: DEFAULT_PORT,
+        avoid: [...avoid, opts.controllerPort ?? record?.controllerPort ?? DEFAULT_CONTROLLER_PORT],
+        log,
+      });
+      const controllerPort = await choosePort({
+        what: 'Kafka controller',
+        requested: opts.controllerPort,
+        recorded: record?.controllerPort,
+        preferred: DEFAULT_CONTROLLER_PORT,
+        avoid: [...avoid, port],
+        log,
+      });
+      return [port, controllerPort];
+    },
+    spawn([port, controllerPort]) {
+      writeFileSync(
+        propsPath,
+        kafkaServerProperties({ port: port!, controllerPort: controllerPort!, dataDir }),
+      );
+      log(`starting Kafka on 127.0.0.1:${port} (controller ${controllerPort}, heap ${heapMb} MiB)`);
+      const pid = spawnDetached('java', [...jvm, 'kafka.Kafka', propsPath], {
+        logFile: stdoutFile,
+        cwd: dir,
+      });
+      next = {
+        ...next,
+        pid,
+        port: port!,
+        controllerPort: controllerPort!,
+        startedAt: new Date().toISOString(),
+      };
+      writeJson(instanceFile(dir), next);
+      return pid;
+    },
+    timeoutMs,
+    logFiles: [logFile, stdoutFile],
+    log,
+  });
 
   await awaitStarted({
     pid,
+    spawnedAt,
     what: 'Kafka',
-    endpoint: `127.0.0.1:${port}`,
-    healthy: () => kafkaHealthy([`127.0.0.1:${port}`]),
+    endpoint: `127.0.0.1:${next.port}`,
+    healthy: () => kafkaHealthy([`127.0.0.1:${next.port}`], { clusterId }),
     timeoutMs,
     intervalMs: 500,
     logFiles: [logFile, stdoutFile],

@@ -1,22 +1,26 @@
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stateDir } from '../services/platform/state-dir.js';
 
 // Everything is resolved from this file's location, not the cwd, so the CLI, the tests
 // and scripts started from sub-folders all agree on where the state lives.
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const stackSourceDir = join(repoRoot, 'stack');
 
-/** Root of local state (gitignored). AGENTTRAIL_STATE_DIR overrides it. */
-export function defaultStateDir(): string {
-  return process.env.AGENTTRAIL_STATE_DIR ?? join(repoRoot, '.state');
-}
+/** Root of local state: AGENTTRAIL_STATE_DIR, else `.state/` (one function for every stage). */
+export const defaultStateDir = stateDir;
 
 /**
- * Kafka jars are shared by every state dir (including tests' private instances in /tmp)
- * so that only the very first start pays for the Maven fetch.
+ * Where the Kafka jars are cached: AGENTTRAIL_KAFKA_LIBS, else $XDG_CACHE_HOME/agenttrail
+ * (~/.cache/agenttrail) - deliberately NOT the state dir. The jars are no state: they are what
+ * stack/pom.xml resolves to (kafka-libs.ts keeps one folder per pom hash, so stacks never share
+ * a half-written or replaced classpath), and fetching them per state dir would cost every
+ * test's private stack and every CI job a Maven run. Removing the cache only costs a re-fetch.
  */
-export function defaultKafkaLibsDir(): string {
-  return process.env.AGENTTRAIL_KAFKA_LIBS ?? join(repoRoot, '.state', 'kafka-libs');
+export function kafkaLibsCacheDir(): string {
+  const cacheHome = process.env.XDG_CACHE_HOME?.trim() || join(homedir(), '.cache');
+  return resolve(process.env.AGENTTRAIL_KAFKA_LIBS?.trim() || join(cacheHome, 'agenttrail', 'kafka-libs'));
 }
 
 export type Log = (msg: string) => void;

@@ -65,19 +65,40 @@ export async function pickPort(preferred: number, avoid: readonly number[] = [])
   return randomFreePort(avoid);
 }
 
+export interface PortChoice {
+  /** Display name for messages, e.g. "Kafka controller". */
+  what: string;
+  /** Asked for explicitly: must be free (after a short wait), or the start fails. */
+  requested?: number;
+  /** Where this engine listened before (its instance record). */
+  recorded?: number;
+  /** The well-known port (9092, 8123). */
+  preferred: number;
+  /** Ports already chosen for a sibling listener or claimed under the port lock. */
+  avoid: Iterable<number>;
+  log?: (msg: string) => void;
+}
+
 /**
- * The port an engine listens on: the requested one (which must be free), else its well-known
- * port whenever that is free (what people and configs expect), else the next free one upward.
+ * The port an engine listens on: the requested one; else the recorded one whenever it is free
+ * (after a crash every client still points there; moving silently is what left a gateway on
+ * 503 for minutes); else the well-known port when free (what people and configs expect); else
+ * the next free one upward. Call it under the port lock (port-lock.ts), or it can race.
  */
-export async function choosePort(
-  what: string,
-  requested: number | undefined,
-  preferred: number,
-  avoid: readonly number[] = [],
-): Promise<number> {
-  if (requested !== undefined) {
-    if (!(await waitPortFree(requested))) throw new Error(`${what} port ${requested} is already in use`);
-    return requested;
+export async function choosePort(c: PortChoice): Promise<number> {
+  const avoid = [...c.avoid];
+  if (c.requested !== undefined) {
+    if (!(await waitPortFree(c.requested)))
+      throw new Error(`${c.what} port ${c.requested} is already in use`);
+    return c.requested;
   }
-  return pickPort(preferred, avoid);
+  if (c.recorded !== undefined && !avoid.includes(c.recorded)) {
+    // A just-killed engine's listener may take a moment to go away.
+    if (await waitPortFree(c.recorded, 3_000)) return c.recorded;
+  }
+  const port = await pickPort(c.preferred, avoid);
+  if (c.recorded !== undefined) {
+    c.log?.(`${c.what}: port ${c.recorded} it used before is taken; moving to ${port} (update clients)`);
+  }
+  return port;
 }

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { clickhouseHealthy, inspectClickHouse, startClickHouse } from './clickhouse.js';
 import { markStopped, readJson, writeJson } from './instance.js';
-import { inspectKafka, kafkaHealthy, startKafka } from './kafka.js';
+import { formattedClusterId, inspectKafka, kafkaHealthy, startKafka } from './kafka.js';
 import { withStackLock } from './lock.js';
 import { defaultStateDir, type Log, stderrLog } from './paths.js';
 import { terminate } from './process.js';
@@ -48,7 +48,8 @@ function externalFromEnv(): { brokers?: string[]; url?: string } {
 /**
  * Bring up Kafka and ClickHouse, or reuse the ones already running for this state dir
  * (recorded pid alive, ours, healthy). Dead or unhealthy parts are restarted with their
- * data; taken ports are replaced by free ones. With KAFKA_BROKERS / CLICKHOUSE_URL set,
+ * data on the ports they had, unless those are taken now; ports are chosen under a lock shared
+ * by every state dir (port-lock.ts). With KAFKA_BROKERS / CLICKHOUSE_URL set,
  * the given endpoint is used and nothing is started for it.
  */
 export async function stackUp(opts: StackOptions = {}): Promise<StackEndpoints> {
@@ -172,7 +173,10 @@ export async function stackStatus(opts: StackOptions = {}): Promise<StackStatus>
     if (!record?.pid) return { state: 'stopped', ...base };
     if (!running) return { state: 'dead', ...base };
     const brokers = [`127.0.0.1:${record.port}`];
-    return { state: (await kafkaHealthy(brokers)) ? 'running' : 'unhealthy', brokers, ...base };
+    // 'running' only when the broker answering there is ours (its cluster id), not another's.
+    const clusterId = formattedClusterId(base.dataDir);
+    const ours = clusterId !== undefined && (await kafkaHealthy(brokers, { clusterId }));
+    return { state: ours ? 'running' : 'unhealthy', brokers, ...base };
   };
   const clickhouseStatus = async (): Promise<StackStatus['clickhouse']> => {
     if (ext.url) {
@@ -183,7 +187,8 @@ export async function stackStatus(opts: StackOptions = {}): Promise<StackStatus>
     if (!record?.pid) return { state: 'stopped', ...base };
     if (!running) return { state: 'dead', ...base };
     const url = `http://127.0.0.1:${record.port}`;
-    return { state: (await clickhouseHealthy(url)) ? 'running' : 'unhealthy', url, ...base };
+    const ours = await clickhouseHealthy(url, { dataDir: base.dataDir });
+    return { state: ours ? 'running' : 'unhealthy', url, ...base };
   };
 
   const [kafka, clickhouse] = await Promise.all([kafkaStatus(), clickhouseStatus()]);

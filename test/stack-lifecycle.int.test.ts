@@ -1,11 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../stack/paths.js';
-import { cmdlineOf, isAlive, waitUntil } from '../stack/process.js';
+import { isAlive, waitUntil } from '../stack/process.js';
 import {
   clickhouseClient,
   createTopic,
@@ -13,6 +10,7 @@ import {
   privateClickHouse,
   privateKafka,
 } from './helpers/stack.js';
+import { holdPort, processesUsing, run, stack } from './helpers/stack-cli.js';
 
 // Crash safety of the engines as the stack runs them: a SIGKILLed engine restarted in the
 // same folder keeps what it acknowledged before the crash.
@@ -124,6 +122,7 @@ describe('stack lifecycle', () => {
 
       const third = stack(stateDir, 'up');
       expect(third.started).toEqual(['kafka']);
+      expect(third.kafka.brokers).toEqual(first.kafka.brokers); // back on its recorded port
       expect(third.clickhouse.url).toBe(first.clickhouse.url);
       const admin = kafkaClient(third.kafka.brokers).admin();
       await admin.connect();
@@ -145,39 +144,3 @@ describe('stack lifecycle', () => {
     }
   }, 300_000);
 });
-
-/** `agenttrail stack <action> --json` with its own state dir; external endpoints only if given. */
-function run(stateDir: string, action: string, external: Record<string, string> = {}) {
-  const env: NodeJS.ProcessEnv = { ...process.env, AGENTTRAIL_STATE_DIR: stateDir };
-  delete env.KAFKA_BROKERS;
-  delete env.CLICKHOUSE_URL;
-  Object.assign(env, external);
-  return spawnSync(process.execPath, [join(repoRoot, 'bin', 'agenttrail.mjs'), 'stack', action, '--json'], {
-    env,
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-}
-
-function stack(stateDir: string, action: string, external?: Record<string, string>) {
-  const res = run(stateDir, action, external);
-  if (res.status !== 0) throw new Error(`stack ${action} exited ${res.status}:\n${res.stderr}`);
-  return JSON.parse(res.stdout);
-}
-
-/** A listener on 127.0.0.1:port, or undefined when something else listens there already. */
-function holdPort(port: number): Promise<Server | undefined> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(undefined));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => resolve(srv));
-  });
-}
-
-/** Pids whose command line names the folder: every engine the stack starts does. */
-function processesUsing(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .map(Number)
-    .filter((pid) => cmdlineOf(pid).some((arg) => arg.includes(dir)));
-}

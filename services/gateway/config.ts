@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonConfig, intFromEnv, kafkaConfig } from '../platform/config.js';
+import { statePath } from '../platform/state-dir.js';
 
 // The gateway's settings: one schema, parsed once in main.ts, frozen and passed down.
 export const gatewayConfigShape = {
@@ -10,8 +11,10 @@ export const gatewayConfigShape = {
   GATEWAY_KEYS_FILE: z
     .string()
     .min(1)
-    .default('.state/gateway-keys.json')
-    .describe('JSON file of collector API keys (hashed); `agenttrail keys create --tenant <t>` adds one'),
+    .default(() => statePath('gateway-keys.json'))
+    .describe(
+      'JSON file of collector API keys (hashed), reloaded on change; default in the state dir (AGENTTRAIL_STATE_DIR); `agenttrail keys create --tenant <t>` adds one',
+    ),
   GATEWAY_FINGERPRINT_KEY: z
     .string()
     .min(16, 'must be at least 16 characters of secret material')

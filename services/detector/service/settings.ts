@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clickhouseConfig, commonConfig, csv, intFromEnv, kafkaConfig } from '../../platform/config.js';
+import { statePath } from '../../platform/state-dir.js';
 import { DEFAULT_RULES_PATH } from '../rules/default-rules.js';
 
 /** The detector's environment, parsed once at start (keys are the variable names). */
@@ -13,8 +14,10 @@ export const detectorSettings = {
   DETECTOR_STATE_DIR: z
     .string()
     .min(1)
-    .default('.state/detector')
-    .describe('Directory of the state snapshot (per-task state, baselines, consumed offsets)'),
+    .default(() => statePath('detector'))
+    .describe(
+      'Directory of the state snapshot (per-task state, baselines, consumed offsets); default in the state dir (AGENTTRAIL_STATE_DIR)',
+    ),
   DETECTOR_SNAPSHOT_INTERVAL_MS: intFromEnv(
     'How often state and offsets are snapshotted; offsets are committed right after',
     5_000,
