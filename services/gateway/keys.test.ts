@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKey, KeyStore, mintKey } from './keys.js';
+import { createKey, KeyStore, mintKey, readKeysFile, revokeKey } from './keys.js';
 import { TokenBuckets } from './rate-limit.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agenttrail-keys-'));
@@ -27,6 +27,34 @@ describe('API keys', () => {
   it('ignores revoked keys', () => {
     const k = mintKey('acme');
     expect(new KeyStore([{ ...k.record, revoked_at: '2026-01-01T00:00:00Z' }]).verify(k.key)).toBeUndefined();
+  });
+
+  it('revokeKey keeps the record (for the audit trail) with revoked_at; the key no longer verifies', () => {
+    const file = join(dir, 'revoke.json');
+    const a = createKey(file, 'acme');
+    const b = createKey(file, 'acme');
+    const res = revokeKey(file, a.record.id);
+    expect(res.alreadyRevoked).toBe(false);
+    expect(res.record.revoked_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const stored = readKeysFile(file).keys;
+    expect(stored.map((k) => k.id)).toEqual([a.record.id, b.record.id]);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const store = KeyStore.fromFile(file);
+    expect(store.verify(a.key)).toBeUndefined();
+    expect(store.verify(b.key)?.tenant).toBe('acme');
+    // Again: nothing changes, and the caller is told.
+    expect(revokeKey(file, a.record.id)).toMatchObject({ alreadyRevoked: true, record: res.record });
+    expect(() => revokeKey(file, 'ffffffffffff')).toThrow(/no key ffffffffffff/);
+  });
+
+  it('replace() swaps the whole key set at once', () => {
+    const a = mintKey('acme');
+    const b = mintKey('globex');
+    const store = new KeyStore([a.record]);
+    store.replace([b.record, { ...a.record, revoked_at: '2026-01-01T00:00:00Z' }]);
+    expect(store.size).toBe(1);
+    expect(store.verify(a.key)).toBeUndefined();
+    expect(store.verify(b.key)?.tenant).toBe('globex');
   });
 });
 

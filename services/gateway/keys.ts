@@ -33,15 +33,28 @@ export interface Principal {
 const KEY_RE = /^atk_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$/;
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
+type ActiveKeys = Map<string, { tenant: string; hash: Buffer }>;
+
+const activeKeys = (records: readonly KeyRecord[]): ActiveKeys =>
+  new Map(
+    records
+      .filter((r) => !r.revoked_at)
+      .map((r) => [r.id, { tenant: r.tenant, hash: Buffer.from(r.sha256, 'hex') }]),
+  );
+
 export class KeyStore {
-  private readonly byId: Map<string, { tenant: string; hash: Buffer }>;
+  private byId: ActiveKeys;
 
   constructor(records: readonly KeyRecord[]) {
-    this.byId = new Map(
-      records
-        .filter((r) => !r.revoked_at)
-        .map((r) => [r.id, { tenant: r.tenant, hash: Buffer.from(r.sha256, 'hex') }]),
-    );
+    this.byId = activeKeys(records);
+  }
+
+  /**
+   * Swap in a new key set (keys-watcher.ts, on a change to the keys file). One assignment, so
+   * a request sees either the old set or the new one, never a mix.
+   */
+  replace(records: readonly KeyRecord[]): void {
+    this.byId = activeKeys(records);
   }
 
   static fromFile(path: string): KeyStore {
@@ -78,7 +91,13 @@ export function mintKey(tenant: string, label?: string): { key: string; record: 
 
 export function readKeysFile(path: string): KeysFile {
   if (!existsSync(path)) return { version: 1, keys: [] };
-  const parsed = KeysFile.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: not a valid keys file: ${(err as Error).message}`);
+  }
+  const parsed = KeysFile.safeParse(json);
   if (!parsed.success) {
     throw new Error(`${path}: not a valid keys file: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   }
@@ -93,9 +112,29 @@ export function createKey(path: string, tenant: string, label?: string): { key: 
   const minted = mintKey(tenant, label);
   const file = readKeysFile(path);
   file.keys.push(minted.record);
+  writeKeysFile(path, file);
+  return minted;
+}
+
+/**
+ * For the CLI (`agenttrail keys revoke <id>`): mark the key revoked. The record stays (with
+ * `revoked_at`), so the file still says which key a stored event's key id was and since when it
+ * is refused. A running gateway picks the change up by itself (keys-watcher.ts).
+ */
+export function revokeKey(path: string, id: string): { record: KeyRecord; alreadyRevoked: boolean } {
+  const file = readKeysFile(path);
+  const record = file.keys.find((k) => k.id === id);
+  if (!record) throw new Error(`no key ${id} in ${path}`);
+  if (record.revoked_at) return { record, alreadyRevoked: true };
+  record.revoked_at = new Date().toISOString();
+  writeKeysFile(path, file);
+  return { record, alreadyRevoked: false };
+}
+
+/** Written to a temp file and renamed over: a reader (the gateway) never sees half a file. */
+function writeKeysFile(path: string, file: KeysFile): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, path);
-  return minted;
 }

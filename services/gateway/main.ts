@@ -8,6 +8,7 @@ import { createLogger } from '../platform/logger.js';
 import { buildApp } from './app.js';
 import { checkGatewayConfig, gatewayConfigShape } from './config.js';
 import { KeyStore } from './keys.js';
+import { watchKeysFile } from './keys-watcher.js';
 import { kafkaSink } from './sink.js';
 
 // Wiring only: config → logger → Kafka producer → app → listen; stops run in reverse.
@@ -67,6 +68,9 @@ async function runWorker(): Promise<void> {
       'no API keys: every request will get 401 (agenttrail keys create --tenant <t>)',
     );
   }
+  // `keys create` / `keys revoke` apply without a restart; a bad file keeps the keys in use.
+  const keysWatcher = watchKeysFile({ path: config.GATEWAY_KEYS_FILE, keys, log: logger });
+  lifecycle.onStop('keys watcher', () => keysWatcher.close());
 
   const kafka = createKafka(config, logger, 'gateway');
   await ensureTopics(kafka, [config.KAFKA_TOPIC_EVENTS], config.KAFKA_TOPIC_PARTITIONS);
