@@ -49,15 +49,15 @@ export const gatewayConfigShape = {
     100,
     120_000,
   ),
-  GATEWAY_RETRY_AFTER_S: intFromEnv('Retry-After sent with 503 when Kafka is unavailable', 5, 1, 3600),
-  GATEWAY_WORKERS: intFromEnv(
-    'Gateway processes (node:cluster, one Kafka producer each; rate limits are per process)',
   GATEWAY_KAFKA_FLUSH_BYTES: intFromEnv(
     "Most bytes in one Kafka send; larger requests are split. Keep under the broker's message.max.bytes (1 MiB by default); also the largest one event may be as stored (413 above)",
     960 * 1024,
     16 * 1024,
     64 * 1024 * 1024,
   ),
+  GATEWAY_RETRY_AFTER_S: intFromEnv('Retry-After sent with 503 when Kafka is unavailable', 5, 1, 3600),
+  GATEWAY_WORKERS: intFromEnv(
+    'Gateway processes (node:cluster, one Kafka producer each; rate limits are per process)',
     1,
     1,
     64,

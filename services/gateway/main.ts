@@ -84,13 +84,13 @@ async function runWorker(): Promise<void> {
     },
   });
   await producer.connect();
+  await admin.connect();
   lifecycle.onStop('kafka producer', () => producer.disconnect());
+  lifecycle.onStop('kafka admin', () => admin.disconnect());
 
   const app = await buildApp({ config, keys, sink, logger });
   // Registered last so it runs first: stop taking requests, let in-flight ones finish (their
-  await admin.connect();
   // produce is awaited), then the producer disconnects.
-  lifecycle.onStop('kafka admin', () => admin.disconnect());
   lifecycle.onStop('http server', () => app.close());
   const address = await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
   logger.info({ address, keys: keys.size, topic: config.KAFKA_TOPIC_EVENTS }, 'gateway listening');
