@@ -1,6 +1,6 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { statePath } from '../services/platform/state-dir.js';
 import { stackUp } from '../stack/index.js';
 import {
   createTopics,
@@ -130,7 +130,7 @@ async function run(
     database: o.database,
     topic: o.topic,
     dlqTopic: o.topic.replace(/\.events$/, '.dlq'),
-    logDir: join(process.cwd(), '.state', 'bench-logs'),
+    logDir: statePath('bench-logs'),
     name: o.database,
     env: { INGESTER_FLUSH_MAX_ROWS: String(o.flushRows), LOG_LEVEL: 'warn' },
     nodeArgs: process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean),

@@ -9,6 +9,7 @@ import {
   describeConfig,
   kafkaConfig,
 } from '../services/platform/config.js';
+import { stateDir } from '../services/platform/state-dir.js';
 import { repoRoot } from '../stack/paths.js';
 import { cell, type ReadmeBlock } from './readme-blocks.js';
 
@@ -23,11 +24,14 @@ const STAGES: Array<[title: string, shape: ConfigShape]> = [
 ];
 
 function table(shape: ConfigShape, skip: ReadonlySet<string>): string {
-  // Defaults that are paths inside the checkout are shown relative to it, so the table is the
-  // same in every clone.
+  // Defaults that are paths in the state dir or the checkout are shown relative to them, so the
+  // table is the same in every clone, whatever AGENTTRAIL_STATE_DIR is.
   const rows = describeConfig(shape)
     .filter((r) => !skip.has(r.name))
-    .map((r) => ({ ...r, default: r.default.replaceAll(`${repoRoot}/`, '') }));
+    .map((r) => ({
+      ...r,
+      default: r.default.replaceAll(`${stateDir()}/`, '<state dir>/').replaceAll(`${repoRoot}/`, ''),
+    }));
   return [
     '| variable | default | meaning |',
     '| --- | --- | --- |',

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,12 +10,19 @@ import {
   waitForRows,
 } from '../bench/ingest-harness.js';
 import type { ClickHouseHandle } from '../stack/index.js';
-import { deleteTopic, type Private, privateClickHouse, testEndpoints, uniqueName } from './helpers/stack.js';
+import {
+  deleteTopic,
+  type Private,
+  privateClickHouse,
+  testEndpoints,
+  testLogDir,
+  uniqueName,
+} from './helpers/stack.js';
 
 // ClickHouse (a private instance) stopped for 10 s mid-stream and started again: the ingester
 // keeps its process, commits nothing it has not written, and catches up when it returns.
 
-const LOG_DIR = join(process.cwd(), '.state', 'test-logs', 'ingester');
+const LOG_DIR = testLogDir('ingester');
 const database = uniqueName('it_ingest_chdown');
 const GROUP = `${database}.ingester`;
 let engine: Private<ClickHouseHandle>;

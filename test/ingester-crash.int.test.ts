@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createTopics,
@@ -8,14 +7,21 @@ import {
   storedCounts,
   waitForRows,
 } from '../bench/ingest-harness.js';
-import { clickhouseClient, deleteTopic, dropDatabase, testEndpoints, uniqueName } from './helpers/stack.js';
+import {
+  clickhouseClient,
+  deleteTopic,
+  dropDatabase,
+  testEndpoints,
+  testLogDir,
+  uniqueName,
+} from './helpers/stack.js';
 
 // kill -9 of the ingester (a real child process) mid-stream, then a restart: Kafka redelivers
 // everything after the last commit; nothing is lost and reads still see each event once.
 // Then a full redelivery (group offsets reset to the start) proves the duplicates a crash can
 // cause are invisible to reads (FINAL / distinct ids), whatever the merge state.
 
-const LOG_DIR = join(process.cwd(), '.state', 'test-logs', 'ingester');
+const LOG_DIR = testLogDir('ingester');
 const database = uniqueName('it_ingest_kill');
 afterAll(async () => {
   await dropDatabase(database);

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -10,12 +9,19 @@ import {
   storedCounts,
   waitForRows,
 } from '../bench/ingest-harness.js';
-import { clickhouseClient, deleteTopic, dropDatabase, testEndpoints, uniqueName } from './helpers/stack.js';
+import {
+  clickhouseClient,
+  deleteTopic,
+  dropDatabase,
+  testEndpoints,
+  testLogDir,
+  uniqueName,
+} from './helpers/stack.js';
 
 // The ingester as a real child process against the shared stack: every event stored exactly
 // once as read (FINAL / distinct ids), poison on the DLQ with its reason, offsets committed.
 
-const LOG_DIR = join(process.cwd(), '.state', 'test-logs', 'ingester');
+const LOG_DIR = testLogDir('ingester');
 const databases: string[] = [];
 afterAll(async () => {
   for (const db of databases) {

@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pageFacts, pollUntil, storedAlerts, storedEventCounts } from '../cli/pipeline/observe.js';
 import { type Receiver, startReceiver } from '../cli/pipeline/receiver.js';
 import { type Pipeline, startPipeline } from '../cli/pipeline/start.js';
 import { runStories, type StoryResult } from '../cli/pipeline/stories.js';
 import { readTimeline } from '../cli/pipeline/timeline.js';
-import { clickhouseClient, dropDatabase, testEndpoints, uniqueName } from './helpers/stack.js';
+import { clickhouseClient, dropDatabase, testEndpoints, testLogDir, uniqueName } from './helpers/stack.js';
 
 // The whole pipeline end to end, every stage a real child process, as `agenttrail demo` runs
 // it: SDK agents → gateway → Kafka → ingester (→ ClickHouse) and detector (→ alerts topic) →
@@ -27,7 +26,7 @@ beforeAll(async () => {
     clickhouseUrl,
     database: run,
     run,
-    workDir: join(process.cwd(), '.state', 'test-logs', 'pipeline', run),
+    workDir: testLogDir('pipeline', run),
     tenant: TENANT,
     webhook: { url: `${rx.url}/hook`, secret: SECRET },
     partitions: 3,

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { IHeaders } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../cli/pipeline/observe.js';
@@ -7,7 +6,14 @@ import { type Pipeline, startPipeline } from '../cli/pipeline/start.js';
 import { TaskStream } from '../scenarios/builder.js';
 import type { AgentEvent } from '../schemas/index.js';
 import { VALIDATED_HEADER, VALIDATED_V1 } from '../services/platform/kafka/headers.js';
-import { clickhouseClient, dropDatabase, kafkaClient, testEndpoints, uniqueName } from './helpers/stack.js';
+import {
+  clickhouseClient,
+  dropDatabase,
+  kafkaClient,
+  testEndpoints,
+  testLogDir,
+  uniqueName,
+} from './helpers/stack.js';
 
 // Issue 10 item 1, acceptance: one poison message of each class, produced straight to Kafka
 // (with and without a forged gateway mark, so both the ingester's trusted path and the full
@@ -120,7 +126,7 @@ beforeAll(async () => {
     clickhouseUrl,
     database: run,
     run,
-    workDir: join(process.cwd(), '.state', 'test-logs', 'poison', run),
+    workDir: testLogDir('poison', run),
     tenant: TENANT,
     webhook: { url: `${rx.url}/hook`, secret: SECRET },
     partitions: 2,

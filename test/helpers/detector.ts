@@ -13,10 +13,10 @@ import {
 import type { AgentEvent, Alert } from '../../schemas/index.js';
 import { createDetector } from '../../services/detector/engine.js';
 import { loadDefaultRules } from '../../services/detector/rules/default-rules.js';
-import { kafkaClient } from './stack.js';
+import { kafkaClient, testLogDir } from './stack.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const DETECTOR_LOG_DIR = join(repoRoot, '.state', 'test-logs', 'detector');
+export const DETECTOR_LOG_DIR = testLogDir('detector');
 
 // The real detector as a child process (`node --import tsx services/detector/main.ts`), so tests
 // can kill -9 it, plus helpers to feed it scenario events and read what it published.

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { inject } from 'vitest';
+import { statePath } from '../../services/platform/state-dir.js';
 import {
   type ClickHouseHandle,
   type KafkaHandle,
@@ -17,6 +18,9 @@ export interface TestEndpoints {
   brokers: string[];
   clickhouseUrl: string;
 }
+
+/** Where a test writes its services' logs: under the state dir (AGENTTRAIL_STATE_DIR), never the checkout. */
+export const testLogDir = (...parts: string[]): string => statePath('test-logs', ...parts);
 
 /** Endpoints of the shared stack that test/global-setup.ts brought up (integration project). */
 export function testEndpoints(): TestEndpoints {
