@@ -6,6 +6,7 @@ import { createAlerterMetrics } from '../services/alerter/metrics.js';
 import { createDetectorMetrics } from '../services/detector/service/metrics.js';
 import { createGatewayMetrics } from '../services/gateway/metrics.js';
 import { createStageMetrics } from '../services/platform/metrics.js';
+import { WriteHealth } from '../services/platform/write-health.js';
 
 // dashboards/agenttrail.json may only query what the services export: every metric name in a
 // panel's PromQL must be registered by the real metric code, built as each main.ts builds it
@@ -23,6 +24,8 @@ function serviceRegistries(): Record<string, Registry> {
   createDetectorMetrics(detector);
   const alerter = createStageMetrics('alerter').registry;
   createAlerterMetrics(alerter);
+  for (const [stage, registry] of Object.entries({ ingester, detector, alerter }))
+    new WriteHealth({ stage, notReadyAfterMs: 30_000, registry });
   return { gateway, ingester, detector, alerter };
 }
 
