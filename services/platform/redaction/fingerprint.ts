@@ -36,3 +36,35 @@ export function createFingerprinter(key: FingerprintKey): (value: string) => str
     return outer.copy().update(innerDigest).digest('hex').slice(0, FINGERPRINT_HEX_CHARS);
   };
 }
+
+/**
+ * Fingerprints with precomputed HMAC state, plus a bounded cache for ENTITY values (hosts and
+ * addresses repeat across events). Secrets are never cached: they are not kept in memory
+ * beyond the event that carried them.
+ */
+export class Fingerprinter {
+  private readonly hmac: (value: string) => string;
+  private readonly cache = new Map<string, string>();
+
+  constructor(
+    key: FingerprintKey,
+    private readonly cacheSize = 50_000,
+  ) {
+    this.hmac = createFingerprinter(key);
+  }
+
+  secret(value: string): string {
+    return this.hmac(value);
+  }
+
+  entity(value: string): string {
+    let fp = this.cache.get(value);
+    if (fp === undefined) {
+      fp = this.hmac(value);
+      // Dropping the whole cache when full is crude but O(1) and keeps memory bounded.
+      if (this.cache.size >= this.cacheSize) this.cache.clear();
+      this.cache.set(value, fp);
+    }
+    return fp;
+  }
+}

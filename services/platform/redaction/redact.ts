@@ -1,36 +1,35 @@
-import { extractEntities } from './entities.js';
-import { createFingerprinter, type FingerprintKey } from './fingerprint.js';
-import { FIELD_RULES, PRECHECK, TEXT_RULES } from './rules.js';
+import { CleanCache } from './clean-cache.js';
+import { Fingerprinter, type FingerprintKey } from './fingerprint.js';
+import type { OnSecret } from './text.js';
+import { type Sighting, Walk } from './walk.js';
 
 // The shared redactor: pure, synchronous, no I/O.
 //
 // How it fits the hash chain (schemas/chain.ts). The chain hash covers the event as validated
 // and REDACTED, and excludes `secrets` and `entities`. So the redactor is split in two:
 //   - what it writes INTO the event is deterministic and key-free: each secret becomes the
-//     typed placeholder `[REDACTED:<kind>]`. Redaction is idempotent (redacting a redacted
-//     event changes nothing), so the SDK, which runs it without a key, computes the same hash
-//     over the same bytes that the gateway later stores;
+//     typed placeholder `[REDACTED:<kind>]` (a base64 or wrapped secret too: the whole
+//     encoded run is replaced). Redaction is idempotent (redacting a redacted event changes
+//     nothing), so the SDK, which runs it without a key, computes the same hash over the same
+//     bytes that the gateway later stores;
 //   - what needs the key goes only into the envelope's `secrets` and `entities` arrays:
 //     `{kind, path, fp}` with fp = HMAC-SHA256(key, value) truncated. Those arrays are outside
 //     the chain, so adding them at the gateway does not break it.
 // The SDK may therefore send raw values (the gateway needs them to fingerprint) while hashing
 // the redacted form; the stored event verifies.
 //
-// It walks every string under `data` (arguments nested at any depth, output excerpts, intents,
-// contexts), never the envelope: envelope fields are identifiers with strict formats.
+// It walks every stored free-text field: every string and every object key under `data`
+// (arguments nested at any depth, output excerpts, intents, contexts, labels), and the agent's
+// free-text envelope fields. Other envelope fields are identifiers with strict formats.
 
-export const PLACEHOLDER_PREFIX = '[REDACTED:';
-export const placeholder = (kind: string) => `${PLACEHOLDER_PREFIX}${kind}]`;
+export { Fingerprinter } from './fingerprint.js';
+export { PLACEHOLDER_PREFIX, placeholder } from './placeholder.js';
+export type { Sighting } from './walk.js';
 
-const MAX_SECRETS = 256;
-const MAX_ENTITIES = 512;
-const MAX_PATH_CHARS = 512;
-
-export interface Sighting {
-  kind: string;
-  path: string;
-  fp: string;
-}
+/** Free-text fields of the envelope's `agent` (ShortText, any content); `agent.id` is an Id. */
+const AGENT_FREE_TEXT = ['instance', 'workload_identity', 'model', 'framework'] as const;
+/** The same few values arrive with every event of an agent; none of these names has a field rule. */
+const cleanAgentText = new CleanCache();
 
 export interface RedactOptions {
   /**
@@ -49,185 +48,36 @@ export interface RedactResult<T> {
   entities: Sighting[];
 }
 
-type OnSecret = (kind: string, value: string) => void;
-
 /**
- * Fingerprints with precomputed HMAC state, plus a bounded cache for ENTITY values (hosts and
- * addresses repeat across events). Secrets are never cached: they are not kept in memory
- * beyond the event that carried them.
+ * Redact one string: the text rules, across line breaks, inside base64 runs and inside JSON it
+ * holds. `onSecret` receives each secret removed (for fingerprinting).
  */
-export class Fingerprinter {
-  private readonly hmac: (value: string) => string;
-  private readonly cache = new Map<string, string>();
-
-  constructor(
-    key: FingerprintKey,
-    private readonly cacheSize = 50_000,
-  ) {
-    this.hmac = createFingerprinter(key);
-  }
-
-  secret(value: string): string {
-    return this.hmac(value);
-  }
-
-  entity(value: string): string {
-    let fp = this.cache.get(value);
-    if (fp === undefined) {
-      fp = this.hmac(value);
-      // Dropping the whole cache when full is crude but O(1) and keeps memory bounded.
-      if (this.cache.size >= this.cacheSize) this.cache.clear();
-      this.cache.set(value, fp);
-    }
-    return fp;
-  }
-}
-
-/** Redact one string. `onSecret` receives each secret removed (for fingerprinting). */
 export function redactText(text: string, onSecret?: OnSecret): string {
-  if (!PRECHECK.test(text)) return text;
-  let out = text;
-  let lower: string | undefined;
-  for (const rule of TEXT_RULES) {
-    let hinted = false;
-    if (rule.hintsLower) {
-      lower ??= out.toLowerCase();
-      hinted = rule.hints.some((h) => lower!.includes(h));
-    } else {
-      hinted = rule.hints.some((h) => out.includes(h));
-    }
-    if (!hinted) continue;
-    const next = out.replace(rule.pattern, (...args: unknown[]) => {
-      const match = args[0] as string;
-      const groups = args[args.length - 1] as Record<string, string | undefined>;
-      const secret = groups.secret ?? match;
-      // Never re-redact a placeholder: keeps redaction idempotent.
-      if (secret.includes(PLACEHOLDER_PREFIX) || secret.length === 0) return match;
-      if (rule.accept && !rule.accept(secret)) return match;
-      onSecret?.(rule.kind, secret.trim());
-      return `${groups.pre ?? ''}${placeholder(rule.kind)}`;
-    });
-    if (next !== out) {
-      out = next;
-      lower = undefined;
-    }
-  }
-  return out;
+  return new Walk(undefined).string(text, undefined, 0, onSecret);
 }
 
-/** Normalise a key for field rules: `API-Key`, `api_key`, `apiKey` all become `apikey`. */
-const normaliseKey = (key: string) => key.toLowerCase().replace(/[-_.\s]/g, '');
-
-/** Field names repeat endlessly (`path`, `url`, `query`…): remember which can hold a secret. */
-const secretLikeNames = new Map<string, boolean>();
-const SECRET_LIKE = /pass|pwd|secret|token|key|credential|auth|cookie|session|signature/;
-
-function fieldRuleFor(key: string | undefined, value: string): string | undefined {
-  if (key === undefined) return undefined;
-  let secretLike = secretLikeNames.get(key);
-  if (secretLike === undefined) {
-    secretLike = SECRET_LIKE.test(normaliseKey(key));
-    if (secretLikeNames.size > 10_000) secretLikeNames.clear();
-    secretLikeNames.set(key, secretLike);
+function redactAgent(walk: Walk, agent: unknown): unknown {
+  if (agent === null || typeof agent !== 'object') return agent;
+  const a = agent as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  walk.entitiesOn = false;
+  for (const f of AGENT_FREE_TEXT) {
+    const v = a[f];
+    if (typeof v !== 'string' || cleanAgentText.has(v)) continue;
+    walk.segs.push('agent', f);
+    const next = walk.string(v, f, 0, walk.sink);
+    walk.segs.length = 0;
+    if (next === v) {
+      cleanAgentText.add(v);
+      continue;
+    }
+    copy ??= { ...a };
+    copy[f] = next;
   }
-  if (!secretLike || value.includes(PLACEHOLDER_PREFIX)) return undefined;
-  const name = normaliseKey(key);
-  // Identifier fields (`credential_id`, `approval_id`) are references the detector needs, and
-  // ids are high-entropy by design; a session id is the exception: it is a bearer secret.
-  if (name.endsWith('id') && name !== 'sessionid') return undefined;
-  for (const rule of FIELD_RULES) {
-    if (rule.name.test(name) && rule.accept(value)) return rule.kind;
-  }
-  return undefined;
+  return copy ?? agent;
 }
 
-/**
- * One walk over one event. A class rather than closures: the walk is the gateway's hottest
- * code, and per-call closures showed up in the profile. The JSON path is kept as a segment
- * stack and joined only when something is recorded.
- */
-class Walk {
-  readonly secrets: Sighting[] = [];
-  readonly entities: Sighting[] = [];
-  private readonly segs: string[] = ['data'];
-  private readonly wantEntities: boolean;
-
-  constructor(
-    private readonly fps: Fingerprinter | undefined,
-    entities: boolean,
-  ) {
-    this.wantEntities = fps !== undefined && entities;
-  }
-
-  private path(): string {
-    return this.segs.join('.').slice(0, MAX_PATH_CHARS);
-  }
-
-  private record(list: Sighting[], max: number, kind: string, value: string, path: string): void {
-    if (this.fps === undefined || list.length >= max) return;
-    const fp = list === this.secrets ? this.fps.secret(value) : this.fps.entity(value);
-    // Lists are short: a scan beats building a key string per sighting.
-    for (const s of list) if (s.fp === fp && s.kind === kind && s.path === path) return;
-    list.push({ kind, path, fp });
-  }
-
-  private readonly onSecret = (kind: string, value: string): void => {
-    this.record(this.secrets, MAX_SECRETS, kind, value, this.path());
-  };
-
-  string(value: string, fieldKey: string | undefined): string {
-    let out = redactText(value, this.fps ? this.onSecret : undefined);
-    if (out === value) {
-      const kind = fieldRuleFor(fieldKey, value);
-      if (kind !== undefined) {
-        if (this.fps) this.record(this.secrets, MAX_SECRETS, kind, value, this.path());
-        out = placeholder(kind);
-      }
-    }
-    if (this.wantEntities && this.entities.length < MAX_ENTITIES) {
-      const hits = extractEntities(out);
-      if (hits.length > 0) {
-        const path = this.path();
-        for (const hit of hits) this.record(this.entities, MAX_ENTITIES, hit.kind, hit.value, path);
-      }
-    }
-    return out;
-  }
-
-  /** Copy-on-write: containers are copied only when something inside them changed. */
-  value(value: unknown, fieldKey: string | undefined): unknown {
-    if (typeof value === 'string') return this.string(value, fieldKey);
-    if (value === null || typeof value !== 'object') return value;
-    if (Array.isArray(value)) {
-      let copy: unknown[] | undefined;
-      for (let i = 0; i < value.length; i++) {
-        this.segs.push(String(i));
-        const next = this.value(value[i], fieldKey);
-        this.segs.pop();
-        if (next !== value[i]) {
-          copy ??= value.slice();
-          copy[i] = next;
-        }
-      }
-      return copy ?? value;
-    }
-    const obj = value as Record<string, unknown>;
-    let copy: Record<string, unknown> | undefined;
-    for (const k in obj) {
-      if (!Object.hasOwn(obj, k)) continue;
-      this.segs.push(k);
-      const next = this.value(obj[k], k);
-      this.segs.pop();
-      if (next !== obj[k]) {
-        copy ??= { ...obj };
-        copy[k] = next;
-      }
-    }
-    return copy ?? value;
-  }
-}
-
-/** Redact every string under `event.data`; fingerprint secrets and entities when given a key. */
+/** Redact the event's stored free text; fingerprint secrets and entities when given a key. */
 export function redactEvent<T extends { data?: unknown }>(
   event: T,
   opts: RedactOptions = {},
@@ -238,11 +88,22 @@ export function redactEvent<T extends { data?: unknown }>(
       : opts.key instanceof Fingerprinter
         ? opts.key
         : new Fingerprinter(opts.key, 0);
-  const walk = new Walk(fps, opts.entities !== false);
-  if (event.data === undefined) return { event, secrets: walk.secrets, entities: walk.entities };
-  const data = walk.value(event.data, undefined);
+  const wantEntities = fps !== undefined && opts.entities !== false;
+  const walk = new Walk(fps);
+  const agentIn = (event as { agent?: unknown }).agent;
+  const agent = redactAgent(walk, agentIn);
+  let data = event.data;
+  if (data !== undefined) {
+    walk.entitiesOn = wantEntities;
+    walk.segs.push('data');
+    data = walk.value(data, undefined, 0, walk.sink);
+    walk.segs.pop();
+  }
+  const changed = agent !== agentIn || data !== event.data;
   return {
-    event: data === event.data ? event : { ...event, data },
+    event: changed
+      ? { ...event, ...(agent !== agentIn && { agent }), ...(data !== event.data && { data }) }
+      : event,
     secrets: walk.secrets,
     entities: walk.entities,
   };
