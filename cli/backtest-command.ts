@@ -65,7 +65,7 @@ export const backtestCommand: Command = {
     const clickhouse = createClickHouse(config, 'backtest');
     try {
       const started = Date.now();
-      const read = readStoredEvents(clickhouse, {
+      const read = readStoredEvents(clickhouse, config.CLICKHOUSE_DATABASE, {
         ...(values.tenant !== undefined ? { tenant: values.tenant } : {}),
         ...(values.from !== undefined ? { from: values.from } : {}),
         ...(values.to !== undefined ? { to: values.to } : {}),

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { createReadLayer } from '../../services/platform/clickhouse/read/index.js';
 
-// What the pipeline's projections hold for a set of tasks, read with bound parameters only:
+// What the pipeline's projections hold for a set of tasks, through the read layer:
 // stored events (raw rows, and distinct event ids: equal when each event is stored exactly
 // once) and alerts. The demo and the end-to-end test poll these.
 
@@ -11,20 +12,16 @@ export interface EventCounts {
   distinct: number;
 }
 
-export async function storedEventCounts(
+const read = (ch: ClickHouseClient, database: string) =>
+  createReadLayer({ client: ch, database, caller: 'pipeline-observe' });
+
+export function storedEventCounts(
   ch: ClickHouseClient,
   database: string,
   tenant: string,
   taskIds: readonly string[],
 ): Promise<EventCounts> {
-  const rs = await ch.query({
-    query: `SELECT count() AS raw, uniqExact(event_id) AS distinct FROM {db:Identifier}.events
-            WHERE tenant = {tenant:String} AND task_id IN {tasks:Array(String)}`,
-    query_params: { db: database, tenant, tasks: taskIds },
-    format: 'JSONEachRow',
-  });
-  const [row] = await rs.json<{ raw: string; distinct: string }>();
-  return { raw: Number(row?.raw ?? 0), distinct: Number(row?.distinct ?? 0) };
+  return read(ch, database).events.storedCounts(tenant, taskIds);
 }
 
 export interface StoredAlert {
@@ -40,14 +37,8 @@ export async function storedAlerts(
   tenant: string,
   taskIds: readonly string[],
 ): Promise<StoredAlert[]> {
-  const rs = await ch.query({
-    query: `SELECT alert_id, rule_id, severity, task_id FROM {db:Identifier}.alerts FINAL
-            WHERE tenant = {tenant:String} AND task_id IN {tasks:Array(String)}
-            ORDER BY created_at, rule_id`,
-    query_params: { db: database, tenant, tasks: taskIds },
-    format: 'JSONEachRow',
-  });
-  return rs.json<StoredAlert>();
+  const rows = await read(ch, database).alerts.forTasks(tenant, taskIds);
+  return rows.map(({ alert_id, rule_id, severity, task_id }) => ({ alert_id, rule_id, severity, task_id }));
 }
 
 /** Poll `probe` until `done` holds for its value or the deadline passes; returns the last value. */

@@ -2,8 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { type ChainProblem, verifyChain } from '../../schemas/chain.js';
 import type { AgentEvent } from '../../schemas/index.js';
 import { validateEvent } from '../../schemas/validate.js';
-import { rowToEventInput } from '../../services/detector/service/stored-events.js';
-import type { StoredEventRow } from '../../services/platform/clickhouse/event-row.js';
+import { createReadLayer, rowToEventInput } from '../../services/platform/clickhouse/read/index.js';
 
 // One task reconstructed from ClickHouse alone, the incident responder's view: the stored
 // events (one copy per event_id, in seq order), the alerts raised on the task, and whether the
@@ -36,42 +35,29 @@ export interface TaskTimeline {
   sound: boolean;
 }
 
-const EVENT_COLUMNS = `event_id, schema_version, type, occurred_at, received_at, tenant, agent_id,
-  agent_instance, workload_identity, agent_model, agent_framework, task_id, parent_task_id, seq,
-  prev_hash, hash, trace_id, span_id, secret_kinds, secret_paths, secret_fps, entity_kinds,
-  entity_paths, entity_fps, data`;
-
 export async function readTimeline(
   ch: ClickHouseClient,
   database: string,
   tenant: string,
   taskId: string,
 ): Promise<TaskTimeline> {
-  // LIMIT 1 BY event_id: a redelivered copy that no merge has collapsed yet is read once.
-  const rows = await ch.query({
-    query: `SELECT ${EVENT_COLUMNS} FROM {db:Identifier}.events
-            WHERE tenant = {tenant:String} AND task_id = {task:String}
-            ORDER BY seq, event_id LIMIT 1 BY event_id`,
-    query_params: { db: database, tenant, task: taskId },
-    format: 'JSONEachRow',
-  });
+  const read = createReadLayer({ client: ch, database, caller: 'timeline' });
   const events: AgentEvent[] = [];
   let unreadable = 0;
-  for (const row of await rows.json<StoredEventRow>()) {
+  for (const row of await read.events.task(tenant, taskId)) {
     const r = validateEvent(rowToEventInput(row));
     if (r.ok) events.push(r.value);
     else unreadable++;
   }
-
-  const alertRows = await ch.query({
-    query: `SELECT alert_id, rule_id, severity, title, explanation, evidence, scope_element
-            FROM {db:Identifier}.alerts FINAL
-            WHERE tenant = {tenant:String} AND task_id = {task:String}
-            ORDER BY occurred_at, rule_id`,
-    query_params: { db: database, tenant, task: taskId },
-    format: 'JSONEachRow',
-  });
-  const alerts = await alertRows.json<TimelineAlert>();
+  const alerts: TimelineAlert[] = (await read.alerts.forTasks(tenant, [taskId])).map((a) => ({
+    alert_id: a.alert_id,
+    rule_id: a.rule_id,
+    severity: a.severity,
+    title: a.title,
+    explanation: a.explanation,
+    evidence: a.evidence,
+    scope_element: a.scope_element,
+  }));
   const flagged = new Map<string, string[]>();
   const triggered = new Map<string, string[]>();
   for (const a of alerts) {

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { backoffMs } from '../platform/backoff.js';
+import { ALL_TENANTS, DeliveriesRepository } from '../platform/clickhouse/read/index.js';
 import { insertIsolatingRefused, isDataError } from '../platform/clickhouse/refused-rows.js';
 import type { Logger } from '../platform/logger.js';
 
@@ -43,32 +44,17 @@ export interface DeliveryStore {
 
 export const pairKey = (alertId: string, destination: string) => `${alertId}\u0000${destination}`;
 
-export function clickHouseStore(client: ClickHouseClient, table = 'alert_deliveries'): DeliveryStore {
+export function clickHouseStore(client: ClickHouseClient, database: string): DeliveryStore {
+  const read = new DeliveriesRepository({ client, database, caller: 'alerter' });
   return {
     async write(rows) {
       // ClickHouse DateTime64 takes 'YYYY-MM-DD hh:mm:ss.sss'; best_effort parsing is on in the client.
-      await client.insert({ table, values: rows, format: 'JSONEachRow' });
+      await client.insert({ table: 'alert_deliveries', values: rows, format: 'JSONEachRow' });
     },
     async prior(alertIds) {
       const out: PriorDeliveries = { final: new Set(), attempts: new Map() };
       if (alertIds.length === 0) return out;
-      // No FINAL needed: any final row at all is enough, and max() ignores duplicates.
-      const rs = await client.query({
-        query: `SELECT alert_id, destination, max(attempt) AS attempts,
-                       countIf(status IN {final:Array(String)}) > 0 AS is_final
-                FROM {table:Identifier}
-                WHERE alert_id IN {ids:Array(String)}
-                GROUP BY alert_id, destination`,
-        query_params: { table, ids: alertIds, final: FINAL_STATUSES },
-        format: 'JSONEachRow',
-      });
-      const rows = await rs.json<{
-        alert_id: string;
-        destination: string;
-        attempts: number;
-        is_final: number | boolean;
-      }>();
-      for (const r of rows) {
+      for (const r of await read.summary(ALL_TENANTS, alertIds, FINAL_STATUSES)) {
         const key = pairKey(r.alert_id, r.destination);
         out.attempts.set(key, Number(r.attempts));
         if (r.is_final === true || Number(r.is_final) === 1) out.final.add(key);

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   }
   const clickhouse = createClickHouse(config, 'alerter');
   lifecycle.onStop('clickhouse', () => clickhouse.close());
-  const store = clickHouseStore(clickhouse);
+  const store = clickHouseStore(clickhouse, config.CLICKHOUSE_DATABASE);
   const health = new WriteHealth({
     stage: 'alerter',
     notReadyAfterMs: config.ALERTER_NOT_READY_AFTER_MS,

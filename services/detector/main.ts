@@ -1,5 +1,6 @@
 import { createClickHouse, createClickHouseAdmin } from '../platform/clickhouse/client.js';
 import { migrate } from '../platform/clickhouse/migrate.js';
+import { ALL_TENANTS, AlertsRepository } from '../platform/clickhouse/read/index.js';
 import { loadConfigOrExit } from '../platform/config.js';
 import { createKafka } from '../platform/kafka/client.js';
 import { createProducer } from '../platform/kafka/producer.js';
@@ -11,7 +12,7 @@ import { WriteHealth } from '../platform/write-health.js';
 import { createDetector } from './engine.js';
 import { createDetectorLoop } from './service/consume.js';
 import { createDetectorMetrics } from './service/metrics.js';
-import { AlertPublisher, storedAlertIdsAmong, storedAlertIdsSince } from './service/publish.js';
+import { AlertPublisher } from './service/publish.js';
 import { alertsOnTopicSince } from './service/recover.js';
 import { loadRulesFiles, watchRules } from './service/rules-watcher.js';
 import { Serial } from './service/serial.js';
@@ -115,10 +116,15 @@ async function main(): Promise<void> {
       log,
       timeoutMs: config.DETECTOR_SESSION_TIMEOUT_MS * 6,
     });
-    const inTable = await storedAlertIdsAmong(clickhouse, [...onTopic.keys()]);
+    const alertsRead = new AlertsRepository({
+      client: clickhouse,
+      database: config.CLICKHOUSE_DATABASE,
+      caller: 'detector',
+    });
+    const inTable = await alertsRead.idsAmong(ALL_TENANTS, [...onTopic.keys()]);
     const missing = [...onTopic.values()].filter((a) => !inTable.has(a.alert_id));
     await publisher.storeRecovered(missing);
-    const ids = await storedAlertIdsSince(clickhouse, since);
+    const ids = await alertsRead.idsSince(ALL_TENANTS, since);
     publisher.suppress(ids);
     publisher.suppress(onTopic.keys());
     log.info(

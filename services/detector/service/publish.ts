@@ -244,33 +244,3 @@ export class AlertPublisher {
     }
   }
 }
-
-/**
- * alert_ids stored at or after `sinceMs`: on restart, the alerts published between the snapshot
- * and the crash. Replaying those events raises the same ids, which are then not sent again.
- */
-export async function storedAlertIdsSince(clickhouse: ClickHouseClient, sinceMs: number): Promise<string[]> {
-  const rs = await clickhouse.query({
-    query: 'SELECT DISTINCT alert_id FROM alerts WHERE created_at >= fromUnixTimestamp64Milli({since:Int64})',
-    query_params: { since: sinceMs },
-    format: 'JSONEachRow',
-  });
-  return (await rs.json<{ alert_id: string }>()).map((r) => r.alert_id);
-}
-
-/** Which of `ids` the `alerts` table holds. */
-export async function storedAlertIdsAmong(
-  clickhouse: ClickHouseClient,
-  ids: readonly string[],
-): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (let i = 0; i < ids.length; i += 10_000) {
-    const rs = await clickhouse.query({
-      query: 'SELECT DISTINCT alert_id FROM alerts WHERE alert_id IN {ids:Array(String)}',
-      query_params: { ids: ids.slice(i, i + 10_000) },
-      format: 'JSONEachRow',
-    });
-    for (const r of await rs.json<{ alert_id: string }>()) out.add(r.alert_id);
-  }
-  return out;
-}

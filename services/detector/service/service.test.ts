@@ -5,8 +5,8 @@ import type { AgentEvent } from '../../../schemas/index.js';
 import { validateEvent } from '../../../schemas/validate.js';
 import { toRow } from '../../ingester/rows.js';
 import type { StoredEventRow } from '../../platform/clickhouse/event-row.js';
+import { rowToEventInput } from '../../platform/clickhouse/read/index.js';
 import { Serial } from './serial.js';
-import { rowToEventInput } from './stored-events.js';
 import { TickClock } from './tick-clock.js';
 
 /** What ClickHouse hands back for a row the ingester wrote (JSONEachRow output). */

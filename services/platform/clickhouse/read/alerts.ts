@@ -1,0 +1,142 @@
+import {
+  type Params,
+  type ReadContext,
+  readRows,
+  TENANT_CONDITION,
+  type TenantArg,
+  tenantParams,
+} from './run.js';
+
+// The `alerts` table, read. A replayed alert or a status change is a new row for the same
+// alert_id; the newest (updated_at) wins, so reads use FINAL.
+
+export interface StoredAlertRow {
+  alert_id: string;
+  rule_id: string;
+  severity: string;
+  title: string;
+  explanation: string;
+  tenant: string;
+  task_id: string;
+  agent_id: string;
+  workload_identity: string | null;
+  evidence: string[];
+  scope_element: string | null;
+  frameworks: Array<{ framework: string; id: string; name: string | null }>;
+  dedup_key: string;
+  occurred_at: string;
+  created_at: string;
+  status: string;
+  labels: Record<string, string>;
+  link: string | null;
+}
+
+export interface AlertFilter {
+  severity?: string;
+  rule?: string;
+  agent?: string;
+  task?: string;
+  status?: string;
+  dedup_key?: string;
+  /** created_at, inclusive, ISO-8601. */
+  from?: string;
+  /** created_at, exclusive. */
+  to?: string;
+}
+
+/** A keyset position: the last row of the previous page (newest first). */
+export interface AlertCursor {
+  created_at: string;
+  alert_id: string;
+}
+
+const COLUMNS = `alert_id, rule_id, severity, title, explanation, tenant, task_id, agent_id, workload_identity,
+  evidence, scope_element, frameworks, dedup_key, occurred_at, created_at, status, labels, link`;
+
+const CLAUSES: Record<keyof AlertFilter, { param: string; sql: string }> = {
+  severity: { param: 'severity', sql: 'severity = {severity:String}' },
+  rule: { param: 'rule', sql: 'rule_id = {rule:String}' },
+  agent: { param: 'agent', sql: 'agent_id = {agent:String}' },
+  task: { param: 'task', sql: 'task_id = {task:String}' },
+  status: { param: 'status', sql: 'status = {status:String}' },
+  dedup_key: { param: 'dedup_key', sql: 'dedup_key = {dedup_key:String}' },
+  from: { param: 'from', sql: "created_at >= parseDateTime64BestEffort({from:String}, 3, 'UTC')" },
+  to: { param: 'to', sql: "created_at < parseDateTime64BestEffort({to:String}, 3, 'UTC')" },
+};
+
+function where(tenant: TenantArg, filter: AlertFilter): { sql: string; params: Params } {
+  const params: Params = tenantParams(tenant);
+  const parts = [TENANT_CONDITION()];
+  for (const [key, value] of Object.entries(filter) as Array<[keyof AlertFilter, string | undefined]>) {
+    if (value === undefined || value === '') continue;
+    const clause = CLAUSES[key];
+    if (!clause) throw new TypeError(`unknown alert filter '${String(key)}'`);
+    params[clause.param] = value;
+    parts.push(clause.sql);
+  }
+  return { sql: parts.join(' AND '), params };
+}
+
+export class AlertsRepository {
+  constructor(private readonly ctx: ReadContext) {}
+
+  /** Alerts raised on some tasks, oldest first. */
+  forTasks(tenant: string, taskIds: readonly string[]): Promise<StoredAlertRow[]> {
+    return readRows(
+      this.ctx,
+      `SELECT ${COLUMNS} FROM {db:Identifier}.alerts FINAL
+       WHERE ${TENANT_CONDITION()} AND task_id IN {tasks:Array(String)} ORDER BY created_at, rule_id`,
+      { ...tenantParams(tenant), tasks: taskIds },
+    );
+  }
+
+  async get(tenant: string, alertId: string): Promise<StoredAlertRow | undefined> {
+    const rows = await readRows<StoredAlertRow>(
+      this.ctx,
+      `SELECT ${COLUMNS} FROM {db:Identifier}.alerts FINAL
+       WHERE ${TENANT_CONDITION()} AND alert_id = {id:String} LIMIT 1`,
+      { ...tenantParams(tenant), id: alertId },
+    );
+    return rows[0];
+  }
+
+  /** A page, newest first, after `cursor`; stable order (created_at, alert_id). */
+  list(tenant: string, filter: AlertFilter, limit: number, cursor?: AlertCursor): Promise<StoredAlertRow[]> {
+    const w = where(tenant, filter);
+    const after = cursor
+      ? ` AND (created_at, alert_id) < (parseDateTime64BestEffort({c_at:String}, 3, 'UTC'), {c_id:String})`
+      : '';
+    return readRows(
+      this.ctx,
+      `SELECT ${COLUMNS} FROM {db:Identifier}.alerts FINAL
+       WHERE ${w.sql}${after} ORDER BY created_at DESC, alert_id DESC LIMIT {limit:UInt32}`,
+      { ...w.params, limit, ...(cursor ? { c_at: cursor.created_at, c_id: cursor.alert_id } : {}) },
+    );
+  }
+
+  /** alert_ids created at or after `sinceMs` (the detector's restart: what the table already has). */
+  async idsSince(tenant: TenantArg, sinceMs: number): Promise<string[]> {
+    const rows = await readRows<{ alert_id: string }>(
+      this.ctx,
+      `SELECT DISTINCT alert_id FROM {db:Identifier}.alerts
+       WHERE ${TENANT_CONDITION()} AND created_at >= fromUnixTimestamp64Milli({since:Int64})`,
+      { ...tenantParams(tenant), since: sinceMs },
+    );
+    return rows.map((r) => r.alert_id);
+  }
+
+  /** Which of `ids` the table holds. */
+  async idsAmong(tenant: TenantArg, ids: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < ids.length; i += 10_000) {
+      const rows = await readRows<{ alert_id: string }>(
+        this.ctx,
+        `SELECT DISTINCT alert_id FROM {db:Identifier}.alerts
+         WHERE ${TENANT_CONDITION()} AND alert_id IN {ids:Array(String)}`,
+        { ...tenantParams(tenant), ids: ids.slice(i, i + 10_000) },
+      );
+      for (const r of rows) out.add(r.alert_id);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,26 @@
+// The read layer: every query of the record, one repository per table (see run.ts).
+export { type AlertCursor, type AlertFilter, AlertsRepository, type StoredAlertRow } from './alerts.js';
+export { DeliveriesRepository, type DeliveryAttemptRow, type DeliverySummaryRow } from './deliveries.js';
+export { rowToEventInput, STORED_EVENT_COLUMNS } from './event-rebuild.js';
+export { type EventCursor, type EventFilter, EventsRepository, type TouchedRow } from './events.js';
+export { globToClickHouseRegex } from './glob-regex.js';
+export { ALL_TENANTS, type ReadContext, type TenantArg } from './run.js';
+
+import { AlertsRepository } from './alerts.js';
+import { DeliveriesRepository } from './deliveries.js';
+import { EventsRepository } from './events.js';
+import type { ReadContext } from './run.js';
+
+export interface ReadLayer {
+  events: EventsRepository;
+  alerts: AlertsRepository;
+  deliveries: DeliveriesRepository;
+}
+
+export function createReadLayer(ctx: ReadContext): ReadLayer {
+  return {
+    events: new EventsRepository(ctx),
+    alerts: new AlertsRepository(ctx),
+    deliveries: new DeliveriesRepository(ctx),
+  };
+}
