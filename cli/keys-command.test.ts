@@ -44,3 +44,37 @@ describe('agenttrail keys revoke', () => {
     expect((await keys('revoke', '--file', file)).code).toBe(2);
   });
 });
+
+describe('agenttrail keys create --role', () => {
+  it('writes an API key with its role to the API keys file, never usable as a collector key', async () => {
+    const file = join(dir, 'api-keys.json');
+    const res = await keys('create', '--tenant', 'acme', '--role', 'responder', '--file', file);
+    expect(res.code).toBe(0);
+    const key = res.stdout.trim();
+    expect(key).toMatch(/^ata_/);
+    expect(res.stderr).toContain('API key (role responder)');
+    expect(KeyStore.fromFile(file, 'api').verify(key)).toMatchObject({ tenant: 'acme', role: 'responder' });
+    expect(KeyStore.fromFile(file).verify(key)).toBeUndefined();
+    const list = await keys('list', '--file', file);
+    expect(list.stdout).toMatch(/\tacme\t\tactive\tresponder$/m);
+    expect((await keys('create', '--tenant', 'acme', '--role', 'root', '--file', file)).code).toBe(2);
+  });
+
+  it('defaults to API_KEYS_FILE for API keys and GATEWAY_KEYS_FILE for collector keys', async () => {
+    const apiFile = join(dir, 'default-api.json');
+    const gwFile = join(dir, 'default-gw.json');
+    vi.stubEnv('API_KEYS_FILE', apiFile);
+    vi.stubEnv('GATEWAY_KEYS_FILE', gwFile);
+    try {
+      expect((await keys('create', '--tenant', 'acme', '--role', 'analyst')).code).toBe(0);
+      expect((await keys('create', '--tenant', 'acme')).code).toBe(0);
+      expect(readKeysFile(apiFile).keys.map((k) => k.role)).toEqual(['analyst']);
+      expect(readKeysFile(gwFile).keys.map((k) => k.role)).toEqual([undefined]);
+      const id = readKeysFile(apiFile).keys[0]!.id;
+      expect((await keys('revoke', id)).code).toBe(0);
+      expect(readKeysFile(apiFile).keys[0]!.revoked_at).toBeDefined();
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});

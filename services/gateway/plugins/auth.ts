@@ -1,31 +1,15 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AgentTrailError } from '../../platform/errors.js';
+import { presentedKey } from '../../platform/keys/presented.js';
 import type { KeyStore, Principal } from '../keys.js';
+
+export { presentedKey };
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the auth hook; null before it ran (declared up front for a stable shape). */
     principal: Principal | null;
   }
-}
-
-/**
- * The presented API key: `Authorization: Bearer <key>`, `X-API-Key: <key>`, or HTTP Basic with
- * the key as password (so a browser can open /docs: it prompts, then resends it).
- */
-export function presentedKey(req: FastifyRequest): string | undefined {
-  const auth = req.headers.authorization;
-  if (auth) {
-    const [scheme, value] = auth.split(' ', 2);
-    if (scheme?.toLowerCase() === 'bearer' && value) return value.trim();
-    if (scheme?.toLowerCase() === 'basic' && value) {
-      const decoded = Buffer.from(value, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      return colon >= 0 ? decoded.slice(colon + 1) : undefined;
-    }
-  }
-  const header = req.headers['x-api-key'];
-  return typeof header === 'string' && header !== '' ? header : undefined;
 }
 
 /** Verify the key, or throw 401. Exposed for routes with their own rule (/metrics). */

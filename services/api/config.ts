@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { clickhouseConfig, commonConfig, intFromEnv } from '../platform/config.js';
+import { statePath } from '../platform/state-dir.js';
+
+// The query API's settings: one schema, parsed once in main.ts, frozen and passed down.
+export const apiConfigShape = {
+  ...commonConfig,
+  ...clickhouseConfig,
+  API_HOST: z.string().min(1).default('127.0.0.1').describe('Interface the query API listens on'),
+  API_PORT: intFromEnv('HTTP port of the query API', 8090, 0, 65_535),
+  API_KEYS_FILE: z
+    .string()
+    .min(1)
+    .default(() => statePath('api-keys.json'))
+    .describe(
+      'JSON file of API keys (hashed, each with a tenant and a role), reloaded on change; default in the state dir; `agenttrail keys create --tenant <t> --role analyst|responder|admin` adds one. Collector keys are never valid here',
+    ),
+  API_METRICS_TOKEN: z
+    .string()
+    .min(16)
+    .optional()
+    .describe('Bearer token for /metrics; when unset, /metrics takes an admin API key'),
+  API_QUERY_TIMEOUT_S: intFromEnv('Longest a ClickHouse read of the API may run (seconds)', 30, 1, 3600),
+  API_MAX_PAGE: intFromEnv('Largest page (limit) of a list endpoint', 1000, 10, 100_000),
+};
+
+export type ApiConfig = Readonly<z.infer<z.ZodObject<typeof apiConfigShape>>>;
+
+/** The subset app.ts needs, so tests build the app without ClickHouse settings. */
+export type ApiAppConfig = Pick<ApiConfig, 'API_METRICS_TOKEN' | 'API_MAX_PAGE'>;
