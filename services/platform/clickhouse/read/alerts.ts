@@ -44,6 +44,18 @@ export interface AlertFilter {
   to?: string;
 }
 
+export interface AlertGroupRow {
+  dedup_key: string;
+  alerts: string | number;
+  rules: string[];
+  tasks: string[];
+  statuses: string[];
+  severity: string;
+  first_at: string;
+  last_at: string;
+  latest_alert_id: string;
+}
+
 /** A keyset position: the last row of the previous page (newest first). */
 export interface AlertCursor {
   created_at: string;
@@ -111,6 +123,24 @@ export class AlertsRepository {
       `SELECT ${COLUMNS} FROM {db:Identifier}.alerts FINAL
        WHERE ${w.sql}${after} ORDER BY created_at DESC, alert_id DESC LIMIT {limit:UInt32}`,
       { ...w.params, limit, ...(cursor ? { c_at: cursor.created_at, c_id: cursor.alert_id } : {}) },
+    );
+  }
+
+  /**
+   * Alerts grouped by dedup key (what pages once per grouping window), busiest-recent first:
+   * how many, the worst severity, first and last raised, and the newest alert of each group.
+   */
+  groups(tenant: string, filter: AlertFilter, limit: number): Promise<AlertGroupRow[]> {
+    const w = where(tenant, filter);
+    return readRows(
+      this.ctx,
+      `SELECT dedup_key, count() AS alerts, groupUniqArray(10)(rule_id) AS rules,
+              groupUniqArray(10)(task_id) AS tasks, groupUniqArray(10)(status) AS statuses,
+              argMax(severity, multiIf(severity = 'critical', 4, severity = 'high', 3, severity = 'medium', 2, severity = 'low', 1, 0)) AS severity,
+              min(created_at) AS first_at, max(created_at) AS last_at, argMax(alert_id, (created_at, alert_id)) AS latest_alert_id
+       FROM {db:Identifier}.alerts FINAL WHERE ${w.sql}
+       GROUP BY dedup_key ORDER BY last_at DESC, dedup_key LIMIT {limit:UInt32}`,
+      { ...w.params, limit },
     );
   }
 

@@ -106,6 +106,45 @@ export class EventsRepository {
     );
   }
 
+  /** One task's events in seq order, streamed (a task export): never the whole task in memory. */
+  streamTask(tenant: string, taskId: string): AsyncGenerator<StoredEventRow> {
+    return streamRows(
+      this.ctx,
+      `SELECT ${STORED_EVENT_COLUMNS} FROM {db:Identifier}.events
+       WHERE ${TENANT_CONDITION()} AND task_id = {task:String}
+       ORDER BY seq, event_id LIMIT 1 BY event_id`,
+      { ...tenantParams(tenant), task: taskId },
+    );
+  }
+
+  /** Events by id (an alert's evidence), once each, in seq order within their task. */
+  byIds(tenant: string, eventIds: readonly string[]): Promise<StoredEventRow[]> {
+    if (eventIds.length === 0) return Promise.resolve([]);
+    return readRows(
+      this.ctx,
+      `SELECT ${STORED_EVENT_COLUMNS} FROM {db:Identifier}.events
+       WHERE ${TENANT_CONDITION()} AND event_id IN {ids:Array(String)}
+       ORDER BY task_id, seq, event_id LIMIT 1 BY event_id LIMIT 1000`,
+      { ...tenantParams(tenant), ids: eventIds },
+    );
+  }
+
+  /**
+   * The scope-bearing events (declared, scope changed, delegated, ended) of some tasks, in seq
+   * order: what a delegation tree needs of a parent and its children without reading their actions.
+   */
+  scopeEvents(tenant: string, taskIds: readonly string[]): Promise<StoredEventRow[]> {
+    if (taskIds.length === 0) return Promise.resolve([]);
+    return readRows(
+      this.ctx,
+      `SELECT ${STORED_EVENT_COLUMNS} FROM {db:Identifier}.events
+       WHERE ${TENANT_CONDITION()} AND task_id IN {tasks:Array(String)}
+         AND type IN ('task.declared', 'task.scope_changed', 'task.delegated', 'task.ended')
+       ORDER BY task_id, seq, event_id LIMIT 1 BY event_id LIMIT 10000`,
+      { ...tenantParams(tenant), tasks: taskIds },
+    );
+  }
+
   /** Tasks whose events name `parentTaskId` as parent (the delegation tree's next level). */
   async children(tenant: string, parentTaskId: string): Promise<string[]> {
     const rows = await readRows<{ task_id: string }>(

@@ -1,0 +1,144 @@
+import { timingSafeEqual } from 'node:crypto';
+import { ClickHouseError } from '@clickhouse/client';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { ReadLayer } from '../platform/clickhouse/read/index.js';
+import type { AgentTrailError } from '../platform/errors.js';
+import { clientErrorHandler } from '../platform/http/client-error.js';
+import { recordRoutes } from '../platform/http/method-not-allowed.js';
+import { requestIdOptions } from '../platform/http/request-id.js';
+import { wireError } from '../platform/http/wire-error.js';
+import type { KeyStore } from '../platform/keys/index.js';
+import type { Logger } from '../platform/logger.js';
+import type { ApiAppConfig } from './config.js';
+import { type ApiMetrics, createApiMetrics } from './metrics.js';
+import { installAuth } from './plugins/auth.js';
+import { assertQueryDecoded, parseQuery } from './query/querystring.js';
+import { recordRouteTable } from './route-table.js';
+import { alertsRoutes } from './routes/alerts.js';
+import { docsRoutes } from './routes/docs.js';
+import { eventsRoutes } from './routes/events.js';
+import { healthRoutes, type Readiness } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { resourcesRoutes } from './routes/resources.js';
+import { tasksRoutes } from './routes/tasks.js';
+
+// Builds the query API from injected parts (config, keys, read layer, logger) with no I/O of
+// its own, so tests build it over a real ClickHouse client and call app.inject. main.ts wires.
+
+export interface ApiDeps {
+  config: ApiAppConfig;
+  /** A key store of kind `api` (platform/keys): collector keys never verify in it. */
+  keys: KeyStore;
+  read: ReadLayer;
+  logger?: Logger;
+  metrics?: ApiMetrics;
+  /** /readyz; by default ready (tests). main.ts pings ClickHouse. */
+  ready?: Readiness;
+  /**
+   * Route plugins registered with the others (behind the same auth hook): the alert
+   * acknowledge/resolve flow (routes/alert-status.ts) is passed in here by main.ts.
+   */
+  plugins?: Array<{ plugin: FastifyPluginAsync<never>; options?: unknown }>;
+}
+
+function tokenMatches(req: FastifyRequest, token: string): boolean {
+  const presented = Buffer.from(req.headers.authorization ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
+}
+
+/** ClickHouse failing (down, refusing, timing out): a 503 whose text says nothing of ClickHouse's. */
+function isClickHouseFailure(err: unknown): boolean {
+  if (err instanceof ClickHouseError) return true;
+  const code = (err as { code?: unknown })?.code;
+  return (
+    typeof code === 'string' &&
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(code)
+  );
+}
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const metrics = deps.metrics ?? createApiMetrics();
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
+    logController: new LogController({ disableRequestLogging: true }),
+    ...requestIdOptions,
+    clientErrorHandler,
+    routerOptions: { querystringParser: parseQuery, maxParamLength: 512 },
+    // Unknown query parameters are refused (400), not dropped: a mistyped filter must not
+    // silently answer the unfiltered history.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+  });
+  const limits = { maxBodyBytes: 1024 * 1024, mediaTypes: 'send application/json' };
+  const methodNotAllowed = recordRoutes(app);
+  const routes = recordRouteTable(app);
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
+    metrics.requestSeconds.observe({ route, method: req.method }, reply.elapsedTime / 1000);
+  });
+  app.addHook('preValidation', async (req) => assertQueryDecoded(req.query));
+  installAuth(app, { keys: deps.keys, metricsToken: deps.config.API_METRICS_TOKEN, tokenMatches });
+
+  // Root error handler: only deliberate errors (catalogue codes, status < 500) reach the client;
+  // ClickHouse failing is a 503 with our words, anything else a logged, generic 500.
+  app.setErrorHandler((err: FastifyError | AgentTrailError, req, reply) => {
+    const d = wireError(err, limits);
+    if (!d) {
+      const ch = isClickHouseFailure(err);
+      const code = ch ? 'AT_ERR_CLICKHOUSE_UNAVAILABLE' : 'AT_ERR_INTERNAL';
+      req.log.error(
+        { err, reqId: req.id, route: req.routeOptions.url },
+        ch ? 'ClickHouse read failed' : 'unhandled error in request',
+      );
+      metrics.errors.inc({ stage: 'api', code });
+      if (ch) reply.header('retry-after', '5');
+      return reply.code(ch ? 503 : 500).send({
+        code,
+        message: ch
+          ? `the record could not be read right now; retry (request ${req.id})`
+          : `internal error (request ${req.id})`,
+      });
+    }
+    metrics.errors.inc({ stage: 'api', code: d.code });
+    if (d.status === 401) {
+      reply.header(
+        'www-authenticate',
+        req.url.startsWith('/docs') ? 'Basic realm="agenttrail"' : 'Bearer realm="agenttrail"',
+      );
+    }
+    return reply.code(d.status).send({ code: d.code, message: d.message, ...d.extra });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    if (methodNotAllowed(req, reply)) return reply;
+    return reply.code(404).send({
+      code: 'AT_ERR_NOT_FOUND',
+      message: `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 256)}`,
+    });
+  });
+
+  const ready = deps.ready ?? { check: async () => ({ ok: true }) };
+  const page = { maxPage: deps.config.API_MAX_PAGE };
+  await app.register(healthRoutes, { ready });
+  await app.register(metricsRoutes, { registry: metrics.registry });
+  await app.register(docsRoutes, { routes });
+  await app.register(eventsRoutes, { read: deps.read, metrics, ...page });
+  await app.register(resourcesRoutes, { read: deps.read });
+  await app.register(tasksRoutes, { read: deps.read, metrics });
+  await app.register(alertsRoutes, { read: deps.read, ...page });
+  // Extra route plugins (alert acknowledge/resolve: routes/alert-status.ts, wired in main.ts)
+  // sit behind the same root auth hook; their routes declare `config.role`.
+  for (const p of deps.plugins ?? []) await app.register(p.plugin, p.options as never);
+  return app;
+}

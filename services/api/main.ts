@@ -1,0 +1,54 @@
+import { createClickHouse } from '../platform/clickhouse/client.js';
+import { createReadLayer } from '../platform/clickhouse/read/index.js';
+import { loadConfigOrExit } from '../platform/config.js';
+import { KeyStore, watchKeysFile } from '../platform/keys/index.js';
+import { createLifecycle } from '../platform/lifecycle.js';
+import { createLogger } from '../platform/logger.js';
+import { buildApi } from './app.js';
+import { apiConfigShape } from './config.js';
+
+// Wiring only: config → logger → ClickHouse read layer → API keys → app → listen; stops run
+// in reverse. The API only reads: it runs no migrations (the ingester and detector own them).
+const config = loadConfigOrExit(apiConfigShape, { ownPrefix: 'API_' });
+const logger = createLogger('api', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
+const lifecycle = createLifecycle(logger, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+lifecycle.handleSignals();
+
+const client = createClickHouse(config, 'api', undefined, logger);
+lifecycle.onStop('clickhouse client', () => client.close());
+const read = createReadLayer({
+  client,
+  database: config.CLICKHOUSE_DATABASE,
+  caller: 'api',
+  maxExecutionS: config.API_QUERY_TIMEOUT_S,
+});
+
+const keys = KeyStore.fromFile(config.API_KEYS_FILE, 'api');
+if (keys.size === 0) {
+  logger.warn(
+    { file: config.API_KEYS_FILE },
+    'no API keys: every request will get 401 (agenttrail keys create --tenant <t> --role analyst)',
+  );
+}
+const keysWatcher = watchKeysFile({ path: config.API_KEYS_FILE, keys, log: logger });
+lifecycle.onStop('keys watcher', () => keysWatcher.close());
+
+const app = await buildApi({
+  config,
+  keys,
+  read,
+  logger,
+  ready: {
+    async check() {
+      const r = await client.ping();
+      return r.success ? { ok: true } : { ok: false, reason: 'ClickHouse does not answer' };
+    },
+  },
+  // ALERT STATUS: the acknowledge/resolve routes (routes/alert-status.ts, its writer needs a
+  // Kafka producer) are registered here, as { plugin: alertStatusRoutes, options: { writer } },
+  // once that flow is committed; until then the API is read-only.
+  plugins: [],
+});
+lifecycle.onStop('http server', () => app.close());
+const address = await app.listen({ host: config.API_HOST, port: config.API_PORT });
+logger.info({ address, keys: keys.size, database: config.CLICKHOUSE_DATABASE }, 'api listening');

@@ -1,0 +1,209 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AgentEvent } from '../../../schemas/index.js';
+import { validateEvent } from '../../../schemas/validate.js';
+import type { StoredEventRow } from '../../platform/clickhouse/event-row.js';
+import type { ReadLayer, StoredAlertRow } from '../../platform/clickhouse/read/index.js';
+import { AgentTrailError } from '../../platform/errors.js';
+import { CONTENT_TYPE, negotiateFormat } from '../export/format.js';
+import { exportStream } from '../export/stream.js';
+import type { ApiMetrics } from '../metrics.js';
+import { isoTime, toEventView } from '../query/event-view.js';
+import { formatParam, idParam } from '../query/params.js';
+import { principalWith } from '../roles.js';
+import { assembleTimeline, type TimelineAlertInput } from '../timeline/assemble.js';
+import { ChainVerifier } from '../timeline/chain.js';
+
+// The task timeline (the incident responder's reconstruction) and its export. The route only
+// reads; timeline/assemble.ts builds the answer. The task's tenant is the key's: `?tenant=` (as
+// in the detector's alert link) may repeat it, and any other value is the same 404 as a task
+// that does not exist, so a key learns nothing of other tenants.
+
+const tenantQuery = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[a-z0-9][a-z0-9_-]*$',
+  description: "Optional; must be the key's own tenant (the alert link carries it)",
+} as const;
+const taskParams = {
+  type: 'object',
+  required: ['task'],
+  properties: { task: idParam('Task id') },
+} as const;
+const obj = { type: 'object', additionalProperties: true } as const;
+const arr = { type: 'array', items: obj } as const;
+
+function notFound(task: string): AgentTrailError {
+  return new AgentTrailError('AT_ERR_NOT_FOUND', `no task ${task} for this key's tenant`);
+}
+
+function checkTenant(own: string, asked: string | undefined, task: string): void {
+  if (asked !== undefined && asked !== own) throw notFound(task);
+}
+
+function validated(rows: readonly StoredEventRow[]): AgentEvent[] {
+  return rows.flatMap((r) => {
+    const v = validateEvent(toEventView(r));
+    return v.ok ? [v.value] : [];
+  });
+}
+
+export const alertView = (a: StoredAlertRow): TimelineAlertInput & Record<string, unknown> => ({
+  ...a,
+  occurred_at: isoTime(a.occurred_at)!,
+  created_at: isoTime(a.created_at)!,
+});
+
+export const tasksRoutes: FastifyPluginAsync<{ read: ReadLayer; metrics: ApiMetrics }> = async (
+  app,
+  opts,
+) => {
+  const { read } = opts;
+
+  app.get<{ Params: { task: string }; Querystring: { tenant?: string } }>(
+    '/v1/tasks/:task',
+    {
+      config: { role: 'analyst' },
+      schema: {
+        summary:
+          'Task timeline: intent, scope, approvals, credentials, every event judged, delegation, chain verdict',
+        description:
+          'The declared intent and scope and who declared it; scope changes with their approvals; credentials issued, used and revoked; approvals (who, when, context, which action used them); every event in seq order, each action marked in scope or with the rules it broke and the scope elements it left; the alerts; the delegation tree (parent and children, each child scope checked as a subset); and the hash chain verified here, with a verdict sentence. This is the page the alert link opens.',
+        tags: ['timeline'],
+        params: taskParams,
+        querystring: { type: 'object', additionalProperties: false, properties: { tenant: tenantQuery } },
+        response: {
+          200: {
+            type: 'object',
+            additionalProperties: true,
+            required: ['tenant', 'task_id', 'events', 'chain'],
+            properties: {
+              tenant: { type: 'string' },
+              task_id: { type: 'string' },
+              declared: { anyOf: [obj, { type: 'null' }] },
+              scope_changes: arr,
+              credentials: arr,
+              approvals: arr,
+              events: arr,
+              alerts: arr,
+              delegation: obj,
+              chain: obj,
+            },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const p = principalWith(req, 'analyst');
+      const task = req.params.task;
+      checkTenant(p.tenant, req.query.tenant, task);
+      const [rows, alerts, childIds] = await Promise.all([
+        read.events.task(p.tenant, task),
+        read.alerts.forTasks(p.tenant, [task]),
+        read.events.children(p.tenant, task),
+      ]);
+      if (rows.length === 0 && alerts.length === 0) throw notFound(task);
+      const events = rows.map((r) => {
+        const event = toEventView(r);
+        const v = validateEvent(event);
+        return { event, valid: v.ok ? v.value : undefined };
+      });
+      const parentId = events.find((e) => typeof e.event.parent_task_id === 'string')?.event.parent_task_id as
+        | string
+        | undefined;
+      const delegated = events.flatMap((e) =>
+        e.valid?.type === 'task.delegated' ? [e.valid.data.child_task_id] : [],
+      );
+      const related = [...new Set([...(parentId ? [parentId] : []), ...childIds, ...delegated])];
+      const scopeRows = validated(await read.events.scopeEvents(p.tenant, related));
+      const of = (id: string) => ({ taskId: id, scopeEvents: scopeRows.filter((e) => e.task_id === id) });
+      return assembleTimeline({
+        tenant: p.tenant,
+        taskId: task,
+        events,
+        unreadable: events.filter((e) => e.event.unreadable === true).length,
+        alerts: alerts.map(alertView),
+        ...(parentId ? { parent: of(parentId) } : {}),
+        children: [...new Set([...childIds, ...delegated])].map(of),
+      });
+    },
+  );
+
+  app.get<{ Params: { task: string }; Querystring: { tenant?: string; format?: string } }>(
+    '/v1/tasks/:task/export',
+    {
+      config: { role: 'analyst', produces: [CONTENT_TYPE.ndjson, CONTENT_TYPE.csv] },
+      schema: {
+        summary: "Export a task's events (seq order) as NDJSON or CSV, streamed, with the chain verdict",
+        description:
+          'The hash chain is verified as the events stream. The verdict is the last line (NDJSON: {"chain_verdict": {…}}; CSV: a line starting with "# chain_verdict:") and the HTTP trailers X-AgentTrail-Chain-Status and X-AgentTrail-Chain-Verdict.',
+        tags: ['export'],
+        params: taskParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { tenant: tenantQuery, format: formatParam },
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = principalWith(req, 'analyst');
+      const task = req.params.task;
+      checkTenant(p.tenant, req.query.tenant, task);
+      // Known before the body starts: a 404 cannot follow a 200 already sent.
+      if ((await read.events.count(p.tenant, { task })) === 0) throw notFound(task);
+      const format = negotiateFormat(req.query.format, req.headers.accept);
+      const chain = new ChainVerifier(task);
+      let rows = 0;
+      const verdict = () => chain.verdict();
+      const body = exportStream(read.events.streamTask(p.tenant, task), {
+        format,
+        onEvent: (e) => {
+          rows++;
+          if (e.unreadable) chain.addUnreadable();
+          else chain.add(e);
+        },
+        trailer: () => {
+          const v = verdict();
+          return format === 'csv'
+            ? `# chain_verdict: ${v.status}: ${v.sentence}\r\n`
+            : `${JSON.stringify({ chain_verdict: v })}\n`;
+        },
+      });
+      body.on('end', () => opts.metrics.exportedRows.inc({ route: '/v1/tasks/:task/export' }, rows));
+      const safe = task.replace(/[^A-Za-z0-9._-]/g, '_');
+      reply
+        .type(CONTENT_TYPE[format])
+        .header('content-disposition', `attachment; filename="agenttrail-task-${safe}.${format}"`)
+        .trailer('x-agenttrail-chain-status', async () => verdict().status)
+        .trailer('x-agenttrail-chain-verdict', async () => verdict().sentence)
+        .trailer('x-agenttrail-rows', async () => String(rows));
+      return reply.send(body);
+    },
+  );
+
+  // The alerter's fallback link format (`<base>/tasks/<tenant>/<task>`, services/alerter/page.ts)
+  // sends the browser to the one canonical timeline URL; the redirect itself reads nothing.
+  app.get<{ Params: { tenant: string; task: string } }>(
+    '/tasks/:tenant/:task',
+    {
+      config: { public: true },
+      schema: {
+        summary: 'Redirect of the alerter fallback link to /v1/tasks/{task}?tenant={tenant}',
+        tags: ['timeline'],
+        params: {
+          type: 'object',
+          required: ['tenant', 'task'],
+          properties: { tenant: tenantQuery, task: idParam('Task id') },
+        },
+      },
+    },
+    async (req, reply) => {
+      const { tenant, task } = req.params;
+      return reply.redirect(
+        `/v1/tasks/${encodeURIComponent(task)}?tenant=${encodeURIComponent(tenant)}`,
+        308,
+      );
+    },
+  );
+};
