@@ -1,29 +1,10 @@
 import type { Alert } from '../../../schemas/alert.js';
+import type { AlertRow } from '../../platform/clickhouse/alert-row.js';
+
+export type { AlertRow };
 
 // Alert → `alerts` row (platform/clickhouse/migrations/0002_alerts.sql). Optional fields become
 // NULL; `updated_at` is left to the column default.
-
-export interface AlertRow {
-  alert_id: string;
-  rule_id: string;
-  severity: string;
-  title: string;
-  explanation: string;
-  tenant: string;
-  task_id: string;
-  agent_id: string;
-  workload_identity: string | null;
-  evidence: string[];
-  scope_element: string | null;
-  /** Named tuples (framework, id, name), as JSON objects. */
-  frameworks: Array<{ framework: string; id: string; name: string | null }>;
-  dedup_key: string;
-  occurred_at: string;
-  created_at: string;
-  status: string;
-  labels: Record<string, string>;
-  link: string | null;
-}
 
 export function toAlertRow(a: Alert): AlertRow {
   return {

@@ -1,5 +1,7 @@
+import type { AlertRow } from '../alert-row.js';
 import {
-  type Params,
+  type Clause,
+  filterWhere,
   type ReadContext,
   readRows,
   TENANT_CONDITION,
@@ -10,26 +12,8 @@ import {
 // The `alerts` table, read. A replayed alert or a status change is a new row for the same
 // alert_id; the newest (updated_at) wins, so reads use FINAL.
 
-export interface StoredAlertRow {
-  alert_id: string;
-  rule_id: string;
-  severity: string;
-  title: string;
-  explanation: string;
-  tenant: string;
-  task_id: string;
-  agent_id: string;
-  workload_identity: string | null;
-  evidence: string[];
-  scope_element: string | null;
-  frameworks: Array<{ framework: string; id: string; name: string | null }>;
-  dedup_key: string;
-  occurred_at: string;
-  created_at: string;
-  status: string;
-  labels: Record<string, string>;
-  link: string | null;
-}
+/** A row as read back: the row as written (updated_at is the column's). */
+export type StoredAlertRow = AlertRow;
 
 export interface AlertFilter {
   severity?: string;
@@ -65,7 +49,7 @@ export interface AlertCursor {
 const COLUMNS = `alert_id, rule_id, severity, title, explanation, tenant, task_id, agent_id, workload_identity,
   evidence, scope_element, frameworks, dedup_key, occurred_at, created_at, status, labels, link`;
 
-const CLAUSES: Record<keyof AlertFilter, { param: string; sql: string }> = {
+const CLAUSES: Record<keyof AlertFilter, Clause> = {
   severity: { param: 'severity', sql: 'severity = {severity:String}' },
   rule: { param: 'rule', sql: 'rule_id = {rule:String}' },
   agent: { param: 'agent', sql: 'agent_id = {agent:String}' },
@@ -76,18 +60,7 @@ const CLAUSES: Record<keyof AlertFilter, { param: string; sql: string }> = {
   to: { param: 'to', sql: "created_at < parseDateTime64BestEffort({to:String}, 3, 'UTC')" },
 };
 
-function where(tenant: TenantArg, filter: AlertFilter): { sql: string; params: Params } {
-  const params: Params = tenantParams(tenant);
-  const parts = [TENANT_CONDITION()];
-  for (const [key, value] of Object.entries(filter) as Array<[keyof AlertFilter, string | undefined]>) {
-    if (value === undefined || value === '') continue;
-    const clause = CLAUSES[key];
-    if (!clause) throw new TypeError(`unknown alert filter '${String(key)}'`);
-    params[clause.param] = value;
-    parts.push(clause.sql);
-  }
-  return { sql: parts.join(' AND '), params };
-}
+const where = (tenant: TenantArg, filter: AlertFilter) => filterWhere(tenant, filter, CLAUSES, 'alert');
 
 export class AlertsRepository {
   constructor(private readonly ctx: ReadContext) {}

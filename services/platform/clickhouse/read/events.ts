@@ -2,7 +2,8 @@ import type { StoredEventRow } from '../event-row.js';
 import { STORED_EVENT_COLUMNS } from './event-rebuild.js';
 import { globToClickHouseRegex } from './glob-regex.js';
 import {
-  type Params,
+  type Clause,
+  filterWhere,
   type ReadContext,
   readRows,
   streamRows,
@@ -43,14 +44,6 @@ export interface EventCursor {
   event_id: string;
 }
 
-interface Clause {
-  /** The parameter the value is bound to. */
-  param: string;
-  sql: string;
-  /** The bound value, from the filter's (a glob becomes its regex). */
-  bind?: (value: string) => string;
-}
-
 const CLAUSES: Record<keyof EventFilter, Clause> = {
   agent: { param: 'agent', sql: 'agent_id = {agent:String}' },
   workload_identity: { param: 'wi', sql: 'workload_identity = {wi:String}' },
@@ -79,18 +72,7 @@ const CLAUSES: Record<keyof EventFilter, Clause> = {
   to: { param: 'to', sql: "occurred_at < parseDateTime64BestEffort({to:String}, 3, 'UTC')" },
 };
 
-function where(tenant: TenantArg, filter: EventFilter): { sql: string; params: Params } {
-  const params: Params = tenantParams(tenant);
-  const parts = [TENANT_CONDITION()];
-  for (const [key, value] of Object.entries(filter) as Array<[keyof EventFilter, string | undefined]>) {
-    if (value === undefined || value === '') continue;
-    const clause = CLAUSES[key];
-    if (!clause) throw new TypeError(`unknown event filter '${String(key)}'`);
-    params[clause.param] = clause.bind ? clause.bind(value) : value;
-    parts.push(clause.sql);
-  }
-  return { sql: parts.join(' AND '), params };
-}
+const where = (tenant: TenantArg, filter: EventFilter) => filterWhere(tenant, filter, CLAUSES, 'event');
 
 export class EventsRepository {
   constructor(private readonly ctx: ReadContext) {}

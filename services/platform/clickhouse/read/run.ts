@@ -33,38 +33,57 @@ export function tenantParams(tenant: TenantArg): Params {
 export const TENANT_CONDITION = (column = 'tenant') =>
   `({all_tenants:UInt8} = 1 OR ${column} = {tenant:String})`;
 
-function settings(ctx: ReadContext) {
-  return {
-    log_comment: `agenttrail:${ctx.caller}`,
-    readonly: '2' as const,
-    max_execution_time: ctx.maxExecutionS ?? 30,
-  };
-}
-
-function queryId(ctx: ReadContext): string {
-  return `agenttrail-${ctx.caller}-${randomUUID()}`;
+function query(ctx: ReadContext, sql: string, params: Params) {
+  return ctx.client.query({
+    query: sql,
+    query_params: { db: ctx.database, ...params },
+    query_id: `agenttrail-${ctx.caller}-${randomUUID()}`,
+    format: 'JSONEachRow',
+    clickhouse_settings: {
+      log_comment: `agenttrail:${ctx.caller}`,
+      readonly: '2',
+      max_execution_time: ctx.maxExecutionS ?? 30,
+    },
+  });
 }
 
 /** Run a read and return every row. */
-export async function readRows<T>(ctx: ReadContext, query: string, params: Params): Promise<T[]> {
-  const rs = await ctx.client.query({
-    query,
-    query_params: { db: ctx.database, ...params },
-    query_id: queryId(ctx),
-    format: 'JSONEachRow',
-    clickhouse_settings: settings(ctx),
-  });
-  return rs.json<T>();
+export async function readRows<T>(ctx: ReadContext, sql: string, params: Params): Promise<T[]> {
+  return (await query(ctx, sql, params)).json<T>();
 }
 
 /** Run a read and yield rows as they arrive (exports, backtests): never the whole result in memory. */
-export async function* streamRows<T>(ctx: ReadContext, query: string, params: Params): AsyncGenerator<T> {
-  const rs = await ctx.client.query({
-    query,
-    query_params: { db: ctx.database, ...params },
-    query_id: queryId(ctx),
-    format: 'JSONEachRow',
-    clickhouse_settings: settings(ctx),
-  });
-  for await (const rows of rs.stream<T>()) for (const row of rows) yield row.json();
+export async function* streamRows<T>(ctx: ReadContext, sql: string, params: Params): AsyncGenerator<T> {
+  for await (const rows of (await query(ctx, sql, params)).stream<T>())
+    for (const row of rows) yield row.json();
+}
+
+/** One optional filter: the constant SQL that tests it and the parameter its value is bound to. */
+export interface Clause {
+  param: string;
+  sql: string;
+  /** The bound value, from the filter's (a glob becomes its regex). */
+  bind?: (value: string) => string;
+}
+
+/**
+ * The WHERE of a filtered read: the tenant condition and the clause of each filter present. The
+ * text comes only from the constant clauses; every value is bound.
+ */
+export function filterWhere<F extends object>(
+  tenant: TenantArg,
+  filter: F,
+  clauses: Record<keyof F, Clause>,
+  what: string,
+): { sql: string; params: Params } {
+  const params: Params = tenantParams(tenant);
+  const parts = [TENANT_CONDITION()];
+  for (const [key, value] of Object.entries(filter) as Array<[keyof F, unknown]>) {
+    if (value === undefined || value === '') continue;
+    const clause = clauses[key];
+    if (!clause) throw new TypeError(`unknown ${what} filter '${String(key)}'`);
+    params[clause.param] = clause.bind ? clause.bind(String(value)) : value;
+    parts.push(clause.sql);
+  }
+  return { sql: parts.join(' AND '), params };
 }
