@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pageFacts, pollUntil, storedAlerts, storedEventCounts } from '../cli/pipeline/observe.js';
-import { type Receiver, startReceiver } from '../cli/pipeline/receiver.js';
-import { type Pipeline, startPipeline } from '../cli/pipeline/start.js';
+import type { Receiver } from '../cli/pipeline/receiver.js';
+import type { Pipeline } from '../cli/pipeline/start.js';
 import { runStories, type StoryResult } from '../cli/pipeline/stories.js';
 import { readTimeline } from '../cli/pipeline/timeline.js';
-import { clickhouseClient, dropDatabase, testEndpoints, testLogDir, uniqueName } from './helpers/stack.js';
+import { type E2E, startE2E } from './helpers/pipeline.js';
+import { clickhouseClient } from './helpers/stack.js';
 
 // The whole pipeline end to end, every stage a real child process, as `agenttrail demo` runs
 // it: SDK agents → gateway → Kafka → ingester (→ ClickHouse) and detector (→ alerts topic) →
@@ -12,25 +13,16 @@ import { clickhouseClient, dropDatabase, testEndpoints, testLogDir, uniqueName }
 
 const TENANT = 'e2e';
 const SECRET = 'whsec_pipeline_int_test';
-const run = uniqueName('it_pipeline');
+let e2e: E2E;
+let run: string;
 let pipeline: Pipeline;
 let rx: Receiver;
 let stories: StoryResult[];
 const ch = clickhouseClient();
 
 beforeAll(async () => {
-  const { brokers, clickhouseUrl } = testEndpoints();
-  rx = await startReceiver({ secret: SECRET });
-  pipeline = await startPipeline({
-    brokers,
-    clickhouseUrl,
-    database: run,
-    run,
-    workDir: testLogDir('pipeline', run),
-    tenant: TENANT,
-    webhook: { url: `${rx.url}/hook`, secret: SECRET },
-    partitions: 3,
-  });
+  e2e = await startE2E('pipeline', { tenant: TENANT, secret: SECRET, partitions: 3 });
+  ({ run, pipeline, rx } = e2e);
   stories = await runStories(
     { gatewayUrl: pipeline.gatewayUrl, apiKey: pipeline.apiKey, tenant: TENANT, run },
     ['fix-flaky-test', 'token-to-delete', 'declared-tools-only', 'prod-delete-no-approval'],
@@ -38,15 +30,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (pipeline) {
-    const codes = await pipeline.stop();
-    await pipeline.deleteTopics().catch(() => undefined);
+  if (e2e) {
     // Every stage drains and exits 0 on SIGTERM.
-    expect(codes).toEqual({ gateway: 0, ingester: 0, detector: 0, alerter: 0 });
+    expect(await e2e.stop()).toEqual({ gateway: 0, ingester: 0, detector: 0, alerter: 0 });
   }
-  await rx?.close();
   await ch.close();
-  await dropDatabase(run);
 });
 
 const story = (name: string) => stories.find((s) => s.name === name)!;

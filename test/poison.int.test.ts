@@ -1,19 +1,12 @@
 import type { IHeaders } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../cli/pipeline/observe.js';
-import { type Receiver, startReceiver } from '../cli/pipeline/receiver.js';
-import { type Pipeline, startPipeline } from '../cli/pipeline/start.js';
+import type { Pipeline } from '../cli/pipeline/start.js';
 import { TaskStream } from '../scenarios/builder.js';
 import type { AgentEvent } from '../schemas/index.js';
 import { VALIDATED_HEADER, VALIDATED_V1 } from '../services/platform/kafka/headers.js';
-import {
-  clickhouseClient,
-  dropDatabase,
-  kafkaClient,
-  testEndpoints,
-  testLogDir,
-  uniqueName,
-} from './helpers/stack.js';
+import { type E2E, startE2E } from './helpers/pipeline.js';
+import { clickhouseClient, kafkaClient } from './helpers/stack.js';
 
 // Issue 10 item 1, acceptance: one poison message of each class, produced straight to Kafka
 // (with and without a forged gateway mark, so both the ingester's trusted path and the full
@@ -23,10 +16,10 @@ import {
 
 const TENANT = 'poison';
 const SECRET = 'whsec_poison_int_test';
-const run = uniqueName('it_poison');
+let e2e: E2E;
+let run: string;
 const ch = clickhouseClient();
 let pipeline: Pipeline;
-let rx: Receiver;
 const SCOPE = { allow: [{ tools: ['http.get'], operations: ['read' as const], resources: ['web:*'] }] };
 
 let taskNo = 0;
@@ -119,29 +112,18 @@ const POISONS: Poison[] = [
 ];
 
 beforeAll(async () => {
-  const { brokers, clickhouseUrl } = testEndpoints();
-  rx = await startReceiver({ secret: SECRET });
-  pipeline = await startPipeline({
-    brokers,
-    clickhouseUrl,
-    database: run,
-    run,
-    workDir: testLogDir('poison', run),
+  e2e = await startE2E('poison', {
     tenant: TENANT,
-    webhook: { url: `${rx.url}/hook`, secret: SECRET },
+    secret: SECRET,
     partitions: 2,
     env: { ingester: { INGESTER_FLUSH_INTERVAL_MS: '200' } },
   });
+  ({ run, pipeline } = e2e);
 });
 
 afterAll(async () => {
-  if (pipeline) {
-    await pipeline.stop();
-    await pipeline.deleteTopics().catch(() => undefined);
-  }
-  await rx?.close();
+  await e2e?.stop();
   await ch.close();
-  await dropDatabase(run);
 });
 
 async function count(query: string, params: Record<string, unknown>): Promise<number> {
