@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Alert } from './alert.js';
+import { AlertStatusMessage } from './alert-status.js';
 import { AgentEvent } from './events/index.js';
 import { Scope } from './scope.js';
 
@@ -10,6 +11,7 @@ export const JSON_SCHEMA_FILES = {
   'agenttrail-event.v1.schema.json': AgentEvent,
   'agenttrail-scope.v1.schema.json': Scope,
   'agenttrail-alert.v1.schema.json': Alert,
+  'agenttrail-alert-status.v1.schema.json': AlertStatusMessage,
 } as const;
 
 export function renderJsonSchema(schema: z.ZodType): string {

@@ -46,7 +46,7 @@ export interface Pipeline {
   apiKey: string;
   tenant: string;
   database: string;
-  topics: { events: string; alerts: string; dlq: string };
+  topics: { events: string; alerts: string; alertStatus: string; dlq: string };
   services: ServiceProcess[];
   /** Prometheus text endpoint of each service (the gateway's takes the API key as bearer). */
   metricsUrls: Record<ServiceName, string>;
@@ -88,7 +88,12 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   const routesPath = join(o.workDir, 'routes.json');
   writeFileSync(routesPath, `${JSON.stringify(routesFile(o.webhook), null, 2)}\n`);
 
-  const topics = { events: `${o.run}.events`, alerts: `${o.run}.alerts`, dlq: `${o.run}.dlq` };
+  const topics = {
+    events: `${o.run}.events`,
+    alerts: `${o.run}.alerts`,
+    alertStatus: `${o.run}.alerts.status`,
+    dlq: `${o.run}.dlq`,
+  };
   // The run's topics up front: services creating them concurrently race each other.
   await ensureTopics(
     // NOTHING: a broker that has just started makes kafkajs log each metadata retry as an error.
@@ -107,6 +112,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     KAFKA_BROKERS: o.brokers.join(','),
     KAFKA_TOPIC_EVENTS: topics.events,
     KAFKA_TOPIC_ALERTS: topics.alerts,
+    KAFKA_TOPIC_ALERT_STATUS: topics.alertStatus,
     KAFKA_TOPIC_DLQ: topics.dlq,
     KAFKA_TOPIC_PARTITIONS: String(partitions),
     CLICKHOUSE_URL: o.clickhouseUrl,

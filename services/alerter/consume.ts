@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { Alert } from '../../schemas/alert.js';
+import { AlertStatusMessage, type AlertStatusRecord } from '../../schemas/alert-status.js';
 import { sendDeadLetters } from '../platform/kafka/dead-letter.js';
 import type { Logger } from '../platform/logger.js';
 import type { StageMetrics } from '../platform/metrics.js';
@@ -23,6 +24,38 @@ import { type Routing, route } from './routes.js';
 // The remaining window is a crash between a receiver's 2xx and the log write (milliseconds):
 // that page is sent again with the same `X-AgentTrail-Delivery` id (and PagerDuty's
 // dedup_key), so receivers can drop it.
+//
+// The same loop follows the status topic (acknowledge/resolve records, `decodeStatus`), keyed by
+// status_id instead of alert_id. There every message is checked against the log (`checkAll`):
+// the API may produce one record twice (a client retry after a failed store), and such records
+// are rare enough for the query.
+
+/** A message, decoded: the alert to route and, for a status follow-up, the change to report. */
+export interface Decoded {
+  alert: Alert;
+  change?: AlertStatusRecord;
+}
+export type Decoder = (json: unknown) => { success: true; data: Decoded } | { success: false; error: string };
+
+const issues = (e: { issues: Array<{ path: PropertyKey[]; message: string }> }) =>
+  e.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ');
+
+/** The alerts topic: each message an Alert. */
+export const decodeAlert: Decoder = (json) => {
+  const r = Alert.safeParse(json);
+  return r.success ? { success: true, data: { alert: r.data } } : { success: false, error: issues(r.error) };
+};
+
+/** The status topic: each message an AlertStatusMessage (the record plus its alert). */
+export const decodeStatus: Decoder = (json) => {
+  const r = AlertStatusMessage.safeParse(json);
+  if (!r.success) return { success: false, error: issues(r.error) };
+  const { alert, ...change } = r.data;
+  return { success: true, data: { alert, change } };
+};
+
+/** The delivery log's key of a decoded message: its status_id or alert_id. */
+const recordId = (d: Decoded) => d.change?.status_id ?? d.alert.alert_id;
 
 export interface ConsumeDeps {
   kafka: Kafka;
@@ -39,6 +72,10 @@ export interface ConsumeDeps {
   logger: Logger;
   commitIntervalMs: number;
   maxInFlight: number;
+  /** How a message becomes something to page; default: an Alert (the alerts topic). */
+  decode?: Decoder;
+  /** Ask the delivery log about every message, not only possible replays (the status topic). */
+  checkAll?: boolean;
 }
 
 export interface AlertConsumer {
@@ -119,23 +156,22 @@ export async function startAlertConsumer(deps: ConsumeDeps): Promise<AlertConsum
 
   async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     const started = performance.now();
-    const parsed: Array<{ offset: string; alert: Alert }> = [];
+    const parsed: Array<{ offset: string; item: Decoded }> = [];
     const poison: Parameters<typeof sendDeadLetters>[2] = [];
+    const decode = deps.decode ?? decodeAlert;
     for (const m of batch.messages) {
-      let result: ReturnType<typeof Alert.safeParse> | undefined;
+      let result: ReturnType<Decoder> | undefined;
       try {
-        result = Alert.safeParse(JSON.parse(m.value?.toString('utf8') ?? ''));
+        result = decode(JSON.parse(m.value?.toString('utf8') ?? ''));
       } catch {
         result = undefined;
       }
-      if (result?.success) parsed.push({ offset: m.offset, alert: result.data });
+      if (result?.success) parsed.push({ offset: m.offset, item: result.data });
       else {
         poison.push({
           value: m.value,
           key: m.key,
-          reason: result
-            ? result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
-            : 'not JSON',
+          reason: result ? result.error : 'not JSON',
           code: 'AT_ERR_MESSAGE_POISON',
           source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
         });
@@ -157,16 +193,19 @@ export async function startAlertConsumer(deps: ConsumeDeps): Promise<AlertConsum
     // after the assignment, so it is at least the end at assignment.
     if (!checkBelow.has(batch.partition)) raise(batch.partition, BigInt(batch.highWatermark));
     const below = checkBelow.get(batch.partition) ?? 0n;
-    const replayed = parsed.filter((p) => BigInt(p.offset) < below).map((p) => p.alert.alert_id);
+    const replayed = parsed
+      .filter((p) => deps.checkAll || BigInt(p.offset) < below)
+      .map((p) => recordId(p.item));
     const known: PriorDeliveries =
       replayed.length > 0 ? await prior([...new Set(replayed)]) : { final: new Set(), attempts: new Map() };
     // From now on a refetch of this batch (offsets this process took in) is checked too.
     if (batch.messages.length > 0) raise(batch.partition, BigInt(batch.lastOffset()) + 1n);
-    for (const { offset, alert } of parsed) {
+    for (const { offset, item } of parsed) {
       if (!isRunning() || isStale()) return; // not resolved: refetched by whoever owns the partition
-      const targets = route(deps.routing.routes, alert).filter(
-        (d) => !known.final.has(pairKey(alert.alert_id, d)),
-      );
+      const { alert, change } = item;
+      const id = recordId(item);
+      // A follow-up goes where the alert's page went: the same routes, on the alert.
+      const targets = route(deps.routing.routes, alert).filter((d) => !known.final.has(pairKey(id, d)));
       if (targets.length === 0) deps.metrics.dropped.inc({ stage: STAGE, reason: 'no_route_or_done' });
       tracker.begin(batch.partition, offset, targets.length);
       for (const d of targets) {
@@ -178,7 +217,8 @@ export async function startAlertConsumer(deps: ConsumeDeps): Promise<AlertConsum
             if (final === 'delivered') deps.metrics.sent.inc({ stage: STAGE });
             else deps.metrics.dropped.inc({ stage: STAGE, reason: 'delivery_failed' });
           },
-          known.attempts.get(pairKey(alert.alert_id, d)) ?? 0,
+          known.attempts.get(pairKey(id, d)) ?? 0,
+          change,
         );
       }
       resolveOffset(offset);

@@ -4,7 +4,7 @@ import { Deliverer, type Final } from './deliver.js';
 import { DeliveryLog, type DeliveryRow, type DeliveryStore } from './delivery-log.js';
 import { parseRoutes, resolveRouting } from './routes.js';
 import type { AttemptResult, Sender } from './send.js';
-import { makeAlert } from './testing.js';
+import { makeAlert, makeStatus } from './testing.js';
 
 const fast = { backoff_base_ms: 5, backoff_max_ms: 20, group_wait_ms: 10, group_interval_ms: 0 };
 const routing = resolveRouting(
@@ -139,5 +139,28 @@ describe('Deliverer', () => {
     expect(pages).toEqual([10]);
     expect(new Set(store.rows.map((r) => r.delivery_id)).size).toBe(1);
     expect(store.rows.every((r) => r.group_count === 10)).toBe(true);
+  });
+
+  it('a status follow-up is its own delivery, logged under its status_id, and joins a repeat in flight', async () => {
+    const sent: Array<[string, string[] | undefined]> = [];
+    const { d, store } = setup(async (_d, page) => {
+      sent.push([page.status, page.record_ids]);
+      await new Promise((r) => setTimeout(r, 20));
+      return ok();
+    });
+    const alert = makeAlert();
+    const change = makeStatus(alert, 'alert.acknowledged');
+    const finals = await Promise.all([
+      new Promise<Final>((r) => d.submit(alert, 'b', r)),
+      new Promise<Final>((r) => d.submit(alert, 'b', r, 0, change)),
+      new Promise<Final>((r) => d.submit(alert, 'b', r, 0, change)),
+    ]);
+    expect(finals).toEqual(['delivered', 'delivered', 'delivered']);
+    expect(sent.sort()).toEqual([
+      ['acknowledged', [change.status_id]],
+      ['firing', [alert.alert_id]],
+    ]);
+    expect(store.rows.map((r) => r.alert_id).sort()).toEqual([alert.alert_id, change.status_id].sort());
+    expect(new Set(store.rows.map((r) => r.delivery_id)).size).toBe(2);
   });
 });

@@ -1,10 +1,11 @@
 import type { Alert } from '../../schemas/alert.js';
+import type { AlertStatusRecord } from '../../schemas/alert-status.js';
 import { backoffMs } from '../platform/backoff.js';
 import type { Logger } from '../platform/logger.js';
 import { type DeliveryLog, type DeliveryRow, pairKey } from './delivery-log.js';
 import { type Batch, Grouper } from './grouper.js';
 import type { AlerterMetrics } from './metrics.js';
-import { type Page, pageId, timelineLink } from './page.js';
+import { type Page, pageId, pageStatusOf, timelineLink } from './page.js';
 import { Semaphore, TokenBucket } from './rate-limit.js';
 import type { ResolvedDestination, Routing } from './routes.js';
 import type { AttemptResult, Sender } from './send.js';
@@ -15,6 +16,11 @@ import type { AttemptResult, Sender } from './send.js';
 // logged. When a page is final (delivered, or permanently failed) and its final rows are
 // durably in the delivery log, each alert it carried is reported done to its caller (which
 // then lets the Kafka offset be committed).
+//
+// A responder's acknowledge or resolve (schemas/alert-status.ts) is delivered the same way, as a
+// follow-up about its alert: grouped apart from the page, and logged under its status_id rather
+// than the alert_id, so "the page went out" and "the resolve went out" are separate facts in the
+// delivery log, each final once.
 
 export type Final = 'delivered' | 'failed';
 /** Called once per (alert, destination) submission when its delivery is final and logged. */
@@ -24,6 +30,8 @@ interface Ticket {
   done: Done;
   /** Attempts already logged for this (alert, destination) by an earlier process. */
   priorAttempts: number;
+  /** Set for a status follow-up: the change it reports. */
+  change?: AlertStatusRecord;
 }
 
 interface Lane {
@@ -72,11 +80,12 @@ export class Deliverer {
     return this.open;
   }
 
-  submit(alert: Alert, destination: string, done: Done, priorAttempts = 0): void {
+  /** `change`: deliver a follow-up on this status change of `alert` instead of the alert itself. */
+  submit(alert: Alert, destination: string, done: Done, priorAttempts = 0, change?: AlertStatusRecord): void {
     const lane = this.lanes.get(destination);
     if (!lane) throw new Error(`unknown destination ${destination}`); // routes are validated at start
     // After a rebalance Kafka may hand us a message we are still delivering; join it.
-    const key = pairKey(alert.alert_id, destination);
+    const key = pairKey(change?.status_id ?? alert.alert_id, destination);
     const joined = this.inflight.get(key);
     if (joined) {
       joined.push(done);
@@ -86,6 +95,7 @@ export class Deliverer {
     this.open++;
     const ticket: Ticket = {
       priorAttempts,
+      ...(change ? { change } : {}),
       done: (final) => {
         this.open--;
         const waiting = this.inflight.get(key) ?? [];
@@ -93,7 +103,7 @@ export class Deliverer {
         for (const cb of waiting) cb(final);
       },
     };
-    lane.grouper.add(alert, ticket);
+    lane.grouper.add(alert, ticket, change ? pageStatusOf(change) : alert.status);
   }
 
   /**
@@ -123,13 +133,17 @@ export class Deliverer {
   private toPage(dest: ResolvedDestination, batch: Batch<Ticket>): Page {
     const alerts = batch.items.map((i) => i.alert);
     const latest = alerts[alerts.length - 1]!;
+    const recordIds = batch.items.map((i) => i.ticket.change?.status_id ?? i.alert.alert_id);
+    const change = batch.items[batch.items.length - 1]!.ticket.change;
     return {
-      id: pageId(dest.name, batch.dedup_key, alerts[0]!.alert_id),
+      id: pageId(dest.name, batch.dedup_key, recordIds[0]!),
       destination: dest.name,
       dedup_key: batch.dedup_key,
       status: batch.status,
       alert: latest,
       alert_ids: alerts.map((a) => a.alert_id),
+      record_ids: recordIds,
+      ...(change ? { change } : {}),
       count: alerts.length,
       sequence: batch.sequence,
       total: batch.total,
@@ -141,7 +155,8 @@ export class Deliverer {
 
   private rows(page: Page, dest: ResolvedDestination, attempt: number, r: AttemptResult): DeliveryRow[] {
     const at = new Date().toISOString();
-    return page.alert_ids.map((alert_id) => ({
+    // alert_id column: the record paged (an alert id, or a status id for a follow-up).
+    return (page.record_ids ?? page.alert_ids).map((alert_id) => ({
       alert_id,
       destination: dest.name,
       destination_type: dest.type,
@@ -198,7 +213,7 @@ export class Deliverer {
     const final: Final = result.outcome === 'delivered' ? 'delivered' : 'failed';
     m?.pages.inc({ type: dest.type, destination: dest.name, outcome: final });
     if (final === 'delivered') {
-      const ageS = (Date.now() - Date.parse(page.alert.created_at)) / 1000;
+      const ageS = (Date.now() - Date.parse(page.change?.at ?? page.alert.created_at)) / 1000;
       m?.pageAgeSeconds.observe({ type: dest.type }, Math.max(0, ageS));
     } else {
       // ERROR per the style guide's meaning: an operator must act (nobody was told).

@@ -70,4 +70,18 @@ describe('Grouper', () => {
     expect(batches).toHaveLength(2);
     expect(g.held).toBe(0);
   });
+
+  it('groups a status follow-up apart from the page of its dedup key', async () => {
+    const { g, batches } = setup();
+    const alert = makeAlert({ dedup_key: 'k' });
+    g.add(alert, 1);
+    g.add(alert, 2, 'acknowledged');
+    g.add(alert, 3, 'resolved');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(batches.map((b) => [b.status, b.items.map((i) => i.ticket)])).toEqual([
+      ['firing', [1]],
+      ['acknowledged', [2]],
+      ['resolved', [3]],
+    ]);
+  });
 });

@@ -1,4 +1,5 @@
 import type { Alert } from '../../schemas/alert.js';
+import type { PageStatus } from './page.js';
 
 // Grouping for one destination. The first alert of a dedup key opens a group and waits
 // `waitMs` for siblings; then one page goes out carrying their count. For `intervalMs` after
@@ -17,7 +18,7 @@ export interface Item<T> {
 
 export interface Batch<T> {
   dedup_key: string;
-  status: Alert['status'];
+  status: PageStatus;
   items: Item<T>[];
   /** 1 for the first page of a group, then 2, 3… for follow-ups. */
   sequence: number;
@@ -27,6 +28,7 @@ export interface Batch<T> {
 }
 
 interface Group<T> {
+  status: PageStatus;
   items: Item<T>[];
   sequence: number;
   total: number;
@@ -49,14 +51,16 @@ export class Grouper<T> {
     return n;
   }
 
-  add(alert: Alert, ticket: T): void {
-    const key = `${alert.status}\u0000${alert.dedup_key}`;
+  /** `status` is the page's (an acknowledge or resolve follow-up groups apart from the page). */
+  add(alert: Alert, ticket: T, status: PageStatus = alert.status): void {
+    const key = `${status}\u0000${alert.dedup_key}`;
     const g = this.groups.get(key);
     if (g) {
       g.items.push({ alert, ticket });
       return;
     }
     const group: Group<T> = {
+      status,
       items: [{ alert, ticket }],
       sequence: 0,
       total: 0,
@@ -81,7 +85,7 @@ export class Grouper<T> {
     const first = items[0]!.alert;
     this.emit({
       dedup_key: first.dedup_key,
-      status: first.status,
+      status: g.status,
       items,
       sequence: g.sequence,
       total: g.total,

@@ -11,7 +11,7 @@ import { createLogger } from '../platform/logger.js';
 import { createStageMetrics, serveMetrics } from '../platform/metrics.js';
 import { WriteHealth } from '../platform/write-health.js';
 import { alerterConfig } from './config.js';
-import { startAlertConsumer } from './consume.js';
+import { type AlertConsumer, decodeStatus, startAlertConsumer } from './consume.js';
 import { Deliverer } from './deliver.js';
 import { clickHouseStore, DeliveryLog } from './delivery-log.js';
 import { createAlerterMetrics } from './metrics.js';
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const kafka = createKafka(config, logger, 'alerter');
   await ensureTopics(
     kafka,
-    [config.KAFKA_TOPIC_ALERTS, config.KAFKA_TOPIC_DLQ],
+    [config.KAFKA_TOPIC_ALERTS, config.KAFKA_TOPIC_ALERT_STATUS, config.KAFKA_TOPIC_DLQ],
     config.KAFKA_TOPIC_PARTITIONS,
   );
   const producer = createProducer(kafka);
@@ -107,12 +107,10 @@ async function main(): Promise<void> {
     metrics: alerterMetrics,
     timelineBaseUrl: config.ALERTER_TIMELINE_BASE_URL,
   });
-  const consumer = await startAlertConsumer({
+  const common = {
     kafka,
     producer,
-    topic: config.KAFKA_TOPIC_ALERTS,
     dlqTopic: config.KAFKA_TOPIC_DLQ,
-    groupId: config.ALERTER_CONSUMER_GROUP,
     sessionTimeoutMs: config.ALERTER_SESSION_TIMEOUT_MS,
     fromBeginning: config.ALERTER_START_FROM === 'earliest',
     routing,
@@ -122,26 +120,62 @@ async function main(): Promise<void> {
     logger,
     commitIntervalMs: config.ALERTER_COMMIT_INTERVAL_MS,
     maxInFlight: config.ALERTER_MAX_IN_FLIGHT,
-  });
+  };
+  // Two loops, one deliverer and one delivery log: alerts are paged, status records (a
+  // responder's acknowledge or resolve, from the API) followed up. Own group for the status
+  // topic: members of one group subscribed to different topics confuse kafkajs' assignment.
+  const consumers: AlertConsumer[] = [
+    await startAlertConsumer({
+      ...common,
+      topic: config.KAFKA_TOPIC_ALERTS,
+      groupId: config.ALERTER_CONSUMER_GROUP,
+    }),
+    await startAlertConsumer({
+      ...common,
+      topic: config.KAFKA_TOPIC_ALERT_STATUS,
+      groupId: `${config.ALERTER_CONSUMER_GROUP}.status`,
+      decode: decodeStatus,
+      checkAll: true,
+    }),
+  ];
+  const each = (f: (c: AlertConsumer) => unknown) => async () => {
+    await Promise.all(consumers.map(f));
+  };
   // Reverse order on shutdown: stop intake, finish in-flight pages, write the log, commit, leave.
-  lifecycle.onStop('kafka-consumer', () => consumer.disconnect());
-  lifecycle.onStop('commit', () => consumer.commit());
+  lifecycle.onStop(
+    'kafka-consumer',
+    each((c) => c.disconnect()),
+  );
+  lifecycle.onStop(
+    'commit',
+    each((c) => c.commit()),
+  );
   lifecycle.onStop('delivery-log', () => deliveryLog.close());
   // Leave time within SHUTDOWN_TIMEOUT_MS for the log flush and the commit after the drain.
   lifecycle.onStop('deliveries', () => deliverer.drain(Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.6)));
-  lifecycle.onStop('intake', () => consumer.pause());
+  lifecycle.onStop(
+    'intake',
+    each((c) => c.pause()),
+  );
 
   if (config.ALERTER_METRICS_PORT > 0) {
     const server = await serveMetrics(metrics.registry, {
       port: config.ALERTER_METRICS_PORT,
       host: config.ALERTER_METRICS_HOST,
       token: config.ALERTER_METRICS_TOKEN,
-      healthy: consumer.healthy,
+      healthy: () => consumers.every((c) => c.healthy()),
       ready: () => health.readiness(),
     });
     lifecycle.onStop('metrics', () => new Promise<void>((r) => server.close(() => r())));
   }
-  logger.info({ topic: config.KAFKA_TOPIC_ALERTS, group: config.ALERTER_CONSUMER_GROUP }, 'alerter started');
+  logger.info(
+    {
+      topic: config.KAFKA_TOPIC_ALERTS,
+      statusTopic: config.KAFKA_TOPIC_ALERT_STATUS,
+      group: config.ALERTER_CONSUMER_GROUP,
+    },
+    'alerter started',
+  );
 }
 
 main().catch((err) => {

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Alert } from '../../schemas/alert.js';
+import type { AlertStatusRecord } from '../../schemas/alert-status.js';
+
+/** A page about an alert (firing or resolved), or a follow-up on a responder's status change. */
+export type PageStatus = Alert['status'] | 'acknowledged';
+
+export function pageStatusOf(change: AlertStatusRecord): PageStatus {
+  return change.type === 'alert.acknowledged' ? 'acknowledged' : 'resolved';
+}
 
 /**
  * One notification to one destination: the alerts grouped under one dedup key. `alert` is the
@@ -10,9 +18,16 @@ export interface Page {
   id: string;
   destination: string;
   dedup_key: string;
-  status: Alert['status'];
+  status: PageStatus;
   alert: Alert;
   alert_ids: string[];
+  /**
+   * What the delivery log records this page under: the alert ids for a page, the status ids for
+   * a follow-up (an alert's page and its resolve are separate deliveries). Absent: alert_ids.
+   */
+  record_ids?: string[];
+  /** The responder's change (who, why, when) that this follow-up reports; the latest of them. */
+  change?: AlertStatusRecord;
   count: number;
   /** 1 for the first page of a group, 2+ for follow-ups within the group interval. */
   sequence: number;

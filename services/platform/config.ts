@@ -54,6 +54,11 @@ export const kafkaConfig = {
   KAFKA_CLIENT_ID: z.string().min(1).default('agenttrail').describe('kafkajs client id prefix'),
   KAFKA_TOPIC_EVENTS: z.string().min(1).default('agent.events').describe('Topic of agent events'),
   KAFKA_TOPIC_ALERTS: z.string().min(1).default('agent.alerts').describe('Topic of alerts'),
+  KAFKA_TOPIC_ALERT_STATUS: z
+    .string()
+    .min(1)
+    .default('agent.alerts.status')
+    .describe('Topic of alert status records (acknowledged, resolved) the alerter follows up on'),
   KAFKA_TOPIC_DLQ: z
     .string()
     .min(1)

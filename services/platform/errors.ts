@@ -200,6 +200,12 @@ export const ERRORS = {
     seen: 'rules check',
   },
   AT_ERR_NOT_FOUND: { status: 404, retriable: false, summary: 'no such resource', seen: 'HTTP answer' },
+  AT_ERR_CONFLICT: {
+    status: 409,
+    retriable: false,
+    summary: "the change conflicts with the resource's state (acknowledging a resolved alert)",
+    seen: 'HTTP answer',
+  },
   AT_ERR_INTERNAL: {
     status: 500,
     retriable: true,

@@ -31,9 +31,13 @@ export async function spawnAlerter(
   env: Record<string, string>,
   readyTimeoutMs = 60_000,
 ): Promise<AlerterProcess> {
+  // A status topic of the test's own unless it names one: never the shared default's records.
+  const statusTopic = env.KAFKA_TOPIC_ALERTS
+    ? { KAFKA_TOPIC_ALERT_STATUS: `${env.KAFKA_TOPIC_ALERTS}_status` }
+    : {};
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/alerter/main.ts'], {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...statusTopic, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

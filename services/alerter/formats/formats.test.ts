@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Page, pageId, timelineLink } from '../page.js';
-import { makeAlert } from '../testing.js';
+import { makeAlert, makeStatus } from '../testing.js';
 import { pagerDutyBody } from './pagerduty.js';
 import { slackBody } from './slack.js';
 import { webhookBody } from './webhook.js';
@@ -74,5 +74,39 @@ describe('formats', () => {
     expect(timelineLink(a, 'https://trail.example/')).toBe('https://trail.example/tasks/acme/task%2F1');
     expect(timelineLink(a, undefined)).toBeUndefined();
     expect(timelineLink(makeAlert({ link: 'https://x.example/t' }), 'https://y')).toBe('https://x.example/t');
+  });
+
+  it('status follow-ups: PagerDuty acknowledge/resolve by dedup key, Slack and webhook say who and why', () => {
+    const alert = makeAlert({ severity: 'critical', title: 'Secret sent', dedup_key: 'dk' });
+    const ack = makeStatus(alert, 'alert.acknowledged', { reason: 'on it <now>\nsecond line' });
+    const res = makeStatus(alert, 'alert.resolved', { by: { key_id: 'key-9', role: 'admin' } });
+    const follow = (change: typeof ack, status: Page['status']) =>
+      page({ alert, status, change, record_ids: [change.status_id] });
+    expect(pagerDutyBody(follow(ack, 'acknowledged'), 'rk')).toEqual({
+      routing_key: 'rk',
+      event_action: 'acknowledge',
+      dedup_key: 'dk',
+    });
+    expect(pagerDutyBody(follow(res, 'resolved'), 'rk')).toMatchObject({ event_action: 'resolve' });
+
+    const slack = slackBody(follow(ack, 'acknowledged')) as { text: string; blocks: unknown[] };
+    expect(slack.text).toBe('ACKNOWLEDGED: [CRITICAL] Secret sent (×3)');
+    expect(JSON.stringify(slack.blocks[1])).toContain('Acknowledged by `key-1` (responder)');
+    expect(JSON.stringify(slack.blocks[1])).toContain('on it &lt;now&gt;\\n>second line');
+    expect((slackBody(follow(res, 'resolved')) as { text: string }).text).toMatch(/^RESOLVED: /);
+
+    const hook = webhookBody(follow(res, 'resolved')) as Record<string, unknown>;
+    expect(hook.kind).toBe('agenttrail.alert.resolved');
+    expect(hook.status_change).toEqual({
+      type: 'alert.resolved',
+      status_id: res.status_id,
+      by: { key_id: 'key-9', role: 'admin' },
+      reason: 'credential revoked',
+      at: res.at,
+    });
+    expect((webhookBody(follow(ack, 'acknowledged')) as { kind: string }).kind).toBe(
+      'agenttrail.alert.acknowledged',
+    );
+    expect(webhookBody(page())).not.toHaveProperty('status_change');
   });
 });

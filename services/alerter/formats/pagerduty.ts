@@ -12,12 +12,13 @@ export const PD_SEVERITY: Record<Severity, 'critical' | 'error' | 'warning' | 'i
 
 /**
  * Events API v2 body. `dedup_key` is the alert's, so PagerDuty folds repeats into one
- * incident and a `resolve` with the same key closes it.
+ * incident, and an `acknowledge` or `resolve` with the same key acts on that incident.
  */
 export function pagerDutyBody(page: Page, routingKey: string): Record<string, unknown> {
   const a = page.alert;
-  if (page.status === 'resolved') {
-    return { routing_key: routingKey, event_action: 'resolve', dedup_key: page.dedup_key };
+  if (page.status === 'resolved' || page.status === 'acknowledged') {
+    const action = page.status === 'resolved' ? 'resolve' : 'acknowledge';
+    return { routing_key: routingKey, event_action: action, dedup_key: page.dedup_key };
   }
   return {
     routing_key: routingKey,

@@ -1,4 +1,5 @@
 // The read layer: every query of the record, one repository per table (see run.ts).
+export { AlertStatusRepository, type AlertStatusView } from './alert-status.js';
 export { type AlertCursor, type AlertFilter, AlertsRepository, type StoredAlertRow } from './alerts.js';
 export { DeliveriesRepository, type DeliveryAttemptRow, type DeliverySummaryRow } from './deliveries.js';
 export { rowToEventInput, STORED_EVENT_COLUMNS } from './event-rebuild.js';
