@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyError,
   type FastifyInstance,
   type FastifyPluginAsync,
+  type FastifyReply,
   type FastifyRequest,
   LogController,
 } from 'fastify';
@@ -71,6 +72,17 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     ...requestIdOptions,
     clientErrorHandler,
+    // The router's own refusals (a bad percent-encoding or an over-long path parameter) in our
+    // shape and codes; fastify's default body names its internals and echoes the whole path.
+    frameworkErrors: (err, _req, reply) => {
+      const long = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      (reply as FastifyReply).code(400).send({
+        code: 'AT_ERR_BAD_REQUEST',
+        message: long
+          ? 'a path parameter is longer than 512 characters'
+          : 'the URL is not valid percent-encoded UTF-8',
+      });
+    },
     routerOptions: { querystringParser: parseQuery, maxParamLength: 512 },
     // Unknown query parameters are refused (400), not dropped: a mistyped filter must not
     // silently answer the unfiltered history.
