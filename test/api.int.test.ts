@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTableOf } from '../services/api/route-table.js';
+import { buildAlert } from '../services/detector/rules/alert.js';
 import { bearer, type Seeded, seedApi } from './helpers/api-seed.js';
 import { dropDatabase, uniqueName } from './helpers/stack.js';
 
@@ -265,6 +266,34 @@ describe('exports (streamed)', () => {
     const csv = await get('/v1/tasks/acme-gap/export?format=csv');
     expect(csv.body.trim().split('\r\n').at(-1)).toMatch(/^# chain_verdict: incomplete: /);
     expect((await get('/v1/tasks/acme-gap/export', s.keys.globex)).statusCode).toBe(404);
+  });
+});
+
+describe('the alert link', () => {
+  it('the link the detector builds opens this timeline (one format, tenant URL-encoded)', async () => {
+    const event = s.events.acme.find((e) => e.event_id === s.egressEventId)!;
+    const meta = {
+      id: 'AT-EGR-001',
+      severity: 'high' as const,
+      title: 't',
+      explanation: 'x',
+      frameworks: [],
+    };
+    const alert = buildAlert({
+      meta,
+      event,
+      evidence: [event.event_id],
+      vars: {},
+      createdAtMs: Date.now(),
+      linkBaseUrl: 'https://trail.example/',
+    });
+    expect(alert.link).toBe('https://trail.example/v1/tasks/acme-parent?tenant=acme');
+    const u = new URL(alert.link!);
+    const t = await json(`${u.pathname}${u.search}`);
+    expect(t.task_id).toBe('acme-parent');
+    // The alerter's fallback format redirects to it.
+    const r = await s.app.inject('/tasks/acme/acme-parent');
+    expect([r.statusCode, r.headers.location]).toEqual([308, `${u.pathname}${u.search}`]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type AgentEvent, type Alert, Alert as AlertSchema } from '../../../schemas/index.js';
+import { timelineLink } from '../../platform/timeline-link.js';
 import type { RuleMeta } from './catalogue.js';
 
 // Alert construction. The id is a function of (tenant, rule, task, evidence), so replaying the same
@@ -78,7 +79,7 @@ export function buildAlert(input: AlertInputs): Alert {
   if (event.agent.workload_identity !== undefined) alert.workload_identity = event.agent.workload_identity;
   if (meta.scopeElement !== undefined) alert.scope_element = meta.scopeElement;
   if (input.linkBaseUrl !== undefined) {
-    alert.link = `${input.linkBaseUrl.replace(/\/$/, '')}/tasks/${encodeURIComponent(taskId)}?tenant=${event.tenant}`;
+    alert.link = timelineLink(input.linkBaseUrl, event.tenant, taskId);
   }
   // The contract is the schema: an alert that does not validate is a detector bug, so fail loudly.
   return AlertSchema.parse(alert);
