@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateEvent } from '../../schemas/validate.js';
 import { cleanEvent, corruption, FIXTURE_NAMES, item } from './arbitraries.js';
+import { GATEWAY_EXAMPLES } from './gateway-inputs.js';
 import { corrupt, deepText, materialize } from './materialize.js';
 import { preview } from './preview.js';
 
@@ -32,6 +33,11 @@ describe('fuzz arbitraries', () => {
       );
       expect(validateEvent(JSON.parse(m.text)).ok, fixture).toBe(true);
     }
+  });
+
+  it("the examples' surrogate lands in data.resource", () => {
+    const m = materialize(GATEWAY_EXAMPLES[0]![0]!.items[0]!, 'evt-1');
+    expect(JSON.parse(m.text).data.resource).toBe('erp:invoices/\ud800');
   });
 
   it('every item is JSON text', () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type Corruption, corruption, type Item, item } from './arbitraries.js';
+import { type Corruption, corruption, type Item, item, type Mutation } from './arbitraries.js';
 import { corrupt, materialize } from './materialize.js';
 import { previewBytes } from './preview.js';
 
@@ -157,3 +157,37 @@ export function build(input: GatewayInput, nextId: () => string): Built {
 export function describeRequest(input: GatewayInput, b: Built): string {
   return `POST /v1/events auth=${input.auth} content-type=${b.contentType ?? '(none)'} shape=${input.raw ? input.raw.kind : input.shape} items=${b.ids?.length ?? '-'} body=${previewBytes(b.body, 800)}`;
 }
+
+const base: GatewayInput = {
+  items: [],
+  shape: 'array',
+  ndjson: { crlf: false, blank: false, trailing: false },
+  raw: undefined,
+  corruption: undefined,
+  contentType: 'auto',
+  auth: 'ok',
+  requestId: undefined,
+};
+/** Index of `data.resource` among the action fixture's free-text strings. */
+const RESOURCE = 4;
+const action = (mutations: Mutation[]): Item => ({ kind: 'event', fixture: 'action', mutations });
+
+/** Issue 10's reproductions, one input each: surrogate, deep nesting, bad bytes, empty body, a big batch. */
+export const GATEWAY_EXAMPLES: GatewayInput[][] = [
+  [
+    {
+      ...base,
+      shape: 'single',
+      items: [action([{ op: 'text', at: RESOURCE, value: 'erp:invoices/\ud800' }])],
+    },
+  ],
+  [{ ...base, items: [action([{ op: 'deep', deep: { depth: 5_000, kind: 'array' } }])] }],
+  [{ ...base, items: [action([])], corruption: { at: 40, bytes: [0xff] } }],
+  [{ ...base, contentType: null, raw: { kind: 'text', text: '' } }],
+  [
+    {
+      ...base,
+      items: Array.from({ length: FUZZ_MAX_BATCH }, () => action([{ op: 'bigArguments', bytes: 16_000 }])),
+    },
+  ],
+];

@@ -10,7 +10,14 @@ import { createKafka } from '../../services/platform/kafka/client.js';
 import { createProducer } from '../../services/platform/kafka/producer.js';
 import { clickhouseClient } from '../helpers/stack.js';
 import { type Database, dropTarget, newDatabase } from './database.js';
-import { build, describeRequest, FUZZ_MAX_BATCH, type GatewayInput, gatewayInput } from './gateway-inputs.js';
+import {
+  build,
+  describeRequest,
+  FUZZ_MAX_BATCH,
+  GATEWAY_EXAMPLES,
+  type GatewayInput,
+  gatewayInput,
+} from './gateway-inputs.js';
 import { idSource } from './materialize.js';
 import { allStoredIds, type Pipeline, startPipeline, storedIds, WARMUP_PREFIX, within } from './pipeline.js';
 import { FUZZ, FUZZ_TEST_TIMEOUT_MS, invariant, runTarget } from './run.js';
@@ -162,6 +169,7 @@ describe('fuzz: gateway intake', () => {
         name: 'gateway-intake',
         file: 'test/fuzz/gateway-intake.int.test.ts',
         arbitrary: fc.array(gatewayInput, { minLength: 1, maxLength: 4 }),
+        examples: GATEWAY_EXAMPLES,
         describe: (inputs) => inputs.map((i) => describeRequest(i, build(i, nextId))).join('\n  then '),
         summary: () =>
           `${t.inputs} inputs, 2xx ${t.s2xx} / 4xx ${t.s4xx} / 5xx ${t.s5xx}, ` +

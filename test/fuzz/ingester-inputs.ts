@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { IHeaders } from 'kafkajs';
 import { VALIDATED_HEADER } from '../../services/platform/kafka/headers.js';
-import { anyJson, type Corruption, corruption, type Item, item } from './arbitraries.js';
+import { anyJson, type Corruption, corruption, type Item, item, type Mutation } from './arbitraries.js';
 import { corrupt, materialize } from './materialize.js';
 import { previewBytes, previewSpec } from './preview.js';
 
@@ -126,3 +126,28 @@ export function describeMessage(input: MessageInput, m: BuiltMessage): string {
   const value = m.value === null ? '(null)' : previewBytes(m.value, 800);
   return `message header=${mark} key=${m.key === null ? '(null)' : previewBytes(m.key, 60)} value=${value}`;
 }
+
+/** Index of `data.resource` among the action fixture's free-text strings. */
+const RESOURCE = 4;
+const action = (mutations: Mutation[], mark: Mark): MessageInput => ({
+  value: {
+    kind: 'event',
+    item: { kind: 'event', fixture: 'action', mutations },
+    receivedAt: true,
+    cut: undefined,
+    corruption: undefined,
+  },
+  mark,
+  key: 'task',
+  newSend: true,
+});
+
+/**
+ * Issue 10's poison classes, with the gateway's mark forged and without: a lone surrogate
+ * (ClickHouse code 25), nesting too deep to serialise, bytes that are not UTF-8.
+ */
+export const INGESTER_EXAMPLES: MessageInput[][] = (['v1', 'none'] as const).flatMap((mark) => [
+  [action([{ op: 'text', at: RESOURCE, value: 'erp:invoices/\ud800' }], mark)],
+  [action([{ op: 'deep', deep: { depth: 5_000, kind: 'object' } }], mark)],
+  [{ ...action([], mark), value: { kind: 'bytes', bytes: Uint8Array.from([0x7b, 0xff, 0x7d]) } }],
+]);

@@ -9,6 +9,7 @@ import {
   type BuiltMessage,
   buildMessage,
   describeMessage,
+  INGESTER_EXAMPLES,
   type MessageInput,
   messageInput,
 } from './ingester-inputs.js';
@@ -168,6 +169,7 @@ describe('fuzz: ingester row path', () => {
         name: 'ingester-rows',
         file: 'test/fuzz/ingester-rows.int.test.ts',
         arbitrary: fc.array(messageInput, { minLength: 1, maxLength: 4 }),
+        examples: INGESTER_EXAMPLES,
         describe: (inputs) =>
           inputs.map((i) => describeMessage(i, buildMessage(i, nextId))).join('\n  then '),
         summary: () =>
