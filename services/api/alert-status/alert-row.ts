@@ -1,12 +1,9 @@
 import { Alert } from '../../../schemas/alert.js';
+import { fromClickHouseTime } from '../../platform/clickhouse/event-row.js';
 import type { StoredAlertRow } from '../../platform/clickhouse/read/index.js';
 
 // A stored `alerts` row back to the Alert contract, for the status message: the alerter routes
 // and formats a follow-up from it exactly as it did the page. NULL columns were absent fields.
-
-/** ClickHouse's DateTime64 text ('2026-12-03 06:07:08.123') as ISO-8601 UTC. */
-export const isoFromClickHouse = (t: string): string =>
-  /[zZ]|[+-]\d\d:\d\d$/.test(t) ? t : `${t.replace(' ', 'T')}Z`;
 
 export function alertFromRow(r: StoredAlertRow): Alert {
   return Alert.parse({
@@ -27,8 +24,8 @@ export function alertFromRow(r: StoredAlertRow): Alert {
       ...(f.name !== null ? { name: f.name } : {}),
     })),
     dedup_key: r.dedup_key,
-    occurred_at: isoFromClickHouse(r.occurred_at),
-    created_at: isoFromClickHouse(r.created_at),
+    occurred_at: fromClickHouseTime(r.occurred_at),
+    created_at: fromClickHouseTime(r.created_at),
     status: r.status,
     labels: r.labels,
     ...(r.link !== null ? { link: r.link } : {}),

@@ -4,6 +4,7 @@ import {
   type AlertStatusType,
   currentAlertStatus,
 } from '../../../../schemas/alert-status.js';
+import { fromClickHouseTime } from '../event-row.js';
 import type { DeliveryAttemptRow } from './deliveries.js';
 import { type ReadContext, readRows, TENANT_CONDITION, tenantParams } from './run.js';
 
@@ -31,9 +32,6 @@ export interface AlertStatusView {
 
 const COLUMNS = 'status_id, type, alert_id, tenant, dedup_key, by_key_id, by_role, reason, at';
 
-/** ClickHouse's DateTime64(3) text ('2026-12-03 06:07:08.123') as the record's ISO form. */
-const isoOf = (t: string) => `${t.replace(' ', 'T')}${t.endsWith('Z') ? '' : 'Z'}`;
-
 function toRecord(r: StatusRow): AlertStatusRecord {
   return {
     type: r.type,
@@ -43,7 +41,7 @@ function toRecord(r: StatusRow): AlertStatusRecord {
     dedup_key: r.dedup_key,
     by: { key_id: r.by_key_id, role: r.by_role as AlertStatusRecord['by']['role'] },
     reason: r.reason,
-    at: isoOf(r.at),
+    at: fromClickHouseTime(r.at),
   };
 }
 
