@@ -4,7 +4,6 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
-  type FastifyPluginAsync,
   type FastifyReply,
   type FastifyRequest,
   LogController,
@@ -17,11 +16,13 @@ import { requestIdOptions } from '../platform/http/request-id.js';
 import { wireError } from '../platform/http/wire-error.js';
 import type { KeyStore } from '../platform/keys/index.js';
 import type { Logger } from '../platform/logger.js';
+import type { AlertStatusWriter } from './alert-status/writer.js';
 import type { ApiAppConfig } from './config.js';
 import { type ApiMetrics, createApiMetrics } from './metrics.js';
 import { installAuth } from './plugins/auth.js';
 import { assertQueryDecoded, parseQuery } from './query/querystring.js';
 import { recordRouteTable } from './route-table.js';
+import { alertStatusRoutes } from './routes/alert-status.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { docsRoutes } from './routes/docs.js';
 import { eventsRoutes } from './routes/events.js';
@@ -43,10 +44,10 @@ export interface ApiDeps {
   /** /readyz; by default ready (tests). main.ts pings ClickHouse. */
   ready?: Readiness;
   /**
-   * Route plugins registered with the others (behind the same auth hook): the alert
-   * acknowledge/resolve flow (routes/alert-status.ts) is passed in here by main.ts.
+   * Acknowledge and resolve (routes/alert-status.ts): registered when given. Its writer
+   * produces to Kafka, so main.ts builds it; tests pass a real one or leave the API read-only.
    */
-  plugins?: Array<{ plugin: FastifyPluginAsync<never>; options?: unknown }>;
+  alertStatus?: AlertStatusWriter;
 }
 
 function tokenMatches(req: FastifyRequest, token: string): boolean {
@@ -149,8 +150,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(resourcesRoutes, { read: deps.read });
   await app.register(tasksRoutes, { read: deps.read, metrics });
   await app.register(alertsRoutes, { read: deps.read, ...page });
-  // Extra route plugins (alert acknowledge/resolve: routes/alert-status.ts, wired in main.ts)
-  // sit behind the same root auth hook; their routes declare `config.role`.
-  for (const p of deps.plugins ?? []) await app.register(p.plugin, p.options as never);
+  // Behind the same root auth hook; its routes declare `config: { role: 'responder' }`.
+  if (deps.alertStatus) await app.register(alertStatusRoutes, { writer: deps.alertStatus });
   return app;
 }

@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { clickhouseConfig, commonConfig, intFromEnv } from '../platform/config.js';
+import { clickhouseConfig, commonConfig, intFromEnv, kafkaConfig } from '../platform/config.js';
 import { statePath } from '../platform/state-dir.js';
 
 // The query API's settings: one schema, parsed once in main.ts, frozen and passed down.
+// Kafka only for acknowledge/resolve: the status record goes to KAFKA_TOPIC_ALERT_STATUS.
 export const apiConfigShape = {
   ...commonConfig,
   ...clickhouseConfig,
+  ...kafkaConfig,
   API_HOST: z.string().min(1).default('127.0.0.1').describe('Interface the query API listens on'),
   API_PORT: intFromEnv('HTTP port of the query API', 8090, 0, 65_535),
   API_KEYS_FILE: z

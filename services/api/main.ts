@@ -1,14 +1,19 @@
 import { createClickHouse } from '../platform/clickhouse/client.js';
 import { createReadLayer } from '../platform/clickhouse/read/index.js';
 import { loadConfigOrExit } from '../platform/config.js';
+import { createKafka } from '../platform/kafka/client.js';
+import { createProducer } from '../platform/kafka/producer.js';
+import { ensureTopics } from '../platform/kafka/topics.js';
 import { KeyStore, watchKeysFile } from '../platform/keys/index.js';
 import { createLifecycle } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/logger.js';
+import { createAlertStatusWriter } from './alert-status/writer.js';
 import { buildApi } from './app.js';
 import { apiConfigShape } from './config.js';
 
-// Wiring only: config → logger → ClickHouse read layer → API keys → app → listen; stops run
-// in reverse. The API only reads: it runs no migrations (the ingester and detector own them).
+// Wiring only: config → logger → ClickHouse read layer → API keys → Kafka producer (alert
+// status) → app → listen; stops run in reverse. It runs no migrations (the ingester and
+// detector own them).
 const config = loadConfigOrExit(apiConfigShape, { ownPrefix: 'API_' });
 const logger = createLogger('api', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
 const lifecycle = createLifecycle(logger, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
@@ -33,6 +38,19 @@ if (keys.size === 0) {
 const keysWatcher = watchKeysFile({ path: config.API_KEYS_FILE, keys, log: logger });
 lifecycle.onStop('keys watcher', () => keysWatcher.close());
 
+// Acknowledge / resolve produce a status record (acks=all) the alerter follows up on.
+const kafka = createKafka(config, logger, 'api');
+await ensureTopics(kafka, [config.KAFKA_TOPIC_ALERT_STATUS], config.KAFKA_TOPIC_PARTITIONS);
+const producer = createProducer(kafka);
+await producer.connect();
+lifecycle.onStop('kafka producer', () => producer.disconnect());
+const alertStatus = createAlertStatusWriter({
+  producer,
+  topic: config.KAFKA_TOPIC_ALERT_STATUS,
+  clickhouse: client,
+  database: config.CLICKHOUSE_DATABASE,
+});
+
 const app = await buildApi({
   config,
   keys,
@@ -44,10 +62,7 @@ const app = await buildApi({
       return r.success ? { ok: true } : { ok: false, reason: 'ClickHouse does not answer' };
     },
   },
-  // ALERT STATUS: the acknowledge/resolve routes (routes/alert-status.ts, its writer needs a
-  // Kafka producer) are registered here, as { plugin: alertStatusRoutes, options: { writer } },
-  // once that flow is committed; until then the API is read-only.
-  plugins: [],
+  alertStatus,
 });
 lifecycle.onStop('http server', () => app.close());
 const address = await app.listen({ host: config.API_HOST, port: config.API_PORT });

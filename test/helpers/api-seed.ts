@@ -4,14 +4,16 @@ import pino from 'pino';
 import { TaskStream } from '../../scenarios/builder.js';
 import type { AgentEvent } from '../../schemas/index.js';
 import { makeAlert } from '../../services/alerter/testing.js';
+import { type AlertStatusWriter, createAlertStatusWriter } from '../../services/api/alert-status/writer.js';
 import { buildApi } from '../../services/api/app.js';
 import { toAlertRow } from '../../services/detector/service/alert-rows.js';
 import { toLine, toRow } from '../../services/ingester/rows.js';
 import { createEventWriter } from '../../services/ingester/writer.js';
 import { migrate } from '../../services/platform/clickhouse/migrate.js';
 import { createReadLayer } from '../../services/platform/clickhouse/read/index.js';
+import { createProducer } from '../../services/platform/kafka/producer.js';
 import { KeyStore, mintKey } from '../../services/platform/keys/index.js';
-import { clickhouseClient } from './stack.js';
+import { clickhouseClient, createTopic, deleteTopic, kafkaClient, uniqueName } from './stack.js';
 
 // Seeded data for the query API's contract, authorization and injection tests: two tenants with
 // look-alike data (same agent ids, similar resources), a delegation tree with a subset and a
@@ -124,7 +126,12 @@ export interface Seeded {
   egressEventId: string;
 }
 
-export async function seedApi(db: string): Promise<Seeded> {
+export interface SeedOptions {
+  /** Also register acknowledge/resolve, with a real writer on a topic of the test's own. */
+  alertStatus?: boolean;
+}
+
+export async function seedApi(db: string, opts: SeedOptions = {}): Promise<Seeded> {
   const ch = clickhouseClient();
   await migrate(ch, { database: db, log });
 
@@ -256,11 +263,26 @@ export async function seedApi(db: string): Promise<Seeded> {
     [analyst, responder, admin, globexKey, collector].map((k) => k.record),
     'api',
   );
+  let alertStatus: AlertStatusWriter | undefined;
+  let close = async () => {};
+  if (opts.alertStatus) {
+    const topic = uniqueName('it_api_status');
+    await createTopic(topic, 1);
+    const producer = createProducer(kafkaClient());
+    await producer.connect();
+    alertStatus = createAlertStatusWriter({ producer, topic, clickhouse: ch, database: db });
+    close = async () => {
+      await producer.disconnect();
+      await deleteTopic(topic);
+    };
+  }
   const app = await buildApi({
     config: { API_MAX_PAGE: 1000, API_METRICS_TOKEN: undefined },
     keys,
     read: createReadLayer({ client: ch, database: db, caller: 'api-test' }),
+    ...(alertStatus ? { alertStatus } : {}),
   });
+  app.addHook('onClose', close);
   return {
     db,
     app,
