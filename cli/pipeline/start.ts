@@ -3,8 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { DEFAULT_GROUP_WAIT_MS, type RoutesFileInput } from '../../schemas/index.js';
-import { createKey } from '../../services/gateway/keys.js';
+import { createAlertStatusWriter } from '../../services/api/alert-status/writer.js';
+import { buildApi } from '../../services/api/app.js';
+import { createClickHouse } from '../../services/platform/clickhouse/client.js';
+import { createReadLayer } from '../../services/platform/clickhouse/read/index.js';
+import { createProducer } from '../../services/platform/kafka/producer.js';
 import { ensureTopics } from '../../services/platform/kafka/topics.js';
+import { createKey, KeyStore } from '../../services/platform/keys/index.js';
 import { randomFreePort } from '../../stack/index.js';
 import { type ServiceName, type ServiceProcess, spawnService, waitHealthy } from './service.js';
 
@@ -44,6 +49,10 @@ export interface Pipeline {
   gatewayUrl: string;
   /** Collector API key for `tenant` (minted for this run, stored hashed in the work dir). */
   apiKey: string;
+  /** The query API (in this process, not a child): timelines, history, alerts; alert links open it. */
+  queryApiUrl: string;
+  /** API key (role responder) for `tenant` on the query API, minted for this run. */
+  queryApiKey: string;
   tenant: string;
   database: string;
   topics: { events: string; alerts: string; alertStatus: string; dlq: string };
@@ -79,6 +88,45 @@ function routesFile(w: WebhookTarget): RoutesFileInput {
   };
 }
 
+/**
+ * The query API for a run, in this process: cheap (one fastify app, a ClickHouse client and a
+ * Kafka producer for acknowledge/resolve, no fifth child process), on the port the detector's
+ * alert links already name. Its key file is the run's own.
+ */
+async function startQueryApi(o: PipelineOptions, port: number, topic: string) {
+  const keysFile = join(o.workDir, 'api-keys.json');
+  const { key } = createKey(keysFile, o.tenant, `pipeline ${o.run}`, 'responder');
+  const client = createClickHouse(
+    {
+      CLICKHOUSE_URL: o.clickhouseUrl,
+      CLICKHOUSE_DATABASE: o.database,
+      CLICKHOUSE_USER: 'default',
+      CLICKHOUSE_PASSWORD: '',
+    },
+    'api',
+  );
+  const producer = createProducer(
+    new Kafka({ clientId: 'agenttrail-pipeline-api', brokers: o.brokers, logLevel: logLevel.NOTHING }),
+  );
+  await producer.connect();
+  const app = await buildApi({
+    config: { API_MAX_PAGE: 1000, API_METRICS_TOKEN: undefined },
+    keys: KeyStore.fromFile(keysFile, 'api'),
+    read: createReadLayer({ client, database: o.database, caller: 'api' }),
+    alertStatus: createAlertStatusWriter({ producer, topic, clickhouse: client, database: o.database }),
+  });
+  await app.listen({ host: '127.0.0.1', port });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    key,
+    async close() {
+      await app.close();
+      await producer.disconnect();
+      await client.close();
+    },
+  };
+}
+
 export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   const log = o.log ?? (() => {});
   const partitions = o.partitions ?? 6;
@@ -108,6 +156,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     ports[name] = await randomFreePort(taken);
     taken.push(ports[name]);
   }
+  const apiPort = await randomFreePort(taken);
   const common = {
     KAFKA_BROKERS: o.brokers.join(','),
     KAFKA_TOPIC_EVENTS: topics.events,
@@ -134,6 +183,8 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       DETECTOR_STATE_DIR: join(o.workDir, 'detector-state'),
       DETECTOR_CONSUMER_GROUP: `${o.run}.detector`,
       DETECTOR_START_FROM: 'earliest',
+      // Alert links open this run's query API (started below, on this port).
+      DETECTOR_LINK_BASE_URL: `http://127.0.0.1:${apiPort}`,
     },
     alerter: {
       ALERTER_METRICS_PORT: String(ports.alerter),
@@ -147,11 +198,13 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   };
 
   const services: ServiceProcess[] = [];
+  let api: Awaited<ReturnType<typeof startQueryApi>> | undefined;
   const stop = async (): Promise<Record<string, number>> => {
     const codes: Record<string, number> = {};
     // The gateway first, so nothing new enters while the consumers drain and commit.
     const gateway = services.find((s) => s.name === 'gateway');
     if (gateway) codes.gateway = await gateway.stop();
+    await api?.close();
     await Promise.all(
       services
         .filter((s) => s !== gateway)
@@ -174,6 +227,8 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
         log(`${s.name} ready (log ${s.logFile})`);
       }),
     );
+    api = await startQueryApi(o, apiPort, topics.alertStatus);
+    log(`query api ready (${api.url})`);
   } catch (err) {
     await stop();
     throw err;
@@ -182,6 +237,8 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   return {
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
     apiKey,
+    queryApiUrl: api!.url,
+    queryApiKey: api!.key,
     tenant: o.tenant,
     database: o.database,
     topics,
