@@ -1,5 +1,5 @@
-import { isUtf8 } from 'node:buffer';
 import { AgentTrailError } from '../platform/errors.js';
+import { notUtf8Reason } from '../platform/utf8.js';
 
 // Request bodies: one event (JSON object), a JSON array of events, or NDJSON (one event per
 // line). Parsed here rather than by fastify's default parser so a malformed body gets a 400
@@ -17,21 +17,9 @@ export interface ParsedBody {
  * place of what the collector sent, and the record would no longer be what it said.
  */
 export function utf8Text(body: Buffer): string {
-  if (!isUtf8(body)) throw malformed(`the body is not valid UTF-8 (near byte ${firstInvalidByte(body)})`);
+  const bad = notUtf8Reason(body);
+  if (bad) throw malformed(`the body is ${bad}`);
   return body.toString('utf8');
-}
-
-/** Offset of the first byte that starts no valid UTF-8 sequence (only called on a bad body). */
-function firstInvalidByte(b: Buffer): number {
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i]!;
-    const n =
-      c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
-    if (n === 0 || i + n > b.length || !isUtf8(b.subarray(i, i + n))) return i;
-    i += n;
-  }
-  return i;
 }
 
 export function parseJsonBody(text: string): ParsedBody {

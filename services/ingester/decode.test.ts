@@ -23,4 +23,16 @@ describe('decodeMessage', () => {
     const d = decodeMessage(Buffer.from(JSON.stringify({ type: 'x', event_id: 'e'.repeat(500) })), 0);
     expect(d).toMatchObject({ ok: false, eventId: undefined });
   });
+
+  // Found by the fuzz suite: bytes that are not UTF-8 were stored with U+FFFD in their place.
+  it('dead-letters a value that is not UTF-8, naming the byte, instead of storing U+FFFD', () => {
+    const json = Buffer.from(syntheticMessage('u', 4).value);
+    const at = json.indexOf('u-4');
+    json[at] = 0xff;
+    expect(decodeMessage(json, 0)).toEqual({
+      ok: false,
+      reason: 'unparseable',
+      detail: `message value is not valid UTF-8 (near byte ${at})`,
+    });
+  });
 });

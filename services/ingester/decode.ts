@@ -1,5 +1,6 @@
 import { describeErrors, validateEvent } from '../../schemas/validate.js';
 import type { EventRow } from '../platform/clickhouse/event-row.js';
+import { notUtf8Reason } from '../platform/utf8.js';
 import { toRow } from './rows.js';
 
 // One Kafka message → a row, or the reason it is poison. Never throws: a bad message must
@@ -30,6 +31,8 @@ function decode(value: Buffer | null, kafkaTimestampMs: number): Decoded {
   if (value === null || value.length === 0) {
     return { ok: false, reason: 'empty', detail: 'message has no value' };
   }
+  const notText = notUtf8Reason(value);
+  if (notText) return { ok: false, reason: 'unparseable', detail: `message value is ${notText}` };
   let input: unknown;
   try {
     input = JSON.parse(value.toString('utf8'));

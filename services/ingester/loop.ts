@@ -5,6 +5,7 @@ import { type DeadLetter, sendDeadLetters } from '../platform/kafka/dead-letter.
 import { isValidated } from '../platform/kafka/headers.js';
 import type { Logger } from '../platform/logger.js';
 import type { StageMetrics } from '../platform/metrics.js';
+import { isUtf8 } from '../platform/utf8.js';
 import type { WriteHealth } from '../platform/write-health.js';
 import { Batch, type Source } from './batch.js';
 import { decodeMessage } from './decode.js';
@@ -316,7 +317,8 @@ function trusted(
   value: Buffer | null,
   kafkaTimestampMs: number,
 ): { line: string; eventId: string } | undefined {
-  if (value === null || value.length === 0) return undefined;
+  // Not UTF-8: the full path dead-letters it with the byte.
+  if (value === null || value.length === 0 || !isUtf8(value)) return undefined;
   let input: unknown;
   try {
     input = JSON.parse(value.toString('utf8'));

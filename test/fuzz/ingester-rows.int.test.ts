@@ -208,6 +208,11 @@ describe('fuzz: ingester row path', () => {
               }
               if (kept) n.stored++;
               if (kept && t.built.notUtf8) n.notUtf8Stored++;
+              // Stored bytes that were not UTF-8 would hold U+FFFD in place of what was sent.
+              invariant(
+                !(kept && t.built.notUtf8),
+                () => `stored from bytes that were not UTF-8: ${what(t)}`,
+              );
               invariant(
                 !letter || (letter.reason.length > 0 && letter.code.length > 0),
                 () => `dead letter without a reason or code: ${JSON.stringify(letter)} for ${what(t)}`,

@@ -2,6 +2,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { type AgentEvent, isEventType, isJsonObject } from '../../../schemas/events/index.js';
 import { validateEvent } from '../../../schemas/validate.js';
 import { type HashCheck, hashCheck, isValidated } from '../../platform/kafka/headers.js';
+import { isUtf8 } from '../../platform/utf8.js';
 
 // One Kafka message → an event for the engine, or why it is not one. Validation once, at the
 // trust boundary (as in ingester/trusted.ts): a message with the gateway's mark holds the
@@ -33,6 +34,8 @@ function looksLikeEvent(v: unknown): v is AgentEvent {
 }
 
 export function decodeEvent(m: Pick<KafkaMessage, 'value' | 'headers'>): Decoded {
+  // Not UTF-8 is not an event (the ingester dead-letters it): never judge U+FFFD for what was sent.
+  if (m.value && !isUtf8(m.value)) return { reason: 'not_json' };
   let json: unknown;
   try {
     json = JSON.parse(m.value?.toString('utf8') ?? '');
