@@ -205,7 +205,7 @@ describe('alerts', () => {
       (await json('/v1/alerts?severity=critical')).alerts.map((a: { alert_id: string }) => a.alert_id),
     ).toEqual([s.alerts.egress2]);
     expect(
-      (await json('/v1/alerts?rule=AT-DEL-001&task=acme-child-wide&agent=worker&status=firing')).alerts,
+      (await json('/v1/alerts?rule=AT-DEL-001&task=acme-child-wide&agent=worker&status=acknowledged')).alerts,
     ).toHaveLength(1);
     expect((await json('/v1/alerts?from=2026-11-01T10:00:13.600Z')).alerts).toHaveLength(2);
     expect(
@@ -226,6 +226,27 @@ describe('alerts', () => {
       [2, 'delivered'],
     ]);
     expect((await get(`/v1/alerts/${s.alerts.globex}`)).statusCode).toBe(404);
+  });
+
+  it('shows the current status and who changed it and why; status filters by it', async () => {
+    const a = await json(`/v1/alerts/${s.alerts.acknowledged}`);
+    expect(a.alert.status).toBe('acknowledged');
+    expect(a.status_history).toEqual([
+      expect.objectContaining({
+        type: 'alert.acknowledged',
+        by: { key_id: 'abcdefabcdef', role: 'responder' },
+        reason: 'looking into the wide delegation',
+      }),
+    ]);
+    const ids = async (q: string) =>
+      (await json(`/v1/alerts?${q}`)).alerts.map((x: { alert_id: string }) => x.alert_id);
+    expect(await ids('status=acknowledged')).toEqual([s.alerts.acknowledged]);
+    expect(await ids('status=firing')).not.toContain(s.alerts.acknowledged);
+    expect((await json('/v1/alerts?status=acknowledged')).alerts[0].status).toBe('acknowledged');
+    const t = await json('/v1/tasks/acme-child-wide');
+    expect(t.alerts[0].status).toBe('acknowledged');
+    expect(await ids('status=acknowledged&limit=5')).toEqual([s.alerts.acknowledged]);
+    expect((await json('/v1/alerts?status=acknowledged', s.keys.globex)).alerts).toEqual([]);
   });
 
   it('groups by dedup key', async () => {

@@ -24,7 +24,13 @@ function fakeRead(calls: unknown[][]): ReadLayer {
       scopeEvents: rec('scopeEvents', []),
       byIds: rec('byIds', []),
     },
-    alerts: { list: rec('list', []), get: rec('get', undefined), forTasks: rec('forTasks', []), groups: rec('groups', []) },
+    alerts: {
+      list: rec('list', []),
+      get: rec('get', undefined),
+      forTasks: rec('forTasks', []),
+      groups: rec('groups', []),
+    },
+    alertStatus: { statusOf: rec('statusOf', new Map()), current: rec('current', undefined) },
     deliveries: { forAlert: rec('forAlert', []) },
   } as unknown as ReadLayer;
 }
@@ -46,12 +52,16 @@ describe('query API app', () => {
   it('answers health and docs without a key, everything else needs an API key', async () => {
     const a = await app();
     expect((await a.inject('/healthz')).statusCode).toBe(200);
-    expect((await a.inject('/openapi.json')).json().paths['/v1/tasks/{task}'].get['x-agenttrail-role']).toBe('analyst');
+    expect((await a.inject('/openapi.json')).json().paths['/v1/tasks/{task}'].get['x-agenttrail-role']).toBe(
+      'analyst',
+    );
     expect((await a.inject('/docs')).body).toContain('GET /v1/events');
     const none = await a.inject('/v1/events');
     expect(none.statusCode).toBe(401);
     expect(none.headers['www-authenticate']).toContain('Bearer');
-    expect((await a.inject({ url: '/v1/events', headers: auth(collector.key) })).json().code).toBe('AT_ERR_AUTH_INVALID');
+    expect((await a.inject({ url: '/v1/events', headers: auth(collector.key) })).json().code).toBe(
+      'AT_ERR_AUTH_INVALID',
+    );
     expect((await a.inject({ url: '/v1/events', headers: auth(analyst.key) })).statusCode).toBe(200);
   });
 
@@ -94,9 +104,12 @@ describe('query API app', () => {
   it('every route is in the table, and only health, docs and the link redirect are public', async () => {
     const a = await app();
     const table = routeTableOf(a);
-    expect(table.filter((r) => r.config.public).map((r) => r.url).sort()).toEqual(
-      ['/docs', '/healthz', '/openapi.json', '/readyz', '/tasks/:tenant/:task'].sort(),
-    );
+    expect(
+      table
+        .filter((r) => r.config.public)
+        .map((r) => r.url)
+        .sort(),
+    ).toEqual(['/docs', '/healthz', '/openapi.json', '/readyz', '/tasks/:tenant/:task'].sort());
     expect(table.map((r) => `${r.method} ${r.url}`)).toEqual(
       expect.arrayContaining(['GET /v1/events', 'GET /v1/tasks/:task/export', 'GET /v1/alerts/:id']),
     );

@@ -121,7 +121,8 @@ export interface Seeded {
   ch: ClickHouseClient;
   keys: { analyst: string; responder: string; admin: string; globex: string; collector: string };
   events: { acme: AgentEvent[]; globex: AgentEvent[] };
-  alerts: { egress: string; egress2: string; globex: string; dedupKey: string };
+  /** `acknowledged` was acknowledged (a status record) by acme's responder key. */
+  alerts: { egress: string; egress2: string; acknowledged: string; globex: string; dedupKey: string };
   /** acme's transfer action (the egress alert's evidence). */
   egressEventId: string;
 }
@@ -254,6 +255,25 @@ export async function seedApi(db: string, opts: SeedOptions = {}): Promise<Seede
     format: 'JSONEachRow',
   });
 
+  // a3 acknowledged, as routes/alert-status.ts records it (a row of alert_status).
+  await ch.insert({
+    table: `${db}.alert_status`,
+    values: [
+      {
+        status_id: 'f'.repeat(32),
+        type: 'alert.acknowledged',
+        alert_id: a3.alert_id,
+        tenant: 'acme',
+        dedup_key: a3.dedup_key,
+        by_key_id: 'abcdefabcdef',
+        by_role: 'responder',
+        reason: 'looking into the wide delegation',
+        at: '2026-11-01 10:00:30.000',
+      },
+    ],
+    format: 'JSONEachRow',
+  });
+
   const analyst = mintKey('acme', 'analyst', 'analyst');
   const responder = mintKey('acme', 'responder', 'responder');
   const admin = mintKey('acme', 'admin', 'admin');
@@ -295,7 +315,13 @@ export async function seedApi(db: string, opts: SeedOptions = {}): Promise<Seede
       collector: collector.key,
     },
     events: { acme, globex },
-    alerts: { egress: a1.alert_id, egress2: a2.alert_id, globex: g1.alert_id, dedupKey },
+    alerts: {
+      egress: a1.alert_id,
+      egress2: a2.alert_id,
+      acknowledged: a3.alert_id,
+      globex: g1.alert_id,
+      dedupKey,
+    },
     egressEventId: egressEvent.event_id,
   };
 }

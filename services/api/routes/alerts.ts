@@ -12,7 +12,7 @@ import {
 } from '../query/params.js';
 import { timeRange } from '../query/time.js';
 import { principalWith } from '../roles.js';
-import { alertView } from './tasks.js';
+import { alertView, currentStatuses } from './tasks.js';
 
 // Alerts, read side: list and filter (keyset-paged), one alert with its evidence events and its
 // delivery attempts inlined, and alerts grouped by dedup key (what pages once per window).
@@ -92,8 +92,9 @@ export const alertsRoutes: FastifyPluginAsync<{ read: ReadLayer; maxPage: number
         pos ? { created_at: pos.at, alert_id: pos.id } : undefined,
       );
       const last = rows.at(-1);
+      const current = await currentStatuses(read, p.tenant, rows);
       return {
-        alerts: rows.map(alertView),
+        alerts: rows.map((a) => ({ ...alertView(a), status: current.get(a.alert_id) ?? a.status })),
         next_cursor:
           last && rows.length === limit
             ? encodeCursor('alerts', filter as Record<string, unknown>, {
@@ -164,7 +165,7 @@ export const alertsRoutes: FastifyPluginAsync<{ read: ReadLayer; maxPage: number
     {
       config: { role: 'analyst' },
       schema: {
-        summary: 'One alert with its evidence events inlined and its delivery attempts',
+        summary: 'One alert with its status history, its evidence events inlined and its delivery attempts',
         tags: ['alerts'],
         params: {
           type: 'object',
@@ -174,9 +175,10 @@ export const alertsRoutes: FastifyPluginAsync<{ read: ReadLayer; maxPage: number
         response: {
           200: {
             type: 'object',
-            required: ['alert', 'evidence', 'deliveries'],
+            required: ['alert', 'status_history', 'evidence', 'deliveries'],
             properties: {
               alert: alertSchema,
+              status_history: { type: 'array', items: { type: 'object', additionalProperties: true } },
               evidence: { type: 'array', items: eventSchema },
               deliveries: { type: 'array', items: { type: 'object', additionalProperties: true } },
             },
@@ -189,14 +191,17 @@ export const alertsRoutes: FastifyPluginAsync<{ read: ReadLayer; maxPage: number
       const alert = await read.alerts.get(p.tenant, req.params.id);
       if (!alert)
         throw new AgentTrailError('AT_ERR_NOT_FOUND', `no alert ${req.params.id} for this key's tenant`);
-      const [evidence, deliveries] = await Promise.all([
+      const [evidence, deliveries, status] = await Promise.all([
         read.events.byIds(p.tenant, alert.evidence),
         read.deliveries.forAlert(p.tenant, alert.alert_id),
+        read.alertStatus.current(p.tenant, alert.alert_id),
       ]);
       // Evidence in the alert's own order (the last one triggered it).
       const byId = new Map(evidence.map((r) => [r.event_id, toEventView(r)]));
       return {
-        alert: alertView(alert),
+        alert: { ...alertView(alert), status: status?.status ?? alert.status },
+        // Who acknowledged or resolved it and why, oldest first (routes/alert-status.ts writes it).
+        status_history: status?.history ?? [],
         evidence: alert.evidence.flatMap((id) => byId.get(id) ?? []),
         deliveries: deliveries.map((d) => ({ ...d, at: isoTime(d.at) })),
       };

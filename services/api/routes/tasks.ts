@@ -48,6 +48,19 @@ function validated(rows: readonly StoredEventRow[]): AgentEvent[] {
   });
 }
 
+/** Alerts' current status (firing, acknowledged, resolved): the row's, or the status history's. */
+export async function currentStatuses(
+  read: ReadLayer,
+  tenant: string,
+  alerts: readonly StoredAlertRow[],
+): Promise<Map<string, string>> {
+  if (alerts.length === 0) return new Map();
+  return read.alertStatus.statusOf(
+    tenant,
+    alerts.map((a) => a.alert_id),
+  );
+}
+
 export const alertView = (a: StoredAlertRow): TimelineAlertInput & Record<string, unknown> => ({
   ...a,
   occurred_at: isoTime(a.occurred_at)!,
@@ -115,14 +128,18 @@ export const tasksRoutes: FastifyPluginAsync<{ read: ReadLayer; metrics: ApiMetr
         e.valid?.type === 'task.delegated' ? [e.valid.data.child_task_id] : [],
       );
       const related = [...new Set([...(parentId ? [parentId] : []), ...childIds, ...delegated])];
-      const scopeRows = validated(await read.events.scopeEvents(p.tenant, related));
+      const [scopeEvents, current] = await Promise.all([
+        read.events.scopeEvents(p.tenant, related),
+        currentStatuses(read, p.tenant, alerts),
+      ]);
+      const scopeRows = validated(scopeEvents);
       const of = (id: string) => ({ taskId: id, scopeEvents: scopeRows.filter((e) => e.task_id === id) });
       return assembleTimeline({
         tenant: p.tenant,
         taskId: task,
         events,
         unreadable: events.filter((e) => e.event.unreadable === true).length,
-        alerts: alerts.map(alertView),
+        alerts: alerts.map((a) => ({ ...alertView(a), status: current.get(a.alert_id) ?? a.status })),
         ...(parentId ? { parent: of(parentId) } : {}),
         children: [...new Set([...childIds, ...delegated])].map(of),
       });

@@ -54,7 +54,15 @@ const CLAUSES: Record<keyof AlertFilter, Clause> = {
   rule: { param: 'rule', sql: 'rule_id = {rule:String}' },
   agent: { param: 'agent', sql: 'agent_id = {agent:String}' },
   task: { param: 'task', sql: 'task_id = {task:String}' },
-  status: { param: 'status', sql: 'status = {status:String}' },
+  // The current status (schemas/alert-status.ts currentAlertStatus): a resolve rewrites the row,
+  // an acknowledge is only in alert_status, so `acknowledged` needs that table.
+  status: {
+    param: 'status',
+    sql: `multiIf(status = 'resolved', 'resolved',
+                  alert_id IN (SELECT alert_id FROM {db:Identifier}.alert_status
+                               WHERE ${TENANT_CONDITION()} AND type = 'alert.acknowledged'), 'acknowledged',
+                  status) = {status:String}`,
+  },
   dedup_key: { param: 'dedup_key', sql: 'dedup_key = {dedup_key:String}' },
   from: { param: 'from', sql: "created_at >= parseDateTime64BestEffort({from:String}, 3, 'UTC')" },
   to: { param: 'to', sql: "created_at < parseDateTime64BestEffort({to:String}, 3, 'UTC')" },

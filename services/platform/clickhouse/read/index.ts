@@ -7,6 +7,7 @@ export { type EventCursor, type EventFilter, EventsRepository, type TouchedRow }
 export { globToClickHouseRegex } from './glob-regex.js';
 export { ALL_TENANTS, type ReadContext, type TenantArg } from './run.js';
 
+import { AlertStatusRepository } from './alert-status.js';
 import { AlertsRepository } from './alerts.js';
 import { DeliveriesRepository } from './deliveries.js';
 import { EventsRepository } from './events.js';
@@ -15,6 +16,7 @@ import type { ReadContext } from './run.js';
 export interface ReadLayer {
   events: EventsRepository;
   alerts: AlertsRepository;
+  alertStatus: AlertStatusRepository;
   deliveries: DeliveriesRepository;
 }
 
@@ -22,6 +24,7 @@ export function createReadLayer(ctx: ReadContext): ReadLayer {
   return {
     events: new EventsRepository(ctx),
     alerts: new AlertsRepository(ctx),
+    alertStatus: new AlertStatusRepository(ctx),
     deliveries: new DeliveriesRepository(ctx),
   };
 }
