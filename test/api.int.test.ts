@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApi } from '../services/api/app.js';
 import { routeTableOf } from '../services/api/route-table.js';
 import { buildAlert } from '../services/detector/rules/alert.js';
+import { createReadLayer } from '../services/platform/clickhouse/read/index.js';
+import { KeyStore, mintKey } from '../services/platform/keys/index.js';
 import { bearer, type Seeded, seedApi } from './helpers/api-seed.js';
 import { dropDatabase, uniqueName } from './helpers/stack.js';
 
@@ -180,6 +183,20 @@ describe('GET /v1/tasks/:task (timeline)', () => {
     const tampered = (await json('/v1/tasks/acme-tampered')).chain;
     expect(tampered).toMatchObject({ status: 'tampered', altered: [3] });
     expect(tampered.sentence).toMatch(/TAMPERED.*seq 3 does not match/);
+  });
+
+  it('a task longer than the timeline shows: the first events in full, the chain over all', async () => {
+    const k = mintKey('acme', 'short', 'analyst');
+    const short = await buildApi({
+      config: { API_MAX_PAGE: 100, API_METRICS_TOKEN: undefined, API_TIMELINE_MAX_EVENTS: 10 },
+      keys: new KeyStore([k.record], 'api'),
+      read: createReadLayer({ client: s.ch, database: s.db, caller: 'api-test' }),
+    });
+    const t = (await short.inject({ url: '/v1/tasks/acme-many', headers: bearer(k.key) })).json();
+    await short.close();
+    expect(t.events.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(t.summary).toMatchObject({ events: 41, events_shown: 10 });
+    expect(t.chain).toMatchObject({ status: 'verified', events: 41, last_seq: 41 });
   });
 
   it('is a 404 for an unknown task, another tenant’s task and a tenant that is not the key’s', async () => {

@@ -148,7 +148,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(docsRoutes, { routes });
   await app.register(eventsRoutes, { read: deps.read, metrics, ...page });
   await app.register(resourcesRoutes, { read: deps.read });
-  await app.register(tasksRoutes, { read: deps.read, metrics });
+  await app.register(tasksRoutes, {
+    read: deps.read,
+    metrics,
+    maxTimelineEvents: deps.config.API_TIMELINE_MAX_EVENTS ?? 20_000,
+  });
   await app.register(alertsRoutes, { read: deps.read, ...page });
   // Behind the same root auth hook; its routes declare `config: { role: 'responder' }`.
   if (deps.alertStatus) await app.register(alertStatusRoutes, { writer: deps.alertStatus });

@@ -24,9 +24,16 @@ export const apiConfigShape = {
     .describe('Bearer token for /metrics; when unset, /metrics takes an admin API key'),
   API_QUERY_TIMEOUT_S: intFromEnv('Longest a ClickHouse read of the API may run (seconds)', 30, 1, 3600),
   API_MAX_PAGE: intFromEnv('Largest page (limit) of a list endpoint', 1000, 10, 100_000),
+  API_TIMELINE_MAX_EVENTS: intFromEnv(
+    'Most events a timeline answer shows in full (the chain is verified over all of them; the export has every one)',
+    20_000,
+    100,
+    10_000_000,
+  ),
 };
 
 export type ApiConfig = Readonly<z.infer<z.ZodObject<typeof apiConfigShape>>>;
 
 /** The subset app.ts needs, so tests build the app without ClickHouse settings. */
-export type ApiAppConfig = Pick<ApiConfig, 'API_METRICS_TOKEN' | 'API_MAX_PAGE'>;
+export type ApiAppConfig = Pick<ApiConfig, 'API_METRICS_TOKEN' | 'API_MAX_PAGE'> &
+  Partial<Pick<ApiConfig, 'API_TIMELINE_MAX_EVENTS'>>;

@@ -7,7 +7,7 @@ import { AgentTrailError } from '../../platform/errors.js';
 import { CONTENT_TYPE, negotiateFormat } from '../export/format.js';
 import { exportStream } from '../export/stream.js';
 import type { ApiMetrics } from '../metrics.js';
-import { isoTime, toEventView } from '../query/event-view.js';
+import { type EventView, isoTime, toEventView } from '../query/event-view.js';
 import { formatParam, idParam } from '../query/params.js';
 import { principalWith } from '../roles.js';
 import { assembleTimeline, type TimelineAlertInput } from '../timeline/assemble.js';
@@ -67,10 +67,11 @@ export const alertView = (a: StoredAlertRow): TimelineAlertInput & Record<string
   created_at: isoTime(a.created_at)!,
 });
 
-export const tasksRoutes: FastifyPluginAsync<{ read: ReadLayer; metrics: ApiMetrics }> = async (
-  app,
-  opts,
-) => {
+export const tasksRoutes: FastifyPluginAsync<{
+  read: ReadLayer;
+  metrics: ApiMetrics;
+  maxTimelineEvents: number;
+}> = async (app, opts) => {
   const { read } = opts;
 
   app.get<{ Params: { task: string }; Querystring: { tenant?: string } }>(
@@ -110,17 +111,28 @@ export const tasksRoutes: FastifyPluginAsync<{ read: ReadLayer; metrics: ApiMetr
       const p = principalWith(req, 'analyst');
       const task = req.params.task;
       checkTenant(p.tenant, req.query.tenant, task);
-      const [rows, alerts, childIds] = await Promise.all([
-        read.events.task(p.tenant, task),
+      // Streamed: the chain is verified over every event, the first `max` are kept in full.
+      const chain = new ChainVerifier(task);
+      const events: Array<{ event: EventView; valid: AgentEvent | undefined }> = [];
+      let total = 0;
+      const readEvents = async () => {
+        for await (const r of read.events.streamTask(p.tenant, task)) {
+          total++;
+          const event = toEventView(r);
+          if (event.unreadable) chain.addUnreadable();
+          else chain.add(event);
+          if (events.length < opts.maxTimelineEvents) {
+            const v = validateEvent(event);
+            events.push({ event, valid: v.ok ? v.value : undefined });
+          }
+        }
+      };
+      const [, alerts, childIds] = await Promise.all([
+        readEvents(),
         read.alerts.forTasks(p.tenant, [task]),
         read.events.children(p.tenant, task),
       ]);
-      if (rows.length === 0 && alerts.length === 0) throw notFound(task);
-      const events = rows.map((r) => {
-        const event = toEventView(r);
-        const v = validateEvent(event);
-        return { event, valid: v.ok ? v.value : undefined };
-      });
+      if (total === 0 && alerts.length === 0) throw notFound(task);
       const parentId = events.find((e) => typeof e.event.parent_task_id === 'string')?.event.parent_task_id as
         | string
         | undefined;
@@ -139,6 +151,8 @@ export const tasksRoutes: FastifyPluginAsync<{ read: ReadLayer; metrics: ApiMetr
         taskId: task,
         events,
         unreadable: events.filter((e) => e.event.unreadable === true).length,
+        chain: chain.verdict(),
+        eventsTotal: total,
         alerts: alerts.map((a) => ({ ...alertView(a), status: current.get(a.alert_id) ?? a.status })),
         ...(parentId ? { parent: of(parentId) } : {}),
         children: [...new Set([...childIds, ...delegated])].map(of),

@@ -45,6 +45,13 @@ export interface TimelineInput {
   alerts: TimelineAlertInput[];
   parent?: RelatedTask;
   children: RelatedTask[];
+  /**
+   * The chain verdict over every stored event, when `events` holds only the first of them (a
+   * task longer than the timeline shows); computed from `events` otherwise.
+   */
+  chain?: ChainVerdict;
+  /** How many events the task has, when more than `events` holds. */
+  eventsTotal?: number;
 }
 
 interface Ref {
@@ -89,10 +96,13 @@ export function assembleTimeline(input: TimelineInput) {
   const byType = <T extends AgentEvent['type']>(t: T) => valid.filter((e): e is EventOf<T> => e.type === t);
 
   // The chain over every rebuilt event, valid or not (a tampered event may still validate).
-  const chain = new ChainVerifier(input.taskId);
-  for (const e of input.events) chain.add(e.event);
-  for (let i = 0; i < input.unreadable; i++) chain.addUnreadable();
-  const verdict: ChainVerdict = chain.verdict();
+  let verdict = input.chain;
+  if (!verdict) {
+    const chain = new ChainVerifier(input.taskId);
+    for (const e of input.events) chain.add(e.event);
+    for (let i = 0; i < input.unreadable; i++) chain.addUnreadable();
+    verdict = chain.verdict();
+  }
 
   const declaredEv = byType('task.declared')[0];
   const declared = declaredEv
@@ -207,7 +217,7 @@ export function assembleTimeline(input: TimelineInput) {
       valid: v !== undefined,
       event,
     };
-    if (!v || v.type !== 'action') return base;
+    if (v?.type !== 'action') return base;
     actionNumber++;
     const scope = scopeAt(scopes, v.seq);
     const alerts = rulesByEvent.get(v.event_id) ?? [];
@@ -291,7 +301,9 @@ export function assembleTimeline(input: TimelineInput) {
       ? { ...ref(endedEv), outcome: endedEv.data.outcome, summary: endedEv.data.summary ?? null }
       : null,
     summary: {
-      events: input.events.length,
+      events: input.eventsTotal ?? input.events.length,
+      /** Fewer than `events` when the task is longer than the timeline shows (see the export). */
+      events_shown: input.events.length,
       actions: actionNumber,
       out_of_scope_actions: events.filter((e) => 'mark' in e && !e.mark.in_scope).length,
       alerts: input.alerts.length,
