@@ -1,7 +1,9 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../services/api/app.js';
 import { routeTableOf } from '../services/api/route-table.js';
 import { buildAlert } from '../services/detector/rules/alert.js';
+import { createClickHouse } from '../services/platform/clickhouse/client.js';
 import { createReadLayer } from '../services/platform/clickhouse/read/index.js';
 import { KeyStore, mintKey } from '../services/platform/keys/index.js';
 import { bearer, type Seeded, seedApi } from './helpers/api-seed.js';
@@ -336,6 +338,34 @@ describe('the alert link', () => {
 });
 
 describe('service routes', () => {
+  it('ClickHouse not answering is a 503 in our words (never its text), exports included', async () => {
+    const k = mintKey('acme', 'down', 'analyst');
+    const client = createClickHouse(
+      {
+        CLICKHOUSE_URL: 'http://127.0.0.1:9',
+        CLICKHOUSE_DATABASE: 'agenttrail',
+        CLICKHOUSE_USER: 'default',
+        CLICKHOUSE_PASSWORD: '',
+      },
+      'api',
+      undefined,
+      pino({ level: 'silent' }),
+    );
+    const a = await buildApi({
+      config: { API_MAX_PAGE: 500, API_METRICS_TOKEN: undefined },
+      keys: new KeyStore([k.record], 'api'),
+      read: createReadLayer({ client, database: 'agenttrail', caller: 'test' }),
+    });
+    for (const url of ['/v1/events', '/v1/events/export', '/v1/tasks/t1', '/v1/alerts']) {
+      const r = await a.inject({ url, headers: bearer(k.key) });
+      expect(r.statusCode, url).toBe(503);
+      expect(r.json().code).toBe('AT_ERR_CLICKHOUSE_UNAVAILABLE');
+      expect(r.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1:9/);
+      expect(r.headers['retry-after']).toBe('5');
+    }
+    await client.close();
+  });
+
   it('documents every route in /openapi.json', async () => {
     const doc = (await s.app.inject('/openapi.json')).json();
     for (const r of routeTableOf(s.app)) {

@@ -17,11 +17,30 @@ export interface ExportOptions {
   trailer?: () => string | undefined;
 }
 
-export function exportStream(rows: AsyncIterable<StoredEventRow>, opts: ExportOptions): Readable {
+/**
+ * Resolves once ClickHouse has answered the query (its first rows or its end), so a failing
+ * query is still an error answer (503) rather than a 200 with an empty body that reads as
+ * "nothing matched". After that, a failure cuts the body short without its last line.
+ */
+export async function exportStream(
+  rows: AsyncIterable<StoredEventRow>,
+  opts: ExportOptions,
+): Promise<Readable> {
   const line = opts.format === 'csv' ? csvLine : ndjsonLine;
+  const it = rows[Symbol.asyncIterator]();
+  const first = await it.next();
+  async function* all(): AsyncGenerator<StoredEventRow> {
+    if (first.done) return;
+    yield first.value;
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      yield n.value;
+    }
+  }
   async function* encode(): AsyncGenerator<string> {
     let buf = opts.format === 'csv' ? csvHeader() : '';
-    for await (const row of rows) {
+    for await (const row of all()) {
       const e = toEventView(row);
       opts.onEvent?.(e);
       buf += line(e);
@@ -33,5 +52,8 @@ export function exportStream(rows: AsyncIterable<StoredEventRow>, opts: ExportOp
     buf += opts.trailer?.() ?? '';
     if (buf !== '') yield buf;
   }
-  return Readable.from(encode(), { objectMode: false });
+  const body = Readable.from(encode(), { objectMode: false });
+  // A client that goes away ends the ClickHouse read too.
+  body.on('close', () => void it.return?.());
+  return body;
 }

@@ -123,7 +123,7 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app, 
       const format = negotiateFormat(f, req.headers.accept);
       const filter = toEventFilter(q);
       let rows = 0;
-      const body = exportStream(opts.read.events.stream(p.tenant, filter), {
+      const body = await exportStream(opts.read.events.stream(p.tenant, filter), {
         format,
         onEvent: () => {
           rows++;

@@ -187,7 +187,7 @@ export const tasksRoutes: FastifyPluginAsync<{
       const chain = new ChainVerifier(task);
       let rows = 0;
       const verdict = () => chain.verdict();
-      const body = exportStream(read.events.streamTask(p.tenant, task), {
+      const body = await exportStream(read.events.streamTask(p.tenant, task), {
         format,
         onEvent: (e) => {
           rows++;
