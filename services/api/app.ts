@@ -125,6 +125,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       });
     }
     metrics.errors.inc({ stage: 'api', code: d.code });
+    if (d.status === 503) reply.header('retry-after', '5');
     if (d.status === 401) {
       reply.header(
         'www-authenticate',

@@ -38,12 +38,35 @@ if (keys.size === 0) {
 const keysWatcher = watchKeysFile({ path: config.API_KEYS_FILE, keys, log: logger });
 lifecycle.onStop('keys watcher', () => keysWatcher.close());
 
-// Acknowledge / resolve produce a status record (acks=all) the alerter follows up on.
+// Acknowledge / resolve produce a status record (acks=all) the alerter follows up on. Reads
+// never wait for Kafka (an investigation must work while Kafka is down): the producer connects
+// in the background, and until it has, acknowledge/resolve answer 503 AT_ERR_KAFKA_UNAVAILABLE.
 const kafka = createKafka(config, logger, 'api');
-await ensureTopics(kafka, [config.KAFKA_TOPIC_ALERT_STATUS], config.KAFKA_TOPIC_PARTITIONS);
 const producer = createProducer(kafka);
-await producer.connect();
-lifecycle.onStop('kafka producer', () => producer.disconnect());
+let stopping = false;
+lifecycle.onStop('kafka producer', async () => {
+  stopping = true;
+  await producer.disconnect();
+});
+void (async () => {
+  for (let attempt = 0; !stopping; attempt++) {
+    try {
+      await ensureTopics(kafka, [config.KAFKA_TOPIC_ALERT_STATUS], config.KAFKA_TOPIC_PARTITIONS);
+      await producer.connect();
+      logger.info(
+        { topic: config.KAFKA_TOPIC_ALERT_STATUS },
+        'kafka producer connected (acknowledge/resolve)',
+      );
+      return;
+    } catch (err) {
+      logger.warn(
+        { err: (err as Error).message, attempt },
+        'Kafka not reachable: acknowledge/resolve answer 503 until it is; reads are unaffected',
+      );
+      await new Promise((r) => setTimeout(r, Math.min(30_000, 1_000 * 2 ** attempt)).unref());
+    }
+  }
+})();
 const alertStatus = createAlertStatusWriter({
   producer,
   topic: config.KAFKA_TOPIC_ALERT_STATUS,
