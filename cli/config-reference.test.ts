@@ -21,6 +21,7 @@ describe('configuration reference', () => {
       'INGESTER_FLUSH_MAX_ROWS',
       'DETECTOR_RULES_FILES',
       'ALERTER_ROUTES_FILE',
+      'API_PORT',
     ]) {
       expect(text).toContain(`\`${key}\``);
     }

@@ -1,4 +1,5 @@
 import { alerterConfig } from '../services/alerter/config.js';
+import { apiConfigShape } from '../services/api/config.js';
 import { detectorSettings } from '../services/detector/service/settings.js';
 import { gatewayConfigShape } from '../services/gateway/config.js';
 import { ingesterConfig } from '../services/ingester/config.js';
@@ -21,6 +22,7 @@ const STAGES: Array<[title: string, shape: ConfigShape]> = [
   ['Ingester', ingesterConfig],
   ['Detector', detectorSettings],
   ['Alerter', alerterConfig],
+  ['Query API', apiConfigShape],
 ];
 
 function table(shape: ConfigShape, skip: ReadonlySet<string>): string {
