@@ -27,7 +27,7 @@ COPY services/ services/
 
 # State lives on volumes mounted here (docker-compose.services.yml); created owned by the runtime user so
 # a fresh named volume takes that ownership.
-RUN mkdir -p /var/lib/agenttrail/gateway /var/lib/agenttrail/detector \
+RUN mkdir -p /var/lib/agenttrail/gateway /var/lib/agenttrail/api /var/lib/agenttrail/detector \
   && chown -R node:node /var/lib/agenttrail
 
 # No secrets in the image: every secret comes from the environment at run time.

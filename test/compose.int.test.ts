@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import type { z } from 'zod';
 import { alerterConfig } from '../services/alerter/config.js';
 import { loadRouting } from '../services/alerter/routes.js';
+import { apiConfigShape } from '../services/api/config.js';
 import { detectorSettings } from '../services/detector/service/settings.js';
 import { checkGatewayConfig, gatewayConfigShape } from '../services/gateway/config.js';
 import { checkIngesterConfig, ingesterConfig } from '../services/ingester/config.js';
@@ -19,7 +20,7 @@ import { repoRoot } from '../stack/paths.js';
 // exists and an environment its own config schema accepts. What it cannot: that the image builds
 // or that the containers start and talk to each other.
 
-/** The engines alone, and with our four services on top (what `up --build` is given). */
+/** The engines alone, and with our five services on top (what `up --build` is given). */
 const enginesFiles = ['docker-compose.yml'];
 const allFiles = ['docker-compose.yml', 'docker-compose.services.yml'];
 const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
@@ -38,6 +39,7 @@ const services: Record<string, { shape: ConfigShape; shapeName: string }> = {
   ingester: { shape: ingesterConfig, shapeName: 'ingesterConfig' },
   detector: { shape: detectorSettings, shapeName: 'detectorSettings' },
   alerter: { shape: alerterConfig, shapeName: 'alerterConfig' },
+  api: { shape: apiConfigShape, shapeName: 'apiConfigShape' },
 };
 
 // What the operator must supply (`${VAR:?…}` in the compose file): test values here.
@@ -131,7 +133,7 @@ describe.skipIf(!hasCompose)('docker-compose.yml (+ docker-compose.services.yml)
     }
   });
 
-  it('builds exactly our four services from ./Dockerfile', () => {
+  it('builds exactly our five services from ./Dockerfile', () => {
     const resolved = resolve();
     const built = Object.entries(resolved.services)
       .filter(([, s]) => s.build !== undefined)
@@ -199,6 +201,7 @@ describe.skipIf(!hasCompose)('docker-compose.yml (+ docker-compose.services.yml)
         // State and files it reads live where a volume is mounted.
         const targets = volumeTargets(svc);
         if (name === 'gateway') expect(targets).toContain(dirname(String(config.GATEWAY_KEYS_FILE)));
+        if (name === 'api') expect(targets).toContain(dirname(String(config.API_KEYS_FILE)));
         if (name === 'detector') expect(targets).toContain(config.DETECTOR_STATE_DIR);
         if (name === 'alerter') {
           expect(targets).toContain(config.ALERTER_ROUTES_FILE);
