@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAlerterMetrics } from '../services/alerter/metrics.js';
+import { createApiMetrics } from '../services/api/metrics.js';
 import { createDetectorMetrics } from '../services/detector/service/metrics.js';
 import { createGatewayMetrics } from '../services/gateway/metrics.js';
 import { createStageMetrics } from '../services/platform/metrics.js';
@@ -26,7 +27,8 @@ function serviceRegistries(): Record<string, Registry> {
   createAlerterMetrics(alerter);
   for (const [stage, registry] of Object.entries({ ingester, detector, alerter }))
     new WriteHealth({ stage, notReadyAfterMs: 30_000, registry });
-  return { gateway, ingester, detector, alerter };
+  const api = createApiMetrics().registry;
+  return { gateway, ingester, detector, alerter, api };
 }
 
 interface Family {
