@@ -14,7 +14,9 @@ export const alerterConfig = {
     .string()
     .url()
     .optional()
-    .describe('Base URL of the API; pages link to <base>/tasks/<tenant>/<task_id>'),
+    .describe(
+      'Base URL of the query API, for pages of alerts that carry no link: <base>/v1/tasks/<task>?tenant=<tenant>',
+    ),
   ALERTER_CONSUMER_GROUP: z
     .string()
     .min(1)

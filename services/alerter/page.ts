@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Alert } from '../../schemas/alert.js';
 import type { AlertStatusRecord } from '../../schemas/alert-status.js';
+import { timelineLink as taskTimelineLink } from '../platform/timeline-link.js';
 
 /** A page about an alert (firing or resolved), or a follow-up on a responder's status change. */
 export type PageStatus = Alert['status'] | 'acknowledged';
@@ -46,9 +47,8 @@ export function pageId(destination: string, dedupKey: string, firstAlertId: stri
     .slice(0, 32);
 }
 
-/** `<base>/tasks/<tenant>/<task_id>`; the alert's own link wins when the detector set one. */
+/** The alert's own link when the detector set one, else the same format from the alerter's base. */
 export function timelineLink(alert: Alert, baseUrl: string | undefined): string | undefined {
   if (alert.link) return alert.link;
-  if (!baseUrl) return undefined;
-  return `${baseUrl.replace(/\/+$/, '')}/tasks/${encodeURIComponent(alert.tenant)}/${encodeURIComponent(alert.task_id)}`;
+  return baseUrl ? taskTimelineLink(baseUrl, alert.tenant, alert.task_id) : undefined;
 }

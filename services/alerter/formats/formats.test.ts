@@ -71,7 +71,9 @@ describe('formats', () => {
 
   it('builds the timeline link from the base URL, encoding ids; the alert link wins', () => {
     const a = makeAlert({ tenant: 'acme', task_id: 'task/1' });
-    expect(timelineLink(a, 'https://trail.example/')).toBe('https://trail.example/tasks/acme/task%2F1');
+    expect(timelineLink(a, 'https://trail.example/')).toBe(
+      'https://trail.example/v1/tasks/task%2F1?tenant=acme',
+    );
     expect(timelineLink(a, undefined)).toBeUndefined();
     expect(timelineLink(makeAlert({ link: 'https://x.example/t' }), 'https://y')).toBe('https://x.example/t');
   });
