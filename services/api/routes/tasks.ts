@@ -213,8 +213,8 @@ export const tasksRoutes: FastifyPluginAsync<{
     },
   );
 
-  // The alerter's fallback link format (`<base>/tasks/<tenant>/<task>`, services/alerter/page.ts)
-  // sends the browser to the one canonical timeline URL; the redirect itself reads nothing.
+  // The link format of pages sent before the alerter used the canonical one
+  // (`<base>/tasks/<tenant>/<task>`): sends the browser there; the redirect itself reads nothing.
   app.get<{ Params: { tenant: string; task: string } }>(
     '/tasks/:tenant/:task',
     {
