@@ -10,7 +10,7 @@ import { dropDatabase, uniqueName } from './helpers/stack.js';
 
 let s: Seeded;
 beforeAll(async () => {
-  s = await seedApi(uniqueName('it_api_authz'), { alertStatus: true });
+  s = await seedApi(uniqueName('it_api_authz'), { alertStatus: true, keyAdmin: true });
 });
 afterAll(async () => {
   await s?.app.close();
@@ -39,7 +39,8 @@ function urlOf(r: RouteEntry): string {
   const path = r.url
     .replace(':task', 'acme-parent')
     .replace(':id', s.alerts.egress)
-    .replace(':tenant', 'acme');
+    .replace(':tenant', 'acme')
+    .replace(':key_id', s.spareKeyId!);
   const required = ((r.schema?.querystring as { required?: string[] } | undefined)?.required ?? []).map(
     (name) => {
       const v = REQUIRED_QUERY[name];
@@ -50,8 +51,14 @@ function urlOf(r: RouteEntry): string {
   return required.length ? `${path}?${required.join('&')}` : path;
 }
 
-async function call(method: string, url: string, headers: Record<string, string> = {}) {
-  const body = method === 'GET' || method === 'HEAD' ? undefined : { reason: 'authorization matrix' };
+/** A route's body: its schema's first example, else a reason (acknowledge/resolve). */
+function bodyOf(r: RouteEntry | undefined): unknown {
+  const examples = (r?.schema?.body as { examples?: unknown[] } | undefined)?.examples;
+  return examples?.[0] ?? { reason: 'authorization matrix' };
+}
+
+async function call(method: string, url: string, headers: Record<string, string> = {}, route?: RouteEntry) {
+  const body = method === 'GET' || method === 'HEAD' ? undefined : bodyOf(route);
   return s.app.inject({ method: method as 'GET', url, headers, ...(body ? { payload: body } : {}) });
 }
 
@@ -89,30 +96,31 @@ describe('authorization matrix (every route in the route table)', () => {
 
       // Positive control: the tenant's own key of the right role reads data (so the 404s below
       // mean "not yours", not "wrong URL").
-      const own = await call(r.method, url, bearer(keyOfRole[need]()));
-      // (A 409 is the route's own answer: resolve ran before acknowledge.)
-      expect([200, 409], `${name} own key: ${own.body.slice(0, 200)}`).toContain(own.statusCode);
+      const own = await call(r.method, url, bearer(keyOfRole[need]()), r);
+      // (A 409 is the route's own answer: resolve ran before acknowledge; 201: a key created.)
+      expect([200, 201, 409], `${name} own key: ${own.body.slice(0, 200)}`).toContain(own.statusCode);
       if (markers.some((m) => own.body.includes(m))) showsData.push(name);
 
-      const none = await call(r.method, url);
+      const none = await call(r.method, url, {}, r);
       expect(none.statusCode, `${name} without a key`).toBe(401);
       expect(none.json().code).toBe('AT_ERR_AUTH_MISSING');
 
-      const collector = await call(r.method, url, bearer(s.keys.collector));
+      const collector = await call(r.method, url, bearer(s.keys.collector), r);
       expect(collector.statusCode, `${name} with a collector key`).toBe(401);
 
-      const bad = await call(r.method, url, bearer(`${s.keys.analyst.slice(0, -2)}xx`));
+      const bad = await call(r.method, url, bearer(`${s.keys.analyst.slice(0, -2)}xx`), r);
       expect(bad.statusCode, `${name} with a forged key`).toBe(401);
 
       // globex's key is admin: the highest role still sees nothing of acme.
-      const other = await call(r.method, url, bearer(s.keys.globex));
-      expect([200, 404], `${name} with another tenant's key`).toContain(other.statusCode);
+      const other = await call(r.method, url, bearer(s.keys.globex), r);
+      // (201: globex's admin created a key of globex's own.)
+      expect([200, 201, 404], `${name} with another tenant's key`).toContain(other.statusCode);
       for (const m of markers) expect(other.body, `${name} leaked ${m} to another tenant`).not.toContain(m);
       for (const v of Object.values(other.trailers ?? {}))
         for (const m of markers) expect(String(v)).not.toContain(m);
 
       for (const low of ROLES.filter((role) => !hasRole(role, need))) {
-        const res = await call(r.method, url, bearer(keyOfRole[low]()));
+        const res = await call(r.method, url, bearer(keyOfRole[low]()), r);
         expect(res.statusCode, `${name} with role ${low}`).toBe(403);
         expect(res.json().code).toBe('AT_ERR_AUTH_FORBIDDEN');
         for (const m of markers) expect(res.body).not.toContain(m);
@@ -136,6 +144,9 @@ describe('authorization matrix (every route in the route table)', () => {
         'GET /metrics',
         'POST /v1/alerts/:id/acknowledge',
         'POST /v1/alerts/:id/resolve',
+        'GET /v1/admin/keys',
+        'POST /v1/admin/keys',
+        'POST /v1/admin/keys/:key_id/revoke',
       ]),
     );
   });

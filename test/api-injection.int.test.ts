@@ -9,7 +9,7 @@ import { dropDatabase, uniqueName } from './helpers/stack.js';
 
 let s: Seeded;
 beforeAll(async () => {
-  s = await seedApi(uniqueName('it_api_inject'));
+  s = await seedApi(uniqueName('it_api_inject'), { keyAdmin: true });
 });
 afterAll(async () => {
   await s?.app.close();

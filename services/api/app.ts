@@ -27,6 +27,7 @@ import { alertsRoutes } from './routes/alerts.js';
 import { docsRoutes } from './routes/docs.js';
 import { eventsRoutes } from './routes/events.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
+import { type KeysRouteOptions, keysRoutes } from './routes/keys.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { resourcesRoutes } from './routes/resources.js';
 import { tasksRoutes } from './routes/tasks.js';
@@ -48,6 +49,8 @@ export interface ApiDeps {
    * produces to Kafka, so main.ts builds it; tests pass a real one or leave the API read-only.
    */
   alertStatus?: AlertStatusWriter;
+  /** Key management for admins (routes/keys.ts): the keys files it writes. */
+  keyFiles?: KeysRouteOptions;
 }
 
 function tokenMatches(req: FastifyRequest, token: string): boolean {
@@ -157,5 +160,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(alertsRoutes, { read: deps.read, ...page });
   // Behind the same root auth hook; its routes declare `config: { role: 'responder' }`.
   if (deps.alertStatus) await app.register(alertStatusRoutes, { writer: deps.alertStatus });
+  // Behind the same hook; its routes declare `config: { role: 'admin' }`.
+  if (deps.keyFiles) await app.register(keysRoutes, deps.keyFiles);
   return app;
 }

@@ -17,6 +17,13 @@ export const apiConfigShape = {
     .describe(
       'JSON file of API keys (hashed, each with a tenant and a role), reloaded on change; default in the state dir; `agenttrail keys create --tenant <t> --role analyst|responder|admin` adds one. Collector keys are never valid here',
     ),
+  API_COLLECTOR_KEYS_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "The gateway's keys file (GATEWAY_KEYS_FILE), so a tenant's admin can create and revoke collector keys through the API; unset: only API keys are managed here",
+    ),
   API_METRICS_TOKEN: z
     .string()
     .min(16)

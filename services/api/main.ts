@@ -86,6 +86,10 @@ const app = await buildApi({
     },
   },
   alertStatus,
+  keyFiles: {
+    apiKeysFile: config.API_KEYS_FILE,
+    ...(config.API_COLLECTOR_KEYS_FILE ? { collectorKeysFile: config.API_COLLECTOR_KEYS_FILE } : {}),
+  },
 });
 lifecycle.onStop('http server', () => app.close());
 const address = await app.listen({ host: config.API_HOST, port: config.API_PORT });

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -12,7 +15,7 @@ import { createEventWriter } from '../../services/ingester/writer.js';
 import { migrate } from '../../services/platform/clickhouse/migrate.js';
 import { createReadLayer } from '../../services/platform/clickhouse/read/index.js';
 import { createProducer } from '../../services/platform/kafka/producer.js';
-import { KeyStore, mintKey } from '../../services/platform/keys/index.js';
+import { createKey, KeyStore, mintKey } from '../../services/platform/keys/index.js';
 import { clickhouseClient, createTopic, deleteTopic, kafkaClient, uniqueName } from './stack.js';
 
 // Seeded data for the query API's contract, authorization and injection tests: two tenants with
@@ -125,11 +128,15 @@ export interface Seeded {
   alerts: { egress: string; egress2: string; acknowledged: string; globex: string; dedupKey: string };
   /** acme's transfer action (the egress alert's evidence). */
   egressEventId: string;
+  /** With `keyAdmin`: an acme API key in the temp keys file the admin routes manage (one to revoke). */
+  spareKeyId?: string;
 }
 
 export interface SeedOptions {
   /** Also register acknowledge/resolve, with a real writer on a topic of the test's own. */
   alertStatus?: boolean;
+  /** Also register the admin key routes, over keys files in a temp folder. */
+  keyAdmin?: boolean;
 }
 
 export async function seedApi(db: string, opts: SeedOptions = {}): Promise<Seeded> {
@@ -296,11 +303,24 @@ export async function seedApi(db: string, opts: SeedOptions = {}): Promise<Seede
       await deleteTopic(topic);
     };
   }
+  let keyFiles: { apiKeysFile: string; collectorKeysFile: string } | undefined;
+  let spareKeyId: string | undefined;
+  if (opts.keyAdmin) {
+    const dir = mkdtempSync(join(tmpdir(), 'at-api-seed-keys-'));
+    keyFiles = { apiKeysFile: join(dir, 'api-keys.json'), collectorKeysFile: join(dir, 'gateway-keys.json') };
+    spareKeyId = createKey(keyFiles.apiKeysFile, 'acme', 'spare', 'analyst').record.id;
+    const closeStatus = close;
+    close = async () => {
+      await closeStatus();
+      rmSync(dir, { recursive: true, force: true });
+    };
+  }
   const app = await buildApi({
     config: { API_MAX_PAGE: 1000, API_METRICS_TOKEN: undefined },
     keys,
     read: createReadLayer({ client: ch, database: db, caller: 'api-test' }),
     ...(alertStatus ? { alertStatus } : {}),
+    ...(keyFiles ? { keyFiles } : {}),
   });
   app.addHook('onClose', close);
   return {
@@ -323,6 +343,7 @@ export async function seedApi(db: string, opts: SeedOptions = {}): Promise<Seede
       dedupKey,
     },
     egressEventId: egressEvent.event_id,
+    ...(spareKeyId ? { spareKeyId } : {}),
   };
 }
 
