@@ -1,12 +1,18 @@
+import { alertsCommand } from './alerts-command.js';
 import { backtestCommand } from './backtest-command.js';
 import { benchCommand } from './bench-command.js';
 import type { Command } from './command.js';
 import { demoCommand } from './demo-command.js';
 import { docsCommand } from './docs-command.js';
+import { exportCommand } from './export-command.js';
+import { historyCommand } from './history-command.js';
 import { keysCommand } from './keys-command.js';
 import { receiverCommand } from './receiver-command.js';
+import { resourcesCommand } from './resources-command.js';
 import { stackCommand } from './stack-command.js';
 import { testCommand } from './test-command.js';
+import { timelineCommand } from './timeline-command.js';
+import { verifyCommand } from './verify-command.js';
 
 // The registry: each subcommand lives in cli/<name>-command.ts and is added here.
 const commands: Record<string, Command> = {
@@ -18,6 +24,13 @@ const commands: Record<string, Command> = {
   docs: docsCommand,
   backtest: backtestCommand,
   receiver: receiverCommand,
+  // Investigation (issue 11): the query API's answers, over HTTP or straight at ClickHouse.
+  history: historyCommand,
+  timeline: timelineCommand,
+  resources: resourcesCommand,
+  alerts: alertsCommand,
+  verify: verifyCommand,
+  export: exportCommand,
 };
 
 function usage(): string {
