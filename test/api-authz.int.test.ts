@@ -147,6 +147,7 @@ describe('authorization matrix (every route in the route table)', () => {
         'GET /v1/admin/keys',
         'POST /v1/admin/keys',
         'POST /v1/admin/keys/:key_id/revoke',
+        'POST /v1/admin/rules/reload',
       ]),
     );
   });

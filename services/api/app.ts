@@ -30,6 +30,7 @@ import { healthRoutes, type Readiness } from './routes/health.js';
 import { type KeysRouteOptions, keysRoutes } from './routes/keys.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { resourcesRoutes } from './routes/resources.js';
+import { type ReloadRules, rulesRoutes } from './routes/rules.js';
 import { tasksRoutes } from './routes/tasks.js';
 
 // Builds the query API from injected parts (config, keys, read layer, logger) with no I/O of
@@ -51,6 +52,8 @@ export interface ApiDeps {
   alertStatus?: AlertStatusWriter;
   /** Key management for admins (routes/keys.ts): the keys files it writes. */
   keyFiles?: KeysRouteOptions;
+  /** Rules reload for admins (routes/rules.ts): asks the detector. */
+  reloadRules?: ReloadRules;
 }
 
 function tokenMatches(req: FastifyRequest, token: string): boolean {
@@ -162,5 +165,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   if (deps.alertStatus) await app.register(alertStatusRoutes, { writer: deps.alertStatus });
   // Behind the same hook; its routes declare `config: { role: 'admin' }`.
   if (deps.keyFiles) await app.register(keysRoutes, deps.keyFiles);
+  if (deps.reloadRules) await app.register(rulesRoutes, { reload: deps.reloadRules });
   return app;
 }

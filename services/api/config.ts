@@ -24,6 +24,18 @@ export const apiConfigShape = {
     .describe(
       "The gateway's keys file (GATEWAY_KEYS_FILE), so a tenant's admin can create and revoke collector keys through the API; unset: only API keys are managed here",
     ),
+  API_DETECTOR_ADMIN_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      "The detector's metrics port (e.g. http://127.0.0.1:9466), for POST /v1/admin/rules/reload; unset: no rules reload here",
+    ),
+  API_DETECTOR_ADMIN_TOKEN: z
+    .string()
+    .min(16)
+    .optional()
+    .describe("The detector's DETECTOR_ADMIN_TOKEN, sent with a rules reload"),
   API_METRICS_TOKEN: z
     .string()
     .min(16)

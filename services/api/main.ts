@@ -10,6 +10,7 @@ import { createLogger } from '../platform/logger.js';
 import { createAlertStatusWriter } from './alert-status/writer.js';
 import { buildApi } from './app.js';
 import { apiConfigShape } from './config.js';
+import { detectorRulesReload } from './routes/rules.js';
 
 // Wiring only: config → logger → ClickHouse read layer → API keys → Kafka producer (alert
 // status) → app → listen; stops run in reverse. It runs no migrations (the ingester and
@@ -86,6 +87,9 @@ const app = await buildApi({
     },
   },
   alertStatus,
+  ...(config.API_DETECTOR_ADMIN_URL && config.API_DETECTOR_ADMIN_TOKEN
+    ? { reloadRules: detectorRulesReload(config.API_DETECTOR_ADMIN_URL, config.API_DETECTOR_ADMIN_TOKEN) }
+    : {}),
   keyFiles: {
     apiKeysFile: config.API_KEYS_FILE,
     ...(config.API_COLLECTOR_KEYS_FILE ? { collectorKeysFile: config.API_COLLECTOR_KEYS_FILE } : {}),

@@ -184,6 +184,30 @@ async function main(): Promise<void> {
       token: config.DETECTOR_METRICS_TOKEN,
       healthy: () => loop.healthy(),
       ready: () => health.readiness(),
+      admin: {
+        token: config.DETECTOR_ADMIN_TOKEN,
+        actions: {
+          // The same reload a file change or SIGHUP starts; a rejected set keeps the running rules.
+          'rules-reload': async () => {
+            if (await watcher.reload('admin request')) return { status: 200, body: { applied: true } };
+            const load = loadRulesFiles(config.DETECTOR_RULES_FILES);
+            const problems = load.ok ? [] : load.errors.slice(0, 20);
+            return {
+              status: 422,
+              body: {
+                applied: false,
+                code: 'AT_ERR_RULES_INVALID',
+                errors: problems.map((e) => ({
+                  code: e.code,
+                  file: e.file,
+                  line: e.line,
+                  message: e.message,
+                })),
+              },
+            };
+          },
+        },
+      },
     });
     lifecycle.onStop('metrics', () => new Promise<void>((r) => server.close(() => r())));
   }

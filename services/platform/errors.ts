@@ -101,6 +101,12 @@ export const ERRORS = {
     summary: 'ClickHouse did not accept the query',
     seen: 'log and metric',
   },
+  AT_ERR_DETECTOR_UNAVAILABLE: {
+    status: 503,
+    retriable: true,
+    summary: 'the detector did not answer an admin request (its admin URL or token, or it is down)',
+    seen: 'HTTP answer',
+  },
   AT_ERR_MESSAGE_POISON: {
     status: 422,
     retriable: false,

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
@@ -59,6 +60,17 @@ export function createStageMetrics(stage: string, registry = new Registry()): St
   return { registry, received, sent, errors, dropped, batchSize, batchSeconds };
 }
 
+export interface AdminAnswer {
+  status: number;
+  body: unknown;
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header ?? '');
+  const want = Buffer.from(`Bearer ${token}`);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
 /**
  * `/metrics` (and `/healthz`) for stages without their own HTTP server. The token, when set,
  * is required as `Authorization: Bearer <token>` on /metrics.
@@ -73,9 +85,28 @@ export function serveMetrics(
     healthy?: () => boolean;
     /** Ready (/readyz): its writes succeed (platform/write-health.ts); with a reason when not. */
     ready?: () => { ok: boolean; reason?: string };
+    /**
+     * Operator actions, `POST /admin/<name>` with `Authorization: Bearer <token>` (e.g. the
+     * detector's rules reload, asked for by the query API's admin route). Without a token, none.
+     */
+    admin?: { token: string | undefined; actions: Record<string, () => Promise<AdminAnswer>> };
   },
 ): Promise<Server> {
   const server = createServer(async (req, res) => {
+    if (req.url?.startsWith('/admin/')) {
+      const action = opts.admin?.token ? opts.admin.actions[req.url.slice('/admin/'.length)] : undefined;
+      if (!action || req.method !== 'POST') {
+        res.writeHead(404).end();
+        return;
+      }
+      if (!bearerMatches(req.headers.authorization, opts.admin!.token!)) {
+        res.writeHead(401).end();
+        return;
+      }
+      const answer = await action().catch((err: Error) => ({ status: 500, body: { error: err.message } }));
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+      return;
+    }
     if (req.url === '/healthz' || req.url === '/readyz') {
       const alive = opts.healthy ? opts.healthy() : true;
       const body = req.url === '/healthz' || !alive ? { ok: alive } : (opts.ready?.() ?? { ok: true });

@@ -135,7 +135,7 @@ export interface Seeded {
 export interface SeedOptions {
   /** Also register acknowledge/resolve, with a real writer on a topic of the test's own. */
   alertStatus?: boolean;
-  /** Also register the admin key routes, over keys files in a temp folder. */
+  /** Also register the admin routes: keys (over keys files in a temp folder) and rules reload (faked). */
   keyAdmin?: boolean;
 }
 
@@ -321,6 +321,8 @@ export async function seedApi(db: string, opts: SeedOptions = {}): Promise<Seede
     read: createReadLayer({ client: ch, database: db, caller: 'api-test' }),
     ...(alertStatus ? { alertStatus } : {}),
     ...(keyFiles ? { keyFiles } : {}),
+    // The detector's side of a rules reload is services/api/routes/rules.test.ts's.
+    ...(opts.keyAdmin ? { reloadRules: async () => ({ applied: true }) } : {}),
   });
   app.addHook('onClose', close);
   return {

@@ -67,6 +67,13 @@ export const detectorSettings = {
   DETECTOR_METRICS_PORT: intFromEnv('Port of /metrics, /healthz and /readyz (0 = off)', 9466, 0, 65_535),
   DETECTOR_METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('Address /metrics listens on'),
   DETECTOR_METRICS_TOKEN: z.string().min(1).optional().describe('Bearer token required on /metrics, if set'),
+  DETECTOR_ADMIN_TOKEN: z
+    .string()
+    .min(16)
+    .optional()
+    .describe(
+      'Bearer token for POST /admin/rules-reload on the metrics port (the query API sends it for an admin); unset: no admin actions',
+    ),
 };
 
 export type DetectorSettings = Readonly<z.infer<z.ZodObject<typeof detectorSettings>>>;
