@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
+import type { Timeline } from '../services/api/timeline/assemble.js';
 import { defaultStateDir, stackDown, stackUp } from '../stack/index.js';
 import { type Command, wantsHelp } from './command.js';
+import { investigateHints } from './investigate/demo-hints.js';
+import { getJson } from './investigate/run.js';
+import { renderTimeline } from './investigate/timeline-render.js';
+import { httpTransport } from './investigate/transport.js';
 import { type PageFacts, pageFacts, pollUntil, storedAlerts, storedEventCounts } from './pipeline/observe.js';
 import { startReceiver } from './pipeline/receiver.js';
 import { type Pipeline, startPipeline } from './pipeline/start.js';
 import { runStories, type StoryResult } from './pipeline/stories.js';
-import { readTimeline } from './pipeline/timeline.js';
-import { formatTimeline } from './pipeline/timeline-format.js';
 
 const HELP = `usage: agenttrail demo [--down]   (npm run demo)
 
@@ -21,7 +24,8 @@ The whole pipeline on the local stack, in about a minute:
      scenarios (discovered token used for a delete, secret sent to a paste site, production
      delete without approval)
   4. shows events stored, alerts raised, pages received, then one attack task's timeline
-     rebuilt from ClickHouse with its hash chain verified
+     from the run's query API (as agenttrail timeline prints it), its hash chain verified,
+     and the agenttrail commands and URLs that show the attack tasks afterwards
   5. stops the services (SIGTERM) and removes this run's topics; the stack keeps running
 
 Work dir (keys, routes, service logs): .state/demo/<run>/. Exit status 1 when an expected
@@ -53,7 +57,13 @@ function missingPages(stories: StoryResult[], pages: PageFacts[]): string[] {
   return missing;
 }
 
-async function demo(pipeline: Pipeline, ch: ReturnType<typeof createClient>, rx: Receiver, run: string) {
+async function demo(
+  pipeline: Pipeline,
+  ch: ReturnType<typeof createClient>,
+  rx: Receiver,
+  run: string,
+  clickhouseUrl: string,
+) {
   let ok = true;
   out('\n── agents at work (SDK → gateway) ──');
   const agentsStarted = Date.now();
@@ -135,11 +145,23 @@ async function demo(pipeline: Pipeline, ch: ReturnType<typeof createClient>, rx:
 
   const shownTask = stories.find((s) => s.name === 'token-to-delete');
   if (shownTask) {
-    out("\n── the incident responder's view, from ClickHouse alone ──");
-    const t = await readTimeline(ch, DATABASE, TENANT, shownTask.taskId);
-    for (const line of formatTimeline(t)) out(line);
-    if (!t.sound) ok = false;
+    // Through this run's query API, rendered as `agenttrail timeline` renders it.
+    out("\n── the incident responder's view (agenttrail timeline, from the query API) ──");
+    const api = httpTransport(pipeline.queryApiUrl, pipeline.queryApiKey);
+    const t = await getJson<Timeline>(api, `/v1/tasks/${encodeURIComponent(shownTask.taskId)}`);
+    for (const line of renderTimeline(t)) out(line);
+    if (!t.chain.ok || !t.declared) ok = false;
   }
+
+  out('\n── investigate this run ──');
+  const hints = investigateHints({
+    clickhouseUrl,
+    database: DATABASE,
+    tenant: TENANT,
+    apiUrl: pipeline.queryApiUrl,
+    attacks: attacks.map((s) => ({ name: s.name, taskId: s.taskId })),
+  });
+  for (const line of hints) out(line ? `  ${line}` : '');
   return ok;
 }
 
@@ -185,7 +207,7 @@ export const demoCommand: Command = {
         log: (m) => out(`  ${m}`),
       });
       out(`  pipeline ready in ${secs(Date.now() - t0)}; webhook receiver ${rx.url} verifies signatures`);
-      ok = await demo(pipeline, ch, rx, run);
+      ok = await demo(pipeline, ch, rx, run, ep.clickhouse.url);
     } catch (err) {
       out(`\ndemo failed: ${(err as Error).message}`);
       for (const s of pipeline?.services ?? []) out(`\n${s.name} log tail (${s.logFile}):\n${s.tail(15)}`);

@@ -45,7 +45,6 @@ export function renderGroups(groups: readonly Row[]): string {
       g.last_at,
       g.latest_alert_id,
     ]),
-    64,
   );
 }
 

@@ -14,8 +14,15 @@ export function truncate(s: string, max: number): string {
   return [...s].length <= max ? s : `${[...s].slice(0, max - 1).join('')}…`;
 }
 
-/** Columns padded to their widest cell (each at most `max`), the last left ragged. */
-export function table(headers: readonly string[], rows: ReadonlyArray<readonly unknown[]>, max = 48): string {
+/**
+ * Columns padded to their widest cell, the last left ragged. Not truncated by default: the ids
+ * in them are what the next command is given (`timeline <task>`, `alerts show <id>`).
+ */
+export function table(
+  headers: readonly string[],
+  rows: ReadonlyArray<readonly unknown[]>,
+  max = Number.POSITIVE_INFINITY,
+): string {
   const cells = rows.map((r) => r.map((c) => clean(c)));
   const widths = headers.map((h, i) =>
     Math.min(max, Math.max(h.length, ...cells.map((r) => [...(r[i] ?? '')].length))),

@@ -47,8 +47,9 @@ function header(t: Timeline): string[] {
 function credentialLines(t: Timeline): string[] {
   if (t.credentials.length === 0) return ['  credentials none'];
   return t.credentials.map((c) => {
-    const parts = [c.credential_id];
-    if (c.issued) parts.push(`(${c.issued.kind}) issued #${c.issued.seq}`);
+    const parts = [
+      c.issued ? `${c.credential_id} (${c.issued.kind}) issued #${c.issued.seq}` : c.credential_id,
+    ];
     if (c.used_by.length > 0) parts.push(`used ${seqs(c.used_by)}`);
     if (c.revoked) parts.push(`revoked #${c.revoked.seq}`);
     if (c.never_issued_here) parts.push('NEVER ISSUED IN THIS TASK');
@@ -82,14 +83,18 @@ function eventLines(t: Timeline): string[] {
   const out: string[] = [];
   for (const e of t.events) {
     const mark = 'mark' in e ? e.mark : undefined;
-    const flag = mark && !mark.in_scope ? '✗' : ' ';
+    // ✗ where the action left scope; • where it is only evidence of an alert (e.g. the
+    // in-scope read whose output held the token a later action used).
+    const left = mark?.left_scope ?? [];
+    const flag = left.length > 0 ? '✗' : mark && mark.rules.length > 0 ? '•' : ' ';
     const at = time((e.event as Record<string, unknown>).occurred_at);
     out.push(`  ${flag} #${String(e.seq).padEnd(3)} ${at}  ${e.type.padEnd(17)} ${describeView(e.event)}`);
-    if (mark && !mark.in_scope) {
-      const left = mark.left_scope.map((l) => `${l.element} (${l.detail})`).join('; ');
-      const rules = mark.rules.length ? `  [${mark.rules.join(', ')}]` : '';
-      out.push(`          ↳ LEFT SCOPE here: ${left || 'see the alerts'}${rules}`);
-    }
+    const rules = mark?.rules.length ? `  [${mark.rules.join(', ')}]` : '';
+    if (left.length > 0)
+      out.push(
+        `          ↳ LEFT SCOPE here: ${left.map((l) => `${l.element} (${l.detail})`).join('; ')}${rules}`,
+      );
+    else if (rules) out.push(`          ↳ evidence of${rules}`);
   }
   const s = t.summary;
   if (s.events_shown < s.events)
