@@ -45,14 +45,31 @@ type Values = Record<string, string | boolean | undefined>;
 
 async function copy(body: AsyncIterable<Buffer | string>, out: Writable, progress: ExportProgress) {
   let tail = '';
-  for await (const c of body) {
-    const buf = typeof c === 'string' ? Buffer.from(c) : c;
-    progress.chunk(buf);
-    // The last line is the verdict of a task export: keep enough of the end to find it.
-    tail = (tail + buf.toString('utf8')).slice(-65_536);
-    if (!out.write(buf)) await once(out, 'drain');
+  // A reader that goes away (`| head`) or a full disk ends the copy, and with it the read.
+  let failed: Error | undefined;
+  // (A failure while waiting for 'drain' rejects that wait: events.once.)
+  const onError = (err: Error) => {
+    failed = err;
+  };
+  out.on('error', onError);
+  try {
+    for await (const c of body) {
+      if (failed) throw failed;
+      tail = await write(c, out, progress, tail);
+    }
+    if (failed) throw failed;
+  } finally {
+    out.off('error', onError);
   }
   return tail;
+}
+
+async function write(c: Buffer | string, out: Writable, progress: ExportProgress, prev: string) {
+  const buf = typeof c === 'string' ? Buffer.from(c) : c;
+  progress.chunk(buf);
+  if (!out.write(buf)) await once(out, 'drain');
+  // The last line is the verdict of a task export: keep enough of the end to find it.
+  return (prev + buf.toString('utf8')).slice(-65_536);
 }
 
 /** The chain verdict line of a task export (NDJSON or CSV), if the body ended with one. */

@@ -266,6 +266,10 @@ describe('usage and reachability', () => {
     const down = await run(historyCommand, ['--api', 'http://127.0.0.1:1', '--key', s.keys.analyst]);
     expect(down.code).toBe(3);
     expect(down.err).toContain('cannot reach the API at http://127.0.0.1:1');
+    // A base URL with a trailing slash (or a proxy path) is joined, not resolved.
+    expect((await run(historyCommand, ['--api', `${api}/`, '--key', s.keys.analyst, '--count'])).code).toBe(
+      0,
+    );
     const collector = await run(historyCommand, viaApi(s.keys.collector));
     expect(collector.code).toBe(5);
     for (const r of [down, collector]) noKeys(r);

@@ -11,6 +11,7 @@ import { renderAlerts, renderEvents } from './render.js';
 import { chooseMode, redact } from './run.js';
 import { clean, table } from './table.js';
 import { renderTimeline } from './timeline-render.js';
+import { withQuery } from './transport.js';
 
 // Argument parsing and rendering of the investigation commands, without any I/O.
 
@@ -58,6 +59,18 @@ describe('filters', () => {
     expect(positiveInt(undefined, 'limit', 1000)).toBeUndefined();
     for (const bad of ['0', '1001', '1.5', 'ten'])
       expect(usage(() => positiveInt(bad, 'limit', 1000))).toBe(2);
+  });
+});
+
+describe('withQuery', () => {
+  it('encodes what was given and leaves out the rest', () => {
+    expect(withQuery('/v1/events', { agent: 'a b', limit: 5, task: undefined })).toBe(
+      '/v1/events?agent=a+b&limit=5',
+    );
+    expect(withQuery('/v1/resources', { glob: 's3://x/**&y=1' })).toBe(
+      '/v1/resources?glob=s3%3A%2F%2Fx%2F**%26y%3D1',
+    );
+    expect(withQuery('/v1/alerts')).toBe('/v1/alerts');
   });
 });
 

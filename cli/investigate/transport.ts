@@ -51,12 +51,13 @@ export function httpTransport(baseUrl: string, key: string): Transport {
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:')
     throw new CliError(EXIT.usage, '--api must be an http:// or https:// URL');
-  const target = base.origin;
+  const target = `${base.origin}${base.pathname.replace(/\/+$/, '')}`;
   return {
     mode: 'api',
     target,
     request(method, path, opts = {}) {
-      const url = new URL(withQuery(path, opts.query), base);
+      // Joined, not resolved: an API behind a proxy path (https://h/agenttrail/) keeps it.
+      const url = new URL(`${base.href.replace(/\/+$/, '')}${withQuery(path, opts.query)}`);
       const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
       return new Promise<Reply>((resolve, reject) => {
