@@ -3,7 +3,6 @@ import { pageFacts, pollUntil, storedAlerts, storedEventCounts } from '../cli/pi
 import type { Receiver } from '../cli/pipeline/receiver.js';
 import type { Pipeline } from '../cli/pipeline/start.js';
 import { runStories, type StoryResult } from '../cli/pipeline/stories.js';
-import { readTimeline } from '../cli/pipeline/timeline.js';
 import { type E2E, startE2E } from './helpers/pipeline.js';
 import { clickhouseClient } from './helpers/stack.js';
 
@@ -70,12 +69,29 @@ describe('pipeline: SDK → gateway → Kafka → ingester + detector → alerte
     );
     expect(counts.value).toEqual({ raw: total, distinct: total });
 
-    const t = await readTimeline(ch, run, TENANT, story('token-to-delete').taskId);
+    // The timeline as a responder gets it: the query API the pipeline runs, over the stored record.
+    const task = story('token-to-delete').taskId;
+    const res = await fetch(`${pipeline.queryApiUrl}/v1/tasks/${encodeURIComponent(task)}`, {
+      headers: { authorization: `Bearer ${pipeline.queryApiKey}` },
+    });
+    expect(res.status).toBe(200);
+    const t = (await res.json()) as {
+      events: Array<{
+        seq: number;
+        type: string;
+        operation?: string;
+        mark?: { in_scope: boolean; rules: string[] };
+      }>;
+      chain: { status: string };
+    };
     expect(t.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(t.sound).toBe(true);
-    // The delete is where the task left scope: both alerts name it as their trigger.
-    const deleteEvent = t.events.find((e) => e.type === 'action' && e.data.operation === 'delete')!;
-    expect(t.triggered.get(deleteEvent.event_id)?.sort()).toEqual(['AT-APPR-001', 'AT-SEQ-001']);
+    expect(t.chain.status).toBe('verified');
+    // The delete is where the task left scope (both alerts name it); the log read that showed
+    // the token is evidence of the sequence rule.
+    const marks = Object.fromEntries(
+      t.events.filter((e) => e.mark).map((e) => [e.seq, [...e.mark!.rules].sort()]),
+    );
+    expect(marks).toEqual({ 3: ['AT-SEQ-001'], 4: ['AT-APPR-001', 'AT-SEQ-001'] });
   });
 
   it('raises nothing for the benign tasks, and the other attack fires as its scenario says', async () => {
