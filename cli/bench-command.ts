@@ -31,6 +31,11 @@ const BENCHES: Record<string, { file: string; summary: string }> = {
     file: 'alert-latency-alerter.bench.ts',
     summary: 'Kafka alert → signed webhook page only',
   },
+  query: {
+    file: 'query.bench.ts',
+    summary:
+      'query API over 10M seeded events, 8 clients: timeline/history/resource/alerts p95, export rows/s',
+  },
 };
 
 function help(): string {
