@@ -19,7 +19,15 @@ afterAll(async () => {
 });
 
 /** Routes that need no key: they answer nothing of any tenant. */
-const PUBLIC = ['GET /docs', 'GET /healthz', 'GET /openapi.json', 'GET /readyz', 'GET /tasks/:tenant/:task'];
+const PUBLIC = [
+  'GET /console',
+  'GET /console/*',
+  'GET /docs',
+  'GET /healthz',
+  'GET /openapi.json',
+  'GET /readyz',
+  'GET /tasks/:tenant/:task',
+];
 
 /** Text that only acme's data contains: its rows' tenant, identities, hashes and dedup keys. */
 function acmeMarkers(): string[] {

@@ -109,7 +109,18 @@ describe('query API app', () => {
         .filter((r) => r.config.public)
         .map((r) => r.url)
         .sort(),
-    ).toEqual(['/docs', '/healthz', '/openapi.json', '/readyz', '/tasks/:tenant/:task'].sort());
+    ).toEqual(
+      // (/console: the web console's static files, routes/console.ts.)
+      [
+        '/console',
+        '/console/*',
+        '/docs',
+        '/healthz',
+        '/openapi.json',
+        '/readyz',
+        '/tasks/:tenant/:task',
+      ].sort(),
+    );
     expect(table.map((r) => `${r.method} ${r.url}`)).toEqual(
       expect.arrayContaining(['GET /v1/events', 'GET /v1/tasks/:task/export', 'GET /v1/alerts/:id']),
     );

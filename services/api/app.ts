@@ -24,6 +24,7 @@ import { assertQueryDecoded, parseQuery } from './query/querystring.js';
 import { recordRouteTable } from './route-table.js';
 import { alertStatusRoutes } from './routes/alert-status.js';
 import { alertsRoutes } from './routes/alerts.js';
+import { consoleRoutes } from './routes/console.js';
 import { docsRoutes } from './routes/docs.js';
 import { eventsRoutes } from './routes/events.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
@@ -165,6 +166,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   if (deps.alertStatus) await app.register(alertStatusRoutes, { writer: deps.alertStatus });
   // Behind the same hook; its routes declare `config: { role: 'admin' }`.
   if (deps.keyFiles) await app.register(keysRoutes, deps.keyFiles);
+  // The web console's static files (public; the page sends the key to the routes above).
+  await app.register(consoleRoutes);
   if (deps.reloadRules) await app.register(rulesRoutes, { reload: deps.reloadRules });
   return app;
 }

@@ -1,0 +1,217 @@
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statePath } from '../services/platform/state-dir.js';
+import { bearer, type Seeded, seedApi } from './helpers/api-seed.js';
+import {
+  type AxeViolation,
+  axe,
+  type ConsoleBrowser,
+  launchChromium,
+  screenshotDir,
+} from './helpers/console-browser.js';
+import { BULK_TASK, seedConsole, XSS_OUTPUT, XSS_TASK } from './helpers/console-seed.js';
+import { dropDatabase, uniqueName } from './helpers/stack.js';
+
+// The web console (services/api/console/) in headless Chromium against the API over the real
+// ClickHouse and Kafka, with seedApi's data and two tasks of its own (markup in a tool output,
+// 500 events). Every page built is screenshotted and checked by axe-core.
+
+let s: Seeded;
+let b: ConsoleBrowser;
+let ctx: BrowserContext;
+let page: Page;
+let base: string;
+const shots = screenshotDir(statePath('test-logs', 'console'));
+const dialogs: string[] = [];
+const pageErrors: string[] = [];
+const axeResults: Record<string, AxeViolation[]> = {};
+
+beforeAll(async () => {
+  s = await seedApi(uniqueName('it_console'), { alertStatus: true });
+  await seedConsole(s.db);
+  base = await s.app.listen({ port: 0, host: '127.0.0.1' });
+  b = await launchChromium();
+  ctx = await b.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await ctx.newPage();
+  page.setDefaultTimeout(5_000);
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 40[134]/.test(m.text())) pageErrors.push(m.text());
+  });
+});
+afterAll(async () => {
+  console.log('console axe results:', JSON.stringify(axeResults));
+  if (pageErrors.length) console.log('console page errors:', pageErrors);
+  await ctx?.close();
+  await b?.close();
+  await s?.app.close();
+  await s?.ch.close();
+  if (s) await dropDatabase(s.db);
+});
+
+async function signIn(key: string, next = '#/alerts') {
+  await page.goto(`${base}/console/#/signin?next=${encodeURIComponent(next)}`);
+  await page.fill('#key', key);
+  await page.press('#key', 'Enter');
+}
+
+async function checked(name: string, p: Page = page) {
+  await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  const v = await axe(p);
+  axeResults[name] = v;
+  expect(
+    v.filter((x) => x.impact === 'serious' || x.impact === 'critical'),
+    `${name}: ${JSON.stringify(v)}`,
+  ).toEqual([]);
+}
+
+// Page-side code as strings: the test's tsconfig has no DOM library.
+const open = (hash: string) => page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
+const count = (selector: string) =>
+  page.evaluate(`document.querySelectorAll(${JSON.stringify(selector)}).length`) as Promise<number>;
+
+describe('console (browser)', () => {
+  it('is served publicly with a strict CSP, and only its own files', async () => {
+    const r = await fetch(`${base}/console/`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = r.headers.get('content-security-policy') ?? '';
+    for (const d of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'"])
+      expect(csp).toContain(d);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(r.headers.get('referrer-policy')).toBe('no-referrer');
+    const html = await r.text();
+    expect(html).not.toMatch(/<script>|<style|\sstyle=|\son[a-z]+=/);
+    expect((await fetch(`${base}/console/app.js`)).headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await fetch(`${base}/console`, { redirect: 'manual' })).status).toBe(308);
+    for (const p of ['/console/..%2Fapp.ts', '/console/../routes/console.ts', '/console/nope.js'])
+      expect((await fetch(`${base}${p}`)).status, p).toBe(404);
+  });
+
+  it('sign-in page, and a clear 401 page for a bad key', async () => {
+    await page.goto(`${base}/console/`);
+    await page.waitForSelector('[data-page="signin"]');
+    await checked('signin');
+    await signIn(`${s.keys.analyst.slice(0, -2)}xx`);
+    await page.waitForSelector('[data-page="error"][data-status="401"]');
+    await expect(page.textContent('h1')).resolves.toBe('Sign in again');
+    await checked('error-401');
+    // The key never went into a URL.
+    expect(page.url()).not.toContain('ata_');
+  });
+
+  it('timeline: the violation at the right action, the approval at the action it covered', async () => {
+    await signIn(s.keys.analyst, '#/tasks/acme-parent');
+    await page.waitForSelector('[data-page="timeline"][data-task="acme-parent"]');
+    const bad = page.locator('#seq-11');
+    await expect(bad.getAttribute('class')).resolves.toContain('violation');
+    const badText = await bad.textContent();
+    expect(badText).toContain('out of scope');
+    expect(badText).toContain('AT-EGR-001');
+    expect(badText).toContain('scope.egress');
+    expect(badText).toContain('paste.evil.example');
+    await expect(page.locator('#seq-4').textContent()).resolves.toContain('in scope');
+    const approved = await page.locator('#seq-10 .approval').textContent();
+    expect(approved).toContain('ap-1');
+    expect(approved).toContain('bob@acme.example');
+    expect(approved).toContain('fix a typo in invoice 3');
+    await expect(page.locator('[data-chain="verified"]').count()).resolves.toBe(1);
+    const delegation = await page.locator('.delegation').textContent();
+    expect(delegation).toMatch(/acme-child-ok.*subset/);
+    expect(delegation).toMatch(/acme-child-wide.*wider than its parent/);
+    await expect(page.locator('.swimlane .lane-violation').count()).resolves.toBe(2);
+    await expect(page.locator('.declared').textContent()).resolves.toContain('reconcile November invoices');
+    await checked('timeline');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(shots, 'timeline-phone.png'), fullPage: false });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await checked('timeline-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('tampered and incomplete records show the chain banner', async () => {
+    await open('#/tasks/acme-tampered');
+    const t = page.locator('[data-chain="tampered"][role="alert"]');
+    await t.waitFor();
+    expect(await t.textContent()).toContain('TAMPERED');
+    expect(await t.textContent()).toContain('seq 3');
+    await checked('timeline-tampered');
+    await open('#/tasks/acme-gap');
+    const g = page.locator('[data-chain="incomplete"]');
+    await g.waitFor();
+    expect(await g.textContent()).toContain('Missing seq: 3');
+  });
+
+  it('attacker-controlled strings render as text', async () => {
+    await open(`#/tasks/${XSS_TASK}`);
+    await page.waitForSelector(`[data-task="${XSS_TASK}"]`);
+    await expect(page.locator('pre.output').textContent()).resolves.toBe(XSS_OUTPUT);
+    await expect(
+      page.getByText(`"><img src=x onerror=alert('xss-res')>`, { exact: false }).count(),
+    ).resolves.toBeGreaterThan(0);
+    await expect(page.locator('.intent').textContent()).resolves.toContain('<b>news</b>');
+    expect(await count('main img, main script, main b')).toBe(0);
+    expect(dialogs).toEqual([]);
+    await checked('timeline-xss');
+  });
+
+  it('a clear 404 page for another tenant’s or a missing task', async () => {
+    await open('#/tasks/globex-parent');
+    await page.waitForSelector('[data-page="error"][data-status="404"]');
+    await checked('error-404');
+  });
+
+  it('inbox: acknowledge and resolve change the alert’s status through the API', async () => {
+    await signIn(s.keys.responder, '#/alerts');
+    await page.waitForSelector('[data-page="alerts"] article.group');
+    const group = page.locator(`article[data-dedup-key="${s.alerts.dedupKey}"]`);
+    await expect(group.textContent()).resolves.toContain('critical');
+    await page.selectOption('#f-severity', 'medium');
+    await page.press('#f-rule', 'Enter');
+    await page.waitForFunction("document.querySelectorAll('article.group').length === 1");
+    await expect(page.locator('article.group').getAttribute('data-dedup-key')).resolves.toBe(
+      'AT-DEL-001|acme|acme-child-wide',
+    );
+    await page.selectOption('#f-severity', '');
+    await page.press('#f-rule', 'Enter');
+    await group.locator('button[aria-expanded]').click();
+    const item = page.locator(`li[data-alert-id="${s.alerts.egress}"]`);
+    await item.waitFor();
+    await checked('alerts');
+    await item.locator('form[data-verb="acknowledge"] input').fill('looking at the paste site transfer');
+    await item.locator('form[data-verb="acknowledge"] button').click();
+    await page.locator(`li[data-alert-id="${s.alerts.egress}"][data-status="acknowledged"]`).waitFor();
+    const status = async () =>
+      (await s.app.inject({ url: `/v1/alerts/${s.alerts.egress}`, headers: bearer(s.keys.analyst) })).json();
+    expect((await status()).alert.status).toBe('acknowledged');
+    await item.locator('form[data-verb="resolve"] input').fill('credential revoked, agent paused');
+    await item.locator('form[data-verb="resolve"] input').press('Enter');
+    await page.locator(`li[data-alert-id="${s.alerts.egress}"][data-status="resolved"]`).waitFor();
+    const after = await status();
+    expect(after.alert.status).toBe('resolved');
+    expect(JSON.stringify(after.status_history)).toContain('credential revoked, agent paused');
+    await page.click('#signout');
+    await page.waitForSelector('[data-page="signin"]');
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+  });
+
+  it('first render of a 500-event timeline (measured, printed)', async () => {
+    await signIn(s.keys.analyst, '#/alerts');
+    await page.waitForSelector('[data-page="alerts"]');
+    const t0 = Date.now();
+    await open(`#/tasks/${BULK_TASK}`);
+    await page.waitForSelector('#seq-500');
+    const ms = Date.now() - t0;
+    const inPage = await count('#events > li');
+    console.log(`console: first render of a 500-event timeline took ${ms} ms (${inPage} events drawn)`);
+    expect(inPage).toBe(500);
+    expect(pageErrors).toEqual([]);
+  });
+});
