@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,7 +176,8 @@ describe('console (browser)', () => {
     await expect(group.textContent()).resolves.toContain('critical');
     await page.selectOption('#f-severity', 'medium');
     await page.press('#f-rule', 'Enter');
-    await page.waitForFunction("document.querySelectorAll('article.group').length === 1");
+    // (Locators and polls, not waitForFunction: that evaluates a string, which the CSP refuses.)
+    await expect.poll(() => page.locator('article.group').count()).toBe(1);
     await expect(page.locator('article.group').getAttribute('data-dedup-key')).resolves.toBe(
       'AT-DEL-001|acme|acme-child-wide',
     );
@@ -200,6 +202,42 @@ describe('console (browser)', () => {
     await page.click('#signout');
     await page.waitForSelector('[data-page="signin"]');
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
+  });
+
+  it('agent history pages by the keyset cursor and exports with the key in a header only', async () => {
+    const urls: string[] = [];
+    page.on('request', (r) => urls.push(r.url()));
+    await signIn(s.keys.analyst, '#/agents/bulk-bot');
+    await page.waitForSelector('[data-page="history"] table.history');
+    const ids = () =>
+      page
+        .locator('tr[data-event-id]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-event-id')));
+    const first = await ids();
+    expect(first).toHaveLength(50);
+    await page.click('#older');
+    await page.locator('#newer:not([disabled])').waitFor();
+    const second = await ids();
+    expect(second).toHaveLength(50);
+    expect(second.filter((id) => first.includes(id))).toEqual([]);
+    await page.click('#newer');
+    await page.locator('#newer[disabled]').waitFor();
+    expect(await ids()).toEqual(first);
+    await checked('history');
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    const csv = await readFile((await dl.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toContain('event_id');
+    expect(csv).toContain('acme-bulk500');
+    expect(urls.some((u) => u.includes('ata_'))).toBe(false);
+    expect(urls.some((u) => u.includes('/v1/events/export'))).toBe(true);
+  });
+
+  it('resource search: who touched what matches the glob', async () => {
+    await open(`#/resources?glob=${encodeURIComponent('erp:invoices/2026-11-*')}`);
+    await page.waitForSelector('[data-page="resources"] section[data-agent="worker"]');
+    expect(await page.locator('section[data-agent="planner"]').textContent()).toContain('acme-parent');
+    expect(await page.locator('section[data-agent="worker"]').textContent()).toContain('acme-child-ok');
+    await checked('resources');
   });
 
   it('first render of a 500-event timeline (measured, printed)', async () => {

@@ -2,6 +2,8 @@
 import { alertsPage } from './alerts.js';
 import { ApiError, session } from './api.js';
 import { h, replace } from './dom.js';
+import { historyPage } from './history.js';
+import { resourcesPage } from './resources.js';
 import { timelinePage } from './timeline.js';
 
 // The console's router: hash routes (#/alerts, #/tasks/<task>, #/signin), so the server serves
@@ -108,6 +110,8 @@ function navBar() {
     signedIn
       ? [
           h('a', { href: '#/alerts' }, 'Alerts'),
+          h('a', { href: '#/events' }, 'History'),
+          h('a', { href: '#/resources' }, 'Resources'),
           h(
             'form',
             {
@@ -156,6 +160,9 @@ async function route() {
   try {
     if (parts[0] === 'tasks' && parts[1]) await timelinePage(main, decodeURIComponent(parts[1]));
     else if (parts[0] === 'alerts' || parts.length === 0) stop = await alertsPage(main, params);
+    else if (parts[0] === 'agents' && parts[1]) await historyPage(main, params, decodeURIComponent(parts[1]));
+    else if (parts[0] === 'events') await historyPage(main, params);
+    else if (parts[0] === 'resources') await resourcesPage(main, params);
     else throw new ApiError(404, 'AT_ERR_NOT_FOUND', `no console page ${path}`);
     main.focus();
   } catch (err) {

@@ -1,5 +1,5 @@
 // @ts-check
-import { api } from './api.js';
+import { api, download } from './api.js';
 import { agentHref, h, taskHref, when, who } from './dom.js';
 import { swimlane } from './swimlane.js';
 
@@ -89,7 +89,16 @@ function describe(e) {
         h('code', {}, d.tool),
         ' ',
         d.operation,
-        d.resource ? [' ', h('code', {}, d.resource)] : '',
+        d.resource
+          ? [
+              ' ',
+              h(
+                'a',
+                { href: `#/resources?glob=${encodeURIComponent(d.resource)}`, title: 'Who else touched it' },
+                h('code', {}, d.resource),
+              ),
+            ]
+          : '',
         d.destination ? [' → ', h('code', {}, d.destination)] : '',
         ` (${d.outcome ?? '?'})`,
       ];
@@ -195,7 +204,7 @@ function eventList(t) {
                 h(
                   'a',
                   {
-                    href: `#/alerts?alert=${encodeURIComponent(a.alert_id)}`,
+                    href: `#/alerts?group=${encodeURIComponent(a.dedup_key)}`,
                     class: `badge sev-${a.severity}`,
                   },
                   `${a.rule_id} ${a.title}`,
@@ -327,6 +336,22 @@ export async function timelinePage(root, task) {
         t.parent_task_id
           ? [' · parent ', h('a', { href: taskHref(t.parent_task_id) }, t.parent_task_id)]
           : '',
+        ' · ',
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            id: 'export-task',
+            onclick: () =>
+              void download(
+                `/v1/tasks/${encodeURIComponent(t.task_id)}/export?format=ndjson`,
+                `${t.task_id.replace(/[^\w.-]/g, '_')}.ndjson`,
+                'application/x-ndjson',
+              ),
+          },
+          'Export NDJSON (with the chain verdict)',
+        ),
       ),
       h(
         'figure',
