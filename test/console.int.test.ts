@@ -204,6 +204,46 @@ describe('console (browser)', () => {
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
   });
 
+  it('inbox: refreshes in place; an analyst is told acknowledging needs a responder; keyboard use', async () => {
+    await signIn(s.keys.analyst, `#/alerts?refresh=2&group=${encodeURIComponent(s.alerts.dedupKey)}`);
+    const item = page.locator(`li[data-alert-id="${s.alerts.egress2}"]`);
+    await page.locator(`li[data-alert-id="${s.alerts.egress2}"][data-status="firing"]`).waitFor();
+    // A mark on the window: still there after the refresh means the page was not reloaded.
+    await page.evaluate(() => {
+      (globalThis as unknown as Record<string, unknown>).consoleTestMark = 1;
+    });
+    const reason = item.locator('form[data-verb="acknowledge"] input');
+    await reason.focus();
+    await page.keyboard.type('an analyst tries');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => item.locator('.action-result').textContent())
+      .toContain('needs the responder role');
+    await page.locator('#f-rule').focus();
+    const ack = await s.app.inject({
+      method: 'POST',
+      url: `/v1/alerts/${s.alerts.egress2}/acknowledge`,
+      headers: bearer(s.keys.responder),
+      payload: { reason: 'acknowledged elsewhere' },
+    });
+    expect(ack.statusCode).toBe(200);
+    await page
+      .locator(`li[data-alert-id="${s.alerts.egress2}"][data-status="acknowledged"]`)
+      .waitFor({ timeout: 8_000 });
+    expect(
+      await page.evaluate(() => (globalThis as unknown as Record<string, unknown>).consoleTestMark),
+    ).toBe(1);
+    const toggle = page.locator(`article[data-dedup-key="${s.alerts.dedupKey}"] button[aria-expanded]`);
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    await page
+      .locator(`article[data-dedup-key="${s.alerts.dedupKey}"] button[aria-expanded="false"]`)
+      .waitFor();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(shots, 'alerts-phone.png'), fullPage: false });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   it('agent history pages by the keyset cursor and exports with the key in a header only', async () => {
     const urls: string[] = [];
     page.on('request', (r) => urls.push(r.url()));

@@ -5,6 +5,7 @@ import { h, replace, taskHref, when } from './dom.js';
 // The alert inbox (#/alerts): open alerts grouped by dedup key, filtered by severity and rule,
 // acknowledged or resolved with a reason (responder role), refreshed on a timer in place.
 
+/** Default refresh; `#/alerts?refresh=<seconds>` (2-3600) sets another. */
 const REFRESH_MS = 15_000;
 const SEVERITIES = ['', 'low', 'medium', 'high', 'critical'];
 const OPEN = new Set(['firing', 'acknowledged']);
@@ -22,6 +23,8 @@ export async function alertsPage(root, params) {
     rule: params.get('rule') ?? '',
     open: params.get('all') !== '1',
   };
+  const asked = Number(params.get('refresh'));
+  const every = asked >= 2 && asked <= 3600 ? asked * 1000 : REFRESH_MS;
   /** dedup keys whose alerts are shown */
   const expanded = new Set(params.get('group') ? [params.get('group')] : []);
   const list = h('div', { id: 'groups', 'aria-live': 'polite' });
@@ -77,7 +80,7 @@ export async function alertsPage(root, params) {
     const cards = [];
     for (const g of groups) cards.push(await groupCard(g, expanded.has(g.dedup_key)));
     replace(list, cards.length ? cards : h('p', { class: 'empty' }, 'No alerts match.'));
-    replace(stamp, `Refreshed ${new Date().toISOString().slice(11, 19)} UTC; every ${REFRESH_MS / 1000} s.`);
+    replace(stamp, `Refreshed ${new Date().toISOString().slice(11, 19)} UTC; every ${every / 1000} s.`);
   }
 
   /** A later load (timer, filter, click): a refusal shows beside the stamp, a 401 signs out. */
@@ -232,6 +235,6 @@ export async function alertsPage(root, params) {
     h('div', { class: 'page', 'data-page': 'alerts' }, h('h1', {}, 'Alerts'), form, stamp, list),
   );
   await load(); // a refusal here is the router's error page
-  const timer = setInterval(() => void refresh(), REFRESH_MS);
+  const timer = setInterval(() => void refresh(), every);
   return () => clearInterval(timer);
 }
