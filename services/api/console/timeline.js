@@ -19,7 +19,7 @@ function scopeView(scope) {
       {},
       h('code', {}, list(r.tools)),
       ' ',
-      list(r.operations),
+      r.operations?.length ? list(r.operations) : 'any operation',
       r.resources?.length ? [' on ', h('code', {}, list(r.resources))] : '',
     );
   return h(
