@@ -1,5 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statePath } from '../services/platform/state-dir.js';
@@ -93,6 +96,20 @@ describe('console (browser)', () => {
     expect((await fetch(`${base}/console`, { redirect: 'manual' })).status).toBe(308);
     for (const p of ['/console/..%2Fapp.ts', '/console/../routes/console.ts', '/console/nope.js'])
       expect((await fetch(`${base}${p}`)).status, p).toBe(404);
+  });
+
+  it('its modules type-check (tsc --checkJs --strict, with the DOM library the repo config lacks)', () => {
+    const dir = fileURLToPath(new URL('../services/api/console/', import.meta.url));
+    const files = readdirSync(dir).filter((f) => f.endsWith('.js'));
+    for (const f of files) expect(readFileSync(join(dir, f), 'utf8'), f).toMatch(/^\/\/ @ts-check\n/);
+    const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
+    const args = ['--ignoreConfig', '--noEmit', '--allowJs', '--checkJs', '--strict', '--target', 'es2022'];
+    args.push('--module', 'es2022', '--moduleResolution', 'bundler', '--lib', 'es2022,dom,dom.iterable');
+    const r = spawnSync(process.execPath, [tsc, ...args, ...files.map((f) => join(dir, f))], {
+      encoding: 'utf8',
+    });
+    expect(`${r.stdout}${r.stderr}`).toBe('');
+    expect(r.status).toBe(0);
   });
 
   it('sign-in page, and a clear 401 page for a bad key', async () => {
