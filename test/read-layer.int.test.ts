@@ -90,6 +90,10 @@ describe('read layer', () => {
     }
     expect(seen).toHaveLength(32);
     expect(new Set(seen).size).toBe(32);
+    // The pages (keys first, then the rows) are one full read cut in pieces: same rows, same order.
+    const whole = await read.events.history('acme', { agent: 'bot-a' }, 1000);
+    expect(whole.map((r) => r.event_id)).toEqual(seen);
+    expect(whole.every((r) => r.tenant === 'acme' && typeof r.data === 'string')).toBe(true);
     expect(await read.events.count('acme', { agent: 'bot-a' })).toBe(32);
     expect(await read.events.count('acme', {})).toBe(32 + 7);
   });

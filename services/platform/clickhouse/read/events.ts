@@ -150,10 +150,17 @@ export class EventsRepository {
     const after = cursor
       ? ` AND (occurred_at, event_id) < (parseDateTime64BestEffort({c_at:String}, 3, 'UTC'), {c_id:String})`
       : '';
+    // Keys first: the page's (task_id, seq, event_id) from the narrow columns (served by the
+    // by_agent_keys projection when filtered by agent and time), then the wide columns (`data`)
+    // of those rows only, found through the sort key. Reading every column of every match and
+    // sorting it cost ~4x the CPU on a tenant with 640k events (bench query, README).
     return readRows(
       this.ctx,
       `SELECT ${STORED_EVENT_COLUMNS} FROM {db:Identifier}.events
-       WHERE ${w.sql}${after}
+       WHERE ${TENANT_CONDITION()} AND (task_id, seq, event_id) IN (
+         SELECT task_id, seq, event_id FROM {db:Identifier}.events
+         WHERE ${w.sql}${after}
+         ORDER BY occurred_at DESC, event_id DESC LIMIT 1 BY event_id LIMIT {limit:UInt32})
        ORDER BY occurred_at DESC, event_id DESC LIMIT 1 BY event_id LIMIT {limit:UInt32}`,
       { ...w.params, limit, ...(cursor ? { c_at: cursor.occurred_at, c_id: cursor.event_id } : {}) },
     );
