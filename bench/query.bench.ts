@@ -84,10 +84,16 @@ async function ensureSeeded(
     if (exists) {
       const have = await scalar(ch, 'SELECT any(params) AS v FROM {db:Identifier}.bench_seed');
       const rows = Number(await scalar(ch, 'SELECT count() AS v FROM {db:Identifier}.events'));
-      if (have === want && rows === expected) {
+      // A task can end a few events past its planned length (an approval is three events), so
+      // the stored count is the plan's within 0.01 %; a partial seed is far from it.
+      if (have === want && Math.abs(rows - expected) <= expected * 1e-4) {
         progress(
           `${DB} already holds this seed (${rows.toLocaleString()} events): not seeding (--reseed forces it)`,
         );
+        // Migrations added since the seed (a projection, a skip index) apply to it as to any database.
+        const m = await migrate(ch, { database: DB, retentionDays: 0, log: pino({ level: 'silent' }) });
+        if (m.applied.length) progress(`applied ${m.applied.join(', ')} to ${DB}`);
+        await waitForMutations(ch);
         return { seeded: false };
       }
       progress(`${DB} holds another seed (${have}, ${rows} rows): seeding again`);
@@ -134,6 +140,21 @@ async function ensureSeeded(
   });
   await ch.insert({ table: `${DB}.bench_seed`, values: [{ params: want }], format: 'JSONEachRow' });
   return { seeded: true, seed_s: Math.round((Date.now() - t0) / 1000 + r.seconds) };
+}
+
+/** A migration's MATERIALIZE runs in the background: measure only once it is done. */
+async function waitForMutations(ch: ClickHouseClient): Promise<void> {
+  for (;;) {
+    const left = Number(
+      await scalar(
+        ch,
+        'SELECT count() AS v FROM system.mutations WHERE database = {db:String} AND NOT is_done',
+      ),
+    );
+    if (left === 0) return;
+    progress(`waiting for ${left} mutations (projection/index materialisation)`);
+    await new Promise((res) => setTimeout(res, 3_000));
+  }
 }
 
 function startServer(url: string, keys: unknown[]): Promise<{ port: number; pid: number; stop: () => void }> {
@@ -312,7 +333,7 @@ async function main(): Promise<void> {
     let bytes = 0;
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       bytes += chunk.length;
-      for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) rows++;
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
     }
     const exportS = (performance.now() - t0) / 1000;
     const exportCpu = meter.cores();
