@@ -200,7 +200,7 @@ describe('console (browser)', () => {
     );
     await page.selectOption('#f-severity', '');
     await page.press('#f-rule', 'Enter');
-    await group.locator('button[aria-expanded]').click();
+    await group.locator('button.group-toggle[aria-expanded]').click();
     const item = page.locator(`li[data-alert-id="${s.alerts.egress}"]`);
     await item.waitFor();
     await checked('alerts');
@@ -216,6 +216,15 @@ describe('console (browser)', () => {
     const after = await status();
     expect(after.alert.status).toBe('resolved');
     expect(JSON.stringify(after.status_history)).toContain('credential revoked, agent paused');
+    // Who did it and why, and the page's delivery attempts, on the alert itself.
+    await item.locator('button', { hasText: 'Status history' }).click();
+    const detail = page.locator(`li[data-alert-id="${s.alerts.egress}"] .alert-detail`);
+    await detail.waitFor();
+    expect(await detail.textContent()).toMatch(
+      /resolved by key \w+ \(responder\): credential revoked, agent paused/,
+    );
+    expect(await detail.textContent()).toContain('pagerduty attempt 1: failed (HTTP 502)');
+    await checked('alert-detail');
     await page.click('#signout');
     await page.waitForSelector('[data-page="signin"]');
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
@@ -250,11 +259,13 @@ describe('console (browser)', () => {
     expect(
       await page.evaluate(() => (globalThis as unknown as Record<string, unknown>).consoleTestMark),
     ).toBe(1);
-    const toggle = page.locator(`article[data-dedup-key="${s.alerts.dedupKey}"] button[aria-expanded]`);
+    const toggle = page.locator(
+      `article[data-dedup-key="${s.alerts.dedupKey}"] button.group-toggle[aria-expanded]`,
+    );
     await toggle.focus();
     await page.keyboard.press('Enter');
     await page
-      .locator(`article[data-dedup-key="${s.alerts.dedupKey}"] button[aria-expanded="false"]`)
+      .locator(`article[data-dedup-key="${s.alerts.dedupKey}"] button.group-toggle[aria-expanded="false"]`)
       .waitFor();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(shots, 'alerts-phone.png'), fullPage: false });

@@ -25,6 +25,8 @@ export async function alertsPage(root, params) {
   };
   const asked = Number(params.get('refresh'));
   const every = asked >= 2 && asked <= 3600 ? asked * 1000 : REFRESH_MS;
+  /** alerts whose status history and deliveries are shown */
+  const detailed = new Set();
   /** dedup keys whose alerts are shown */
   const expanded = new Set(params.get('group') ? [params.get('group')] : []);
   const list = h('div', { id: 'groups', 'aria-live': 'polite' });
@@ -108,7 +110,7 @@ export async function alertsPage(root, params) {
       'button',
       {
         type: 'button',
-        class: 'link',
+        class: 'link group-toggle',
         'aria-expanded': String(isOpen),
         onclick: async () => {
           if (expanded.has(g.dedup_key)) expanded.delete(g.dedup_key);
@@ -120,7 +122,15 @@ export async function alertsPage(root, params) {
     );
     if (isOpen) {
       const alerts = (await api(`/v1/alerts${query({ dedup_key: g.dedup_key, limit: 50 })}`)).alerts;
-      replace(body, h('ul', { class: 'alert-list' }, alerts.map(alertItem)));
+      const items = [];
+      for (const a of alerts)
+        items.push(
+          alertItem(
+            a,
+            detailed.has(a.alert_id) ? await api(`/v1/alerts/${encodeURIComponent(a.alert_id)}`) : null,
+          ),
+        );
+      replace(body, h('ul', { class: 'alert-list' }, items));
     }
     return h(
       'article',
@@ -145,8 +155,8 @@ export async function alertsPage(root, params) {
     );
   }
 
-  /** @param {Json} a */
-  function alertItem(a) {
+  /** @param {Json} a @param {Json | null} detail */
+  function alertItem(a, detail) {
     const msg = h('p', { class: 'action-result', role: 'status' });
     const actions =
       a.status === 'resolved'
@@ -180,8 +190,66 @@ export async function alertsPage(root, params) {
         a.scope_element ? [h('code', {}, a.scope_element), ' · '] : '',
         h('a', { href: taskHref(a.task_id) }, `timeline of ${a.task_id}`),
       ),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          'aria-expanded': String(detail !== null),
+          onclick: async () => {
+            if (detailed.has(a.alert_id)) detailed.delete(a.alert_id);
+            else detailed.add(a.alert_id);
+            await refresh();
+          },
+        },
+        detail ? 'Hide history' : 'Status history and deliveries',
+      ),
+      detail ? detailView(detail) : null,
       actions,
       msg,
+    );
+  }
+
+  /** Who acknowledged or resolved it and why, and every delivery attempt. @param {Json} d */
+  function detailView(d) {
+    return h(
+      'div',
+      { class: 'alert-detail' },
+      h('h3', {}, 'Status history'),
+      d.status_history.length
+        ? h(
+            'ul',
+            { class: 'status-history' },
+            d.status_history.map((/** @type {Json} */ r) =>
+              h(
+                'li',
+                {},
+                when(r.at),
+                ' ',
+                h('strong', {}, String(r.type ?? '').replace(/^alert\./, '')),
+                ` by key ${r.by?.key_id ?? '?'} (${r.by?.role ?? '?'}): `,
+                r.reason,
+              ),
+            ),
+          )
+        : h('p', { class: 'muted' }, 'No one has acknowledged or resolved it.'),
+      h('h3', {}, 'Deliveries'),
+      d.deliveries.length
+        ? h(
+            'ul',
+            {},
+            d.deliveries.map((/** @type {Json} */ x) =>
+              h(
+                'li',
+                {},
+                when(x.at),
+                ` ${x.destination} attempt ${x.attempt}: ${x.status}`,
+                x.http_status ? ` (HTTP ${x.http_status})` : '',
+                x.error ? ` — ${x.error}` : '',
+              ),
+            ),
+          )
+        : h('p', { class: 'muted' }, 'Not delivered anywhere yet.'),
     );
   }
 
