@@ -291,6 +291,10 @@ describe('console (browser)', () => {
     await page.click('#newer');
     await page.locator('#newer[disabled]').waitFor();
     expect(await ids()).toEqual(first);
+    await page.locator('#activity svg.activity').waitFor();
+    expect(await page.locator('#activity svg').getAttribute('aria-label')).toMatch(
+      /^538 actions in \d+ bins/,
+    );
     await checked('history');
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
     const csv = await readFile((await dl.path())!, 'utf8');

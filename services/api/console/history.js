@@ -1,4 +1,6 @@
 // @ts-check
+
+import { activity } from './activity.js';
 import { api, download, query } from './api.js';
 import { agentHref, h, replace, taskHref, when } from './dom.js';
 
@@ -139,6 +141,11 @@ export async function historyPage(root, params, agent) {
     }
   };
 
+  const chart = h(
+    'figure',
+    { class: 'card', id: 'activity' },
+    h('p', { class: 'muted' }, 'Loading activity…'),
+  );
   const form = h(
     'form',
     {
@@ -161,6 +168,7 @@ export async function historyPage(root, params, agent) {
       'div',
       { class: 'page', 'data-page': 'history' },
       h('h1', {}, agent ? ['Agent ', h('code', {}, agent)] : 'Event history'),
+      agent ? chart : null,
       form,
       h(
         'p',
@@ -179,4 +187,30 @@ export async function historyPage(root, params, agent) {
     ),
   );
   await load();
+  if (agent) await drawActivity(chart, agent);
+}
+
+/** The agent's latest 1000 actions per minute, its alerts marked. @param {HTMLElement} chart @param {string} agent */
+async function drawActivity(chart, agent) {
+  try {
+    const [ev, al] = await Promise.all([
+      api(`/v1/events${query({ agent, type: 'action', limit: 1000 })}`),
+      api(`/v1/alerts${query({ agent, limit: 200 })}`),
+    ]);
+    if (!ev.events.length) return replace(chart, h('p', { class: 'muted' }, 'No actions recorded.'));
+    replace(
+      chart,
+      activity(ev.events, al.alerts),
+      h(
+        'figcaption',
+        {},
+        `Actions over time (${ev.next_cursor ? 'the latest 1000' : 'all'}), alerts marked in red below.`,
+      ),
+    );
+  } catch (err) {
+    replace(
+      chart,
+      h('p', { class: 'muted' }, `Activity unavailable: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
 }

@@ -328,6 +328,13 @@ export async function timelinePage(root, task) {
       { class: 'page', 'data-page': 'timeline', 'data-task': t.task_id },
       h('h1', {}, 'Task ', h('code', {}, t.task_id)),
       banner(t.chain),
+      s.events_shown < s.events
+        ? h(
+            'p',
+            { class: 'banner banner-bad', role: 'note' },
+            `This task has ${s.events} events; the first ${s.events_shown} are shown. The export holds them all; the verdict above covers them all.`,
+          )
+        : null,
       h(
         'p',
         { class: 'summary' },
