@@ -178,6 +178,12 @@ describe('console (browser)', () => {
     expect(await count('main img, main script, main b')).toBe(0);
     expect(dialogs).toEqual([]);
     await checked('timeline-xss');
+    // The same strings in the history table.
+    await open('#/agents/scraper');
+    await page.waitForSelector('[data-page="history"] tr[data-event-id]');
+    await expect(page.getByText(`web:"><img src=x onerror=alert('xss-res')>`).count()).resolves.toBe(1);
+    expect(await count('main img, main script')).toBe(0);
+    expect(dialogs).toEqual([]);
   });
 
   it('a clear 404 page for another tenant’s or a missing task', async () => {

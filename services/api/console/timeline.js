@@ -80,6 +80,8 @@ function banner(chain) {
   );
 }
 
+const plural = (/** @type {number} */ n, /** @type {string} */ w) => `${n} ${w}${n === 1 ? '' : 's'}`;
+
 /** What an event says, in one line. @param {Json} e */
 function describe(e) {
   const d = e.event?.data ?? {};
@@ -339,7 +341,7 @@ export async function timelinePage(root, task) {
         'p',
         { class: 'summary' },
         t.agent ? ['Agent ', h('a', { href: agentHref(t.agent.id) }, t.agent.id), ' · '] : '',
-        `${s.actions} actions, ${s.out_of_scope_actions} out of scope, ${s.alerts} alerts, ${s.events_shown} of ${s.events} events shown`,
+        `${plural(s.actions, 'action')}, ${s.out_of_scope_actions} out of scope, ${plural(s.alerts, 'alert')}, ${s.events_shown} of ${plural(s.events, 'event')} shown`,
         t.parent_task_id
           ? [' · parent ', h('a', { href: taskHref(t.parent_task_id) }, t.parent_task_id)]
           : '',
