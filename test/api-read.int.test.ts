@@ -57,6 +57,10 @@ describe('read layer: the query API’s reads', () => {
     expect((await read.alerts.groups('globex', {}, 10)).map((x) => x.dedup_key)).toEqual([
       'AT-EGR-001|globex|globex-parent',
     ]);
+    // Filtered by severity (the aggregate's name once shadowed the column: ClickHouse refused it).
+    const critical = await read.alerts.groups('acme', { severity: 'critical' }, 10);
+    expect(critical.find((x) => x.dedup_key === s.alerts.dedupKey)?.alerts).toBeDefined();
+    expect(critical.every((x) => x.severity === 'critical')).toBe(true);
   });
 
   it('the alert status filter means the current status (an acknowledge is only in alert_status)', async () => {

@@ -111,18 +111,21 @@ export class AlertsRepository {
    * Alerts grouped by dedup key (what pages once per grouping window), busiest-recent first:
    * how many, the worst severity, first and last raised, and the newest alert of each group.
    */
-  groups(tenant: string, filter: AlertFilter, limit: number): Promise<AlertGroupRow[]> {
+  async groups(tenant: string, filter: AlertFilter, limit: number): Promise<AlertGroupRow[]> {
     const w = where(tenant, filter);
-    return readRows(
+    // The worst severity is selected under its own name: aliased `severity`, ClickHouse would
+    // read the filter's `severity = …` as the aggregate and refuse the query.
+    const rows = await readRows<Omit<AlertGroupRow, 'severity'> & { worst_severity: string }>(
       this.ctx,
       `SELECT dedup_key, count() AS alerts, groupUniqArray(10)(rule_id) AS rules,
               groupUniqArray(10)(task_id) AS tasks, groupUniqArray(10)(status) AS statuses,
-              argMax(severity, multiIf(severity = 'critical', 4, severity = 'high', 3, severity = 'medium', 2, severity = 'low', 1, 0)) AS severity,
+              argMax(severity, multiIf(severity = 'critical', 4, severity = 'high', 3, severity = 'medium', 2, severity = 'low', 1, 0)) AS worst_severity,
               min(created_at) AS first_at, max(created_at) AS last_at, argMax(alert_id, (created_at, alert_id)) AS latest_alert_id
        FROM {db:Identifier}.alerts FINAL WHERE ${w.sql}
        GROUP BY dedup_key ORDER BY last_at DESC, dedup_key LIMIT {limit:UInt32}`,
       { ...w.params, limit },
     );
+    return rows.map(({ worst_severity, ...r }) => ({ ...r, severity: worst_severity }));
   }
 
   /** alert_ids created at or after `sinceMs` (the detector's restart: what the table already has). */
