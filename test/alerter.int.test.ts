@@ -136,7 +136,7 @@ describe('alerter (real Kafka, ClickHouse and HTTP receivers)', () => {
     });
     const body = got.json as { alert: Alert; group: { count: number }; delivery_id: string };
     expect(body.alert.alert_id).toBe(alert.alert_id);
-    expect(body.alert.link).toBe(`${TIMELINE}/tasks/acme/task-42`);
+    expect(body.alert.link).toBe(`${TIMELINE}/v1/tasks/task-42?tenant=acme`);
     expect(got.headers['x-agenttrail-delivery']).toBe(body.delivery_id);
     // The alerter's own log never carries the secret or the Slack token.
     expect(alerter.output.join('')).not.toMatch(/whsec_integration_test|slack-token/);
