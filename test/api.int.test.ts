@@ -155,8 +155,17 @@ describe('GET /v1/tasks/:task (timeline)', () => {
     expect(marks.find((e: { seq: number }) => e.seq === 4).mark).toEqual({
       in_scope: true,
       rules: [],
+      evidence_of: [],
       left_scope: [],
     });
+    // An in-scope read that is only earlier evidence of an alert stays in scope.
+    const evidenceOnly = marks.filter(
+      (e: { mark: { evidence_of: string[] } }) => e.mark.evidence_of.length > 0,
+    );
+    for (const e of evidenceOnly)
+      expect(e.mark.in_scope, `seq ${e.seq}`).toBe(
+        e.mark.left_scope.length === 0 && e.mark.rules.length === 0,
+      );
     expect(t.events.map((e: { seq: number }) => e.seq)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
     expect(t.alerts.map((a: { alert_id: string }) => a.alert_id).sort()).toEqual(
       [s.alerts.egress, s.alerts.egress2].sort(),

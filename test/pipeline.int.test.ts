@@ -80,18 +80,20 @@ describe('pipeline: SDK → gateway → Kafka → ingester + detector → alerte
         seq: number;
         type: string;
         operation?: string;
-        mark?: { in_scope: boolean; rules: string[] };
+        mark?: { in_scope: boolean; rules: string[]; evidence_of: string[] };
       }>;
       chain: { status: string };
     };
     expect(t.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(t.chain.status).toBe('verified');
-    // The delete is where the task left scope (both alerts name it); the log read that showed
-    // the token is evidence of the sequence rule.
-    const marks = Object.fromEntries(
-      t.events.filter((e) => e.mark).map((e) => [e.seq, [...e.mark!.rules].sort()]),
+    // The delete is where the task left scope (it triggered both alerts); the log read that
+    // showed the token stays in scope, as evidence of the sequence rule.
+    const marks = Object.fromEntries(t.events.flatMap((e) => (e.mark ? [[e.seq, e.mark]] : [])));
+    expect(marks[3]).toEqual(
+      expect.objectContaining({ in_scope: true, rules: [], evidence_of: ['AT-SEQ-001'] }),
     );
-    expect(marks).toEqual({ 3: ['AT-SEQ-001'], 4: ['AT-APPR-001', 'AT-SEQ-001'] });
+    expect(marks[4]).toEqual(expect.objectContaining({ in_scope: false }));
+    expect([...marks[4]!.rules].sort()).toEqual(['AT-APPR-001', 'AT-SEQ-001']);
   });
 
   it('raises nothing for the benign tasks, and the other attack fires as its scenario says', async () => {

@@ -86,7 +86,8 @@ function eventLines(t: Timeline): string[] {
     // ✗ where the action left scope; • where it is only evidence of an alert (e.g. the
     // in-scope read whose output held the token a later action used).
     const left = mark?.left_scope ?? [];
-    const flag = left.length > 0 ? '✗' : mark && mark.rules.length > 0 ? '•' : ' ';
+    const evidenceOf = mark?.evidence_of ?? [];
+    const flag = left.length > 0 || (mark?.rules.length ?? 0) > 0 ? '✗' : evidenceOf.length > 0 ? '•' : ' ';
     const at = time((e.event as Record<string, unknown>).occurred_at);
     out.push(`  ${flag} #${String(e.seq).padEnd(3)} ${at}  ${e.type.padEnd(17)} ${describeView(e.event)}`);
     const rules = mark?.rules.length ? `  [${mark.rules.join(', ')}]` : '';
@@ -94,7 +95,8 @@ function eventLines(t: Timeline): string[] {
       out.push(
         `          ↳ LEFT SCOPE here: ${left.map((l) => `${l.element} (${l.detail})`).join('; ')}${rules}`,
       );
-    else if (rules) out.push(`          ↳ evidence of${rules}`);
+    else if (rules) out.push(`          ↳ broke${rules}`);
+    if (evidenceOf.length > 0) out.push(`          ↳ evidence of  [${evidenceOf.join(', ')}]`);
   }
   const s = t.summary;
   if (s.events_shown < s.events)

@@ -107,7 +107,7 @@ describe('assembleTimeline', () => {
 
   it('marks each action in scope, or with the rules it broke and the scope element it left', () => {
     const marks = t.events.filter((e) => 'mark' in e).map((e) => [e.seq, 'mark' in e ? e.mark : null]);
-    expect(marks[0]).toEqual([3, { in_scope: true, rules: [], left_scope: [] }]);
+    expect(marks[0]).toEqual([3, { in_scope: true, rules: [], evidence_of: [], left_scope: [] }]);
     const [, bad] = marks[1]! as [
       number,
       { in_scope: boolean; rules: string[]; left_scope: Array<{ element: string }> },
@@ -118,6 +118,27 @@ describe('assembleTimeline', () => {
       expect.arrayContaining(['scope.allow', 'scope.egress']),
     );
     expect(t.summary).toMatchObject({ actions: 2, out_of_scope_actions: 1, alerts: 1 });
+  });
+
+  it('an in-scope action that is only earlier evidence of an alert stays in scope, marked as evidence', () => {
+    const firstAction = evs.find((e) => e.type === 'action')!;
+    const withEvidence = assembleTimeline({
+      tenant: 'acme',
+      taskId: 'p1',
+      events: asInput(evs),
+      unreadable: 0,
+      alerts: [alert([firstAction.event_id, 'p1.7'], { rule_id: 'AT-SEQ-001', scope_element: null })],
+      children: [],
+    });
+    const first = withEvidence.events.find((e) => e.event_id === firstAction.event_id)!;
+    expect('mark' in first && first.mark).toEqual({
+      in_scope: true,
+      rules: [],
+      evidence_of: ['AT-SEQ-001'],
+      left_scope: [],
+    });
+    const last = withEvidence.events.find((e) => e.event_id === 'p1.7')!;
+    expect('mark' in last && last.mark.rules).toEqual(['AT-SEQ-001']);
   });
 
   it('builds the delegation tree with subset verdicts per child', () => {

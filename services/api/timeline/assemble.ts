@@ -61,9 +61,15 @@ interface Ref {
 }
 
 export interface ActionMark {
+  /** Neither left the declared scope nor triggered an alert. */
   in_scope: boolean;
-  /** Rule ids of the alerts whose evidence names this event. */
+  /** The rules it broke: rule ids of the alerts this action triggered (their last evidence). */
   rules: string[];
+  /**
+   * Rule ids of alerts naming it as earlier evidence only (e.g. the in-scope read whose output
+   * held the token a later action used): part of the case, not where the task left scope.
+   */
+  evidence_of: string[];
   /** The declared scope elements the action left, with why (scope evaluation and alerts). */
   left_scope: Array<{ element: string; detail: string }>;
 }
@@ -237,8 +243,15 @@ export function assembleTimeline(input: TimelineInput) {
         !left.some((l) => l.element === a.scope_element)
       )
         left.push({ element: a.scope_element, detail: `${a.rule_id}: ${a.title}` });
-    const rules = [...new Set(alerts.map((a) => a.rule_id))];
-    const mark: ActionMark = { in_scope: rules.length === 0 && left.length === 0, rules, left_scope: left };
+    const triggered = alerts.filter((a) => a.evidence.at(-1) === v.event_id);
+    const rules = [...new Set(triggered.map((a) => a.rule_id))];
+    const evidenceOf = [...new Set(alerts.filter((a) => !triggered.includes(a)).map((a) => a.rule_id))];
+    const mark: ActionMark = {
+      in_scope: rules.length === 0 && left.length === 0,
+      rules,
+      evidence_of: evidenceOf,
+      left_scope: left,
+    };
     return { ...base, mark };
   });
 
