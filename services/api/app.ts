@@ -11,7 +11,7 @@ import Fastify, {
 import type { ReadLayer } from '../platform/clickhouse/read/index.js';
 import type { AgentTrailError } from '../platform/errors.js';
 import { clientErrorHandler } from '../platform/http/client-error.js';
-import { recordRoutes } from '../platform/http/method-not-allowed.js';
+import { installNotFound } from '../platform/http/method-not-allowed.js';
 import { requestIdOptions } from '../platform/http/request-id.js';
 import { wireError } from '../platform/http/wire-error.js';
 import type { KeyStore } from '../platform/keys/index.js';
@@ -97,7 +97,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   });
   const limits = { maxBodyBytes: 1024 * 1024, mediaTypes: 'send application/json' };
-  const methodNotAllowed = recordRoutes(app);
+  installNotFound(app);
   const routes = recordRouteTable(app);
 
   app.addHook('onSend', async (req, reply) => {
@@ -140,13 +140,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       );
     }
     return reply.code(d.status).send({ code: d.code, message: d.message, ...d.extra });
-  });
-  app.setNotFoundHandler((req, reply) => {
-    if (methodNotAllowed(req, reply)) return reply;
-    return reply.code(404).send({
-      code: 'AT_ERR_NOT_FOUND',
-      message: `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 256)}`,
-    });
   });
 
   const ready = deps.ready ?? { check: async () => ({ ok: true }) };

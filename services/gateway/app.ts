@@ -6,7 +6,7 @@ import Fastify, {
 } from 'fastify';
 import type { AgentTrailError } from '../platform/errors.js';
 import { clientErrorHandler } from '../platform/http/client-error.js';
-import { recordRoutes } from '../platform/http/method-not-allowed.js';
+import { installNotFound } from '../platform/http/method-not-allowed.js';
 import { requestIdOptions } from '../platform/http/request-id.js';
 import { wireError } from '../platform/http/wire-error.js';
 import type { Logger } from '../platform/logger.js';
@@ -47,7 +47,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     maxBodyBytes: cfg.GATEWAY_MAX_BODY_BYTES,
     mediaTypes: 'send application/json (an event or an array of events) or application/x-ndjson',
   };
-  const methodNotAllowed = recordRoutes(app);
+  installNotFound(app);
   // The id a client can quote to an operator (it is in every log line of the request).
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -83,13 +83,6 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       reply.header('retry-after', String(d.extra.retry_after_s));
     }
     return reply.code(d.status).send({ code: d.code, message: d.message, ...d.extra });
-  });
-  app.setNotFoundHandler((req, reply) => {
-    if (methodNotAllowed(req, reply)) return reply;
-    return reply.code(404).send({
-      code: 'AT_ERR_NOT_FOUND',
-      message: `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 256)}`,
-    });
   });
 
   await app.register(healthRoutes, { sink: deps.sink });

@@ -98,8 +98,8 @@ export const ERRORS = {
   AT_ERR_CLICKHOUSE_UNAVAILABLE: {
     status: 503,
     retriable: true,
-    summary: 'ClickHouse did not accept the query',
-    seen: 'log and metric',
+    summary: 'ClickHouse did not accept the query (the query API answers it as a 503; the writers log it and retry)',
+    seen: 'HTTP answer',
   },
   AT_ERR_DETECTOR_UNAVAILABLE: {
     status: 503,
@@ -252,6 +252,14 @@ export class AgentTrailError extends Error {
     this.retriable = ERRORS[code].retriable;
     this.details = options?.details;
   }
+}
+
+/** The codes a client can be answered with, as a Markdown list (the services' /docs). */
+export function httpErrorList(): string {
+  return Object.entries(ERRORS as Record<string, ErrorSpec>)
+    .filter(([, e]) => e.seen === 'HTTP answer')
+    .map(([code, e]) => `- \`${code}\` (${e.status}${e.retriable ? ', retriable' : ''}): ${e.summary}`)
+    .join('\n');
 }
 
 export function isRetriable(err: unknown): boolean {

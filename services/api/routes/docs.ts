@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { ERRORS } from '../../platform/errors.js';
+import { httpErrorList } from '../../platform/errors.js';
 import type { RouteEntry } from '../route-table.js';
 
 // The OpenAPI document, generated from the route table (the schemas the routes are registered
@@ -80,10 +80,7 @@ export function buildOpenApi(routes: readonly RouteEntry[]): Record<string, unkn
         'create --tenant T --role analyst|responder|admin`) as Authorization: Bearer <key>, X-API-Key, or HTTP ' +
         'Basic with the key as password. A key reads its own tenant only: another tenant’s task or alert is ' +
         'a 404, as if it did not exist. x-agenttrail-role on each operation is the least role it needs.\n\n' +
-        Object.entries(ERRORS)
-          .filter(([, e]) => e.seen === 'HTTP answer' || e.status === 503)
-          .map(([code, e]) => `- \`${code}\` (${e.status}${e.retriable ? ', retriable' : ''}): ${e.summary}`)
-          .join('\n'),
+        httpErrorList(),
     },
     components: {
       securitySchemes: {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { ERRORS } from '../../platform/errors.js';
+import { httpErrorList } from '../../platform/errors.js';
 import { eventsRouteSchema } from './events.js';
 
 // The OpenAPI document, built from the same schema objects the routes are registered with, and
@@ -29,9 +29,7 @@ export function buildOpenApi(maxBatchEvents: number): Record<string, unknown> {
         'Authenticated ingest of AgentTrail v1 events. Every endpoint except /healthz and /readyz needs a ' +
         'collector API key (Authorization: Bearer <key>, X-API-Key, or HTTP Basic with the key as password). ' +
         'Secrets in event data are redacted before anything is stored; see the error catalogue below.\n\n' +
-        Object.entries(ERRORS)
-          .map(([code, e]) => `- \`${code}\` (${e.status}${e.retriable ? ', retriable' : ''}): ${e.summary}`)
-          .join('\n'),
+        httpErrorList(),
     },
     components: {
       securitySchemes: {

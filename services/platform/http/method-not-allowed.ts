@@ -4,6 +4,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 // not a 404: the client has the right URL and the wrong verb. Routes are recorded as they are
 // registered; call before registering any route.
 
+/** 404 for an unknown path and 405 (with Allow) for a known one: call before any route. */
+export function installNotFound(app: FastifyInstance): void {
+  const methodNotAllowed = recordRoutes(app);
+  app.setNotFoundHandler((req, reply) => {
+    if (methodNotAllowed(req, reply)) return reply;
+    return reply.code(404).send({
+      code: 'AT_ERR_NOT_FOUND',
+      message: `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 256)}`,
+    });
+  });
+}
+
 export function recordRoutes(app: FastifyInstance): (req: FastifyRequest, reply: FastifyReply) => boolean {
   const methods = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
