@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import type { ClickHouseClient } from '@clickhouse/client';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { buildApp } from '../../services/gateway/app.js';
@@ -8,8 +7,7 @@ import { KeyStore, mintKey } from '../../services/gateway/keys.js';
 import { kafkaSink } from '../../services/gateway/sink.js';
 import { createKafka } from '../../services/platform/kafka/client.js';
 import { createProducer } from '../../services/platform/kafka/producer.js';
-import { clickhouseClient } from '../helpers/stack.js';
-import { type Database, dropTarget, newDatabase } from './database.js';
+import { type Database, fuzzTarget } from './database.js';
 import {
   build,
   describeRequest,
@@ -88,36 +86,13 @@ async function post(url: string, body: Buffer, headers: Record<string, string>) 
 }
 
 describe('fuzz: gateway intake', () => {
-  let db: Database;
-  let ch: ClickHouseClient;
-  let stack: Stack | undefined;
-  let dirty = false;
+  const target = fuzzTarget('fz_gw', startStack, { beforeAll, afterAll });
   const nextId = idSource('fzgw');
   const accepted = new Set<string>();
   const controls = new Set<string>();
   const t: Tally = tally();
   const statuses = new Map<number, number>();
   let slowest = 0;
-
-  beforeAll(async () => {
-    db = await newDatabase('fz_gw');
-    ch = clickhouseClient(db.name);
-  });
-  afterAll(async () => {
-    await stack?.close();
-    await ch?.close();
-    if (db) await dropTarget(db);
-  });
-
-  async function fresh(): Promise<Stack> {
-    // After a failed run (maybe wedged), the next one gets a pipeline of its own.
-    if (stack && !dirty) return stack;
-    await stack?.close();
-    stack = undefined;
-    stack = await startStack(db);
-    dirty = false;
-    return stack;
-  }
 
   async function one(s: Stack, input: GatewayInput, stored: string[], rejected: string[]) {
     const b = build(input, nextId);
@@ -180,7 +155,7 @@ describe('fuzz: gateway intake', () => {
             .map(([s, n]) => `${s}×${n}`)
             .join(' ')})`,
         property: async (inputs) => {
-          const s = await fresh();
+          const s = await target.fresh();
           try {
             const stored: string[] = [];
             const rejected: string[] = [];
@@ -199,13 +174,13 @@ describe('fuzz: gateway intake', () => {
               controls.add(c.event_id);
               sent.push({ id: c.event_id, at: Date.now() });
             }
-            const w = await waitStored(ch, s.pipeline, stored, sent, FUZZ.controlMs);
+            const w = await waitStored(target.ch, s.pipeline, stored, sent, FUZZ.controlMs);
             t.storedEvents += stored.length - w.missingEvents.length;
             t.controlsStored += sent.length - w.lateControls.length;
             t.wedges += w.lateControls.length > 0 ? 1 : 0;
             invariant(w.ok, () => w.report);
             const leaked = await storedIds(
-              ch,
+              target.ch,
               rejected.filter((id) => !accepted.has(id)),
             );
             t.rejectedStored += leaked.size;
@@ -215,13 +190,13 @@ describe('fuzz: gateway intake', () => {
             );
             invariant(s.pipeline.healthy(), () => `ingester unhealthy: ${String(s.pipeline.fatal[0])}`);
           } catch (err) {
-            dirty = true;
+            target.dirty = true;
             throw err;
           }
         },
       });
       // Whole-table check: nothing is stored that no 2xx accepted.
-      const extra = (await allStoredIds(ch)).filter(
+      const extra = (await allStoredIds(target.ch)).filter(
         (id) => !accepted.has(id) && !controls.has(id) && !id.startsWith(WARMUP_PREFIX),
       );
       invariant(extra.length === 0, () => `stored without a 2xx: ${extra.slice(0, 20).join(', ')}`);

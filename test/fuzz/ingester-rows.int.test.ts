@@ -1,10 +1,9 @@
-import type { ClickHouseClient } from '@clickhouse/client';
 import fc from 'fast-check';
 import { type Message, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { VALIDATED_HEADER } from '../../services/platform/kafka/headers.js';
-import { clickhouseClient, kafkaClient } from '../helpers/stack.js';
-import { type Database, dropTarget, newDatabase } from './database.js';
+import { kafkaClient } from '../helpers/stack.js';
+import { type Database, fuzzTarget } from './database.js';
 import {
   type BuiltMessage,
   buildMessage,
@@ -59,36 +58,13 @@ interface Tracked {
 }
 
 describe('fuzz: ingester row path', () => {
-  let db: Database;
-  let ch: ClickHouseClient;
-  let stack: Stack | undefined;
-  let dirty = false;
+  const target = fuzzTarget('fz_ing', startStack, { beforeAll, afterAll });
   const nextId = idSource('fzin');
   let controlN = 0;
   const idCount = new Map<string, number>();
   const n = { messages: 0, marked: 0, stored: 0, dead: 0, lost: 0, both: 0, notUtf8Stored: 0 };
   const c = { sent: 0, stored: 0, wedges: 0 };
   const reasons = new Map<string, number>();
-
-  beforeAll(async () => {
-    db = await newDatabase('fz_ing');
-    ch = clickhouseClient(db.name);
-  });
-  afterAll(async () => {
-    await stack?.close();
-    await ch?.close();
-    if (db) await dropTarget(db);
-  });
-
-  async function fresh(): Promise<Stack> {
-    // After a failed run (maybe wedged), the next one gets a pipeline of its own.
-    if (stack && !dirty) return stack;
-    await stack?.close();
-    stack = undefined;
-    stack = await startStack(db);
-    dirty = false;
-    return stack;
-  }
 
   /** Produce each message followed by its control, in the sends the inputs ask for. */
   async function produce(s: Stack, inputs: MessageInput[]) {
@@ -150,13 +126,13 @@ describe('fuzz: ingester row path', () => {
     await settle(p, deadline, async () => {
       const look = [...pending().map((x) => x.id), ...unresolved().flatMap((t) => t.built.eventId ?? [])];
       const now = Date.now();
-      for (const id of await storedIds(ch, look)) storedAt.set(id, now);
+      for (const id of await storedIds(target.ch, look)) storedAt.set(id, now);
       return pending().length === 0 && unresolved().length === 0;
     });
     // Dead letters go out after the insert: give a stored row's letter a moment, then look again.
     await p.activity(50);
     const rows = await storedIds(
-      ch,
+      target.ch,
       tracked.flatMap((t) => t.built.eventId ?? []),
     );
     return { storedAt, stored: (t: Tracked) => t.built.eventId !== undefined && rows.has(t.built.eventId) };
@@ -178,7 +154,7 @@ describe('fuzz: ingester row path', () => {
           `wedges ${c.wedges}; stored from bytes that were not UTF-8: ${n.notUtf8Stored} ` +
           `(dead letters: ${[...reasons].map(([k, v]) => `${k}×${v}`).join(', ')})`,
         property: async (inputs) => {
-          const s = await fresh();
+          const s = await target.fresh();
           try {
             const { tracked, controls } = await produce(s, inputs);
             const p = s.pipeline;
@@ -225,7 +201,7 @@ describe('fuzz: ingester row path', () => {
             }
             invariant(p.healthy(), () => `ingester unhealthy: ${pipelineState(p)}`);
           } catch (err) {
-            dirty = true;
+            target.dirty = true;
             throw err;
           }
         },
