@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { httpErrorList } from '../../platform/errors.js';
+import { OPENAPI_SECURITY } from '../../platform/http/openapi-security.js';
 import type { RouteEntry } from '../route-table.js';
 
 // The OpenAPI document, generated from the route table (the schemas the routes are registered
@@ -82,13 +83,7 @@ export function buildOpenApi(routes: readonly RouteEntry[]): Record<string, unkn
         'a 404, as if it did not exist. x-agenttrail-role on each operation is the least role it needs.\n\n' +
         httpErrorList(),
     },
-    components: {
-      securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer' },
-        apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-      },
-    },
-    security: [{ apiKey: [] }, { apiKeyHeader: [] }],
+    ...OPENAPI_SECURITY,
     paths,
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { httpErrorList } from '../../platform/errors.js';
+import { OPENAPI_SECURITY } from '../../platform/http/openapi-security.js';
 import { eventsRouteSchema } from './events.js';
 
 // The OpenAPI document, built from the same schema objects the routes are registered with, and
@@ -31,13 +32,7 @@ export function buildOpenApi(maxBatchEvents: number): Record<string, unknown> {
         'Secrets in event data are redacted before anything is stored; see the error catalogue below.\n\n' +
         httpErrorList(),
     },
-    components: {
-      securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer' },
-        apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-      },
-    },
-    security: [{ apiKey: [] }, { apiKeyHeader: [] }],
+    ...OPENAPI_SECURITY,
     paths: {
       '/v1/events': {
         post: {
