@@ -98,7 +98,8 @@ export const ERRORS = {
   AT_ERR_CLICKHOUSE_UNAVAILABLE: {
     status: 503,
     retriable: true,
-    summary: 'ClickHouse did not accept the query (the query API answers it as a 503; the writers log it and retry)',
+    summary:
+      'ClickHouse did not accept the query (the query API answers it as a 503; the writers log it and retry)',
     seen: 'HTTP answer',
   },
   AT_ERR_DETECTOR_UNAVAILABLE: {
