@@ -5,23 +5,14 @@ import { createAgentTrail } from '../../sdk/index.js';
 import type { WireEvent } from '../../sdk/seal.js';
 import { AgentTrailError } from '../platform/errors.js';
 import { buildApp } from './app.js';
-import type { AppConfig } from './config.js';
 import { KeyStore, mintKey } from './keys.js';
 import type { EventSink, SinkMessage } from './sink.js';
+import { TEST_APP_CONFIG } from './testing.js';
 
 // The gateway app with a fake sink: every HTTP behaviour except the Kafka write itself, which
 // test/gateway.int.test.ts covers against a real broker.
 
-const CONFIG: AppConfig = {
-  GATEWAY_FINGERPRINT_KEY: 'unit-test-fingerprint-key',
-  GATEWAY_METRICS_TOKEN: undefined,
-  GATEWAY_MAX_BODY_BYTES: 64 * 1024,
-  GATEWAY_MAX_BATCH_EVENTS: 50,
-  GATEWAY_RATE_LIMIT_EVENTS_PER_S: 1000,
-  GATEWAY_RATE_LIMIT_BURST_EVENTS: 100,
-  GATEWAY_PRODUCE_TIMEOUT_MS: 1000,
-  GATEWAY_RETRY_AFTER_S: 7,
-};
+const CONFIG = TEST_APP_CONFIG;
 
 const acme = mintKey('acme');
 const globex = mintKey('globex');

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
-import type { AppConfig } from './config.js';
 import { createKey, KeyStore, revokeKey } from './keys.js';
 import { type KeysWatcher, watchKeysFile } from './keys-watcher.js';
+import { TEST_APP_CONFIG } from './testing.js';
 
 // Keys change while the gateway runs: `keys create` and `keys revoke` take effect without a
 // restart, and a bad keys file never replaces the keys in use.
@@ -14,16 +14,7 @@ import { type KeysWatcher, watchKeysFile } from './keys-watcher.js';
 const dir = mkdtempSync(join(tmpdir(), 'agenttrail-keys-watch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const CONFIG: AppConfig = {
-  GATEWAY_FINGERPRINT_KEY: 'unit-test-fingerprint-key',
-  GATEWAY_METRICS_TOKEN: undefined,
-  GATEWAY_MAX_BODY_BYTES: 64 * 1024,
-  GATEWAY_MAX_BATCH_EVENTS: 50,
-  GATEWAY_RATE_LIMIT_EVENTS_PER_S: 1000,
-  GATEWAY_RATE_LIMIT_BURST_EVENTS: 100,
-  GATEWAY_PRODUCE_TIMEOUT_MS: 1000,
-  GATEWAY_RETRY_AFTER_S: 7,
-};
+const CONFIG = TEST_APP_CONFIG;
 const sink = { produce: async () => {}, ready: () => true };
 
 /** A logger whose lines the test can read. */

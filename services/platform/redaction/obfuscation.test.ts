@@ -4,21 +4,12 @@ import { sealEvent } from '../../../sdk/seal.js';
 import { MAX_DECODE_DEPTH } from './decode.js';
 import { placeholder, redactEvent, redactText } from './redact.js';
 import { hintedRules, TEXT_RULES } from './rules.js';
+import { secretGenerator } from './testing.js';
 
 // Issue 10, item 5: secrets hidden by common obfuscations (line wrapping, base64, JSON nested in
 // strings, unusual URL passwords, secrets as keys, envelope free text). Secrets are built at run
 // time from a seeded generator (as in redact.test.ts) so the repository holds no live-looking one.
-function gen(seed: number) {
-  let x = seed;
-  return (n: number, alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789') => {
-    let s = '';
-    for (let i = 0; i < n; i++) {
-      x = (x * 1103515245 + 12345) % 2147483648;
-      s += alphabet[(x >>> 16) % alphabet.length];
-    }
-    return s;
-  };
-}
+const gen = secretGenerator;
 const tok = gen(7);
 const KEY = 'test-fingerprint-key';
 const b64 = (s: string) => Buffer.from(s).toString('base64');

@@ -2,20 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { extractEntities } from './entities.js';
 import { fingerprint } from './fingerprint.js';
 import { placeholder, redactEvent, redactText } from './redact.js';
+import { secretGenerator } from './testing.js';
 
-// Secrets are assembled at run time from a seeded generator, so the repository holds no
-// string that a secret scanner (or a reader) could mistake for a live credential.
-function gen(seed: number) {
-  let x = seed;
-  return (n: number, alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789') => {
-    let s = '';
-    for (let i = 0; i < n; i++) {
-      x = (x * 1103515245 + 12345) % 2147483648;
-      s += alphabet[(x >>> 16) % alphabet.length];
-    }
-    return s;
-  };
-}
+const gen = secretGenerator;
 const tok = gen(42);
 const UPPER_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
