@@ -186,6 +186,10 @@ async function main(): Promise<void> {
       ready: () => health.readiness(),
       admin: {
         token: config.DETECTOR_ADMIN_TOKEN,
+        onError: (err, action) => {
+          metrics.errors.inc({ stage: 'detector', code: 'AT_ERR_INTERNAL' });
+          log.error({ err, action }, 'admin action failed');
+        },
         actions: {
           // The same reload a file change or SIGHUP starts; a rejected set keeps the running rules.
           'rules-reload': async () => {

@@ -89,7 +89,12 @@ export function serveMetrics(
      * Operator actions, `POST /admin/<name>` with `Authorization: Bearer <token>` (e.g. the
      * detector's rules reload, asked for by the query API's admin route). Without a token, none.
      */
-    admin?: { token: string | undefined; actions: Record<string, () => Promise<AdminAnswer>> };
+    admin?: {
+      token: string | undefined;
+      actions: Record<string, () => Promise<AdminAnswer>>;
+      /** An action that threw: logged by the stage, answered 500. */
+      onError: (err: unknown, action: string) => void;
+    };
   },
 ): Promise<Server> {
   const server = createServer(async (req, res) => {
@@ -103,7 +108,11 @@ export function serveMetrics(
         res.writeHead(401).end();
         return;
       }
-      const answer = await action().catch((err: Error) => ({ status: 500, body: { error: err.message } }));
+      const name = req.url.slice('/admin/'.length);
+      const answer = await action().catch((err: Error) => {
+        opts.admin!.onError(err, name);
+        return { status: 500, body: { error: err.message } };
+      });
       res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
       return;
     }

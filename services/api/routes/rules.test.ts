@@ -24,6 +24,7 @@ beforeAll(async () => {
     port: 0,
     admin: {
       token: TOKEN,
+      onError: () => {},
       actions: {
         'rules-reload': async () => {
           reloads++;
@@ -100,7 +101,7 @@ describe('rules reload', () => {
     expect(reloads).toBe(before);
     const bare = await serveMetrics(new Registry(), {
       port: 0,
-      admin: { token: undefined, actions: { x: async () => ({ status: 200, body: {} }) } },
+      admin: { token: undefined, onError: () => {}, actions: { x: async () => ({ status: 200, body: {} }) } },
     });
     const url = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/admin/x`;
     expect((await fetch(url, { method: 'POST' })).status).toBe(404);
