@@ -46,6 +46,10 @@ export interface RuleCase {
   expect_not?: string[];
   /** No alert of any rule. */
   expect_none?: boolean;
+  /** Rule id → phrases every alert of that rule in this case must contain (wording is tested). */
+  explain?: Record<string, string[]>;
+  /** Rule id → phrases no alert of that rule in this case may contain (claims false for it). */
+  explain_not?: Record<string, string[]>;
 }
 
 function sightings(list: Sight[] | undefined, defaultIn: 'output' | 'arguments'): Sighting[] | undefined {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type AgentEvent, type Alert, Alert as AlertSchema } from '../../../schemas/index.js';
 import { timelineLink } from '../../platform/timeline-link.js';
 import type { RuleMeta } from './catalogue.js';
+import { describeAction } from './describe.js';
 
 // Alert construction. The id is a function of (tenant, rule, task, evidence), so replaying the same
 // events yields the same ids and a downstream store deduplicates instead of double-alerting.
@@ -13,25 +14,24 @@ export function alertId(tenant: string, ruleId: string, taskId: string, evidence
   return h.digest('hex').slice(0, 32);
 }
 
-/** Fill `{name}` placeholders; unknown names render as `?` so a template bug is visible, not silent. */
+/** Marker for a placeholder with no value: visible in the alert, and found by the rule tests. */
+export const MISSING_VAR = /\{[a-z0-9_.]+\?\}/;
+
+/** Fill `{name}` placeholders; unknown names render as `{name?}` so a template bug is visible, not silent. */
 export function renderTemplate(
   template: string,
   vars: Readonly<Record<string, string | number | undefined>>,
 ): string {
   return template.replace(/\{([a-z0-9_.]+)\}/g, (_, name: string) => {
     const v = vars[name];
-    return v === undefined ? '?' : String(v);
+    return v === undefined ? `{${name}?}` : String(v);
   });
 }
 
 /** One-line description of an event, as used in explanations. */
 export function describeEvent(event: AgentEvent): string {
   if (event.type !== 'action') return `${event.type} (event ${event.event_id})`;
-  const a = event.data;
-  let s = `action ${a.tool}/${a.operation}`;
-  if (a.resource !== undefined) s += ` on '${a.resource}'`;
-  if (a.destination !== undefined) s += ` to '${a.destination}'`;
-  return `${s} (event ${event.event_id})`;
+  return `action ${describeAction(event.data)} (event ${event.event_id})`;
 }
 
 export interface AlertInputs {

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { buildCaseEvents, type RuleCase } from '../../../scenarios/rule-case.js';
 import type { DetectorConfigInput } from '../config.js';
 import { createDetector } from '../engine.js';
+import { MISSING_VAR } from './alert.js';
 import { BUILTIN_RULE_IDS } from './catalogue.js';
 import { loadDefaultRules } from './default-rules.js';
 
@@ -68,6 +69,17 @@ describe('rule tests (rules/tests/*.yaml)', () => {
           if (c.expect_none) expect(fired).toEqual([]);
           // Every alert names its evidence, and ids are unique (deterministic, no double alerts).
           expect(new Set(alerts.map((a) => a.alert_id)).size).toBe(alerts.length);
+          // Every template is filled for every event that triggers it: no placeholder lacks a value.
+          for (const a of alerts) expect(a.explanation, a.rule_id).not.toMatch(MISSING_VAR);
+          for (const [id, phrases] of Object.entries(c.explain ?? {})) {
+            const of = alerts.filter((a) => a.rule_id === id);
+            expect(of.length, `${id} fired to check its wording`).toBeGreaterThan(0);
+            for (const a of of) for (const p of phrases) expect(a.explanation).toContain(p);
+          }
+          for (const [id, phrases] of Object.entries(c.explain_not ?? {})) {
+            for (const a of alerts.filter((x) => x.rule_id === id))
+              for (const p of phrases) expect(a.explanation).not.toContain(p);
+          }
         });
       }
     });

@@ -48,13 +48,24 @@ type ActionLike = Pick<ActionData, 'tool' | 'operation' | 'resource' | 'destinat
 
 const NO_VIOLATIONS: Evaluation = Object.freeze({ allowed: true, violations: [] }) as Evaluation;
 
-/** Why no allow entry matched: the most specific field that no candidate entry accepts. */
+/**
+ * Why no allow entry matched: the most specific field that no candidate entry accepts. A tool is
+ * "declared" only by an entry that names it: an entry over any tool (e.g. reads on anything) does
+ * not declare a state-changing tool, so that miss is a tool violation, not an operation one.
+ */
 function allowMiss(scope: CompiledScope, action: ActionLike): Violation {
   const byTool = scope.allow.filter((e) => e.tools === null || e.tools(action.tool));
-  if (byTool.length === 0) {
-    return { element: 'scope.allow', kind: 'tool', detail: `tool '${action.tool}' is not in scope.allow` };
-  }
   const byOp = byTool.filter((e) => e.operations === null || e.operations.has(action.operation));
+  if (byTool.length === 0 || (byOp.length === 0 && !byTool.some((e) => e.tools !== null))) {
+    return {
+      element: 'scope.allow',
+      kind: 'tool',
+      detail:
+        byTool.length === 0
+          ? `tool '${action.tool}' is not in scope.allow`
+          : `tool '${action.tool}' is not named in scope.allow, which allows only other operations on any tool`,
+    };
+  }
   if (byOp.length === 0) {
     return {
       element: 'scope.allow',

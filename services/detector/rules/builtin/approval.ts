@@ -40,8 +40,11 @@ export function decideApproval(ctx: ActionContext): ApprovalDecision {
     detail: 'no approval refers to it',
     evidence: [],
   };
+  // The default says no approval refers to the action: any approval that does outranks it.
+  let fallback = true;
   const consider = (rule: BuiltinRuleId, detail: string, approval: ApprovalState) => {
-    if ((PROBLEM_RANK[rule] ?? 0) > (PROBLEM_RANK[best.rule] ?? 0)) {
+    if (fallback || (PROBLEM_RANK[rule] ?? 0) > (PROBLEM_RANK[best.rule] ?? 0)) {
+      fallback = false;
       best = { rule, detail, evidence: approval.event ? [approval.event] : [] };
     }
   };
@@ -59,9 +62,10 @@ export function decideApproval(ctx: ActionContext): ApprovalDecision {
   if (action.approval_id !== undefined && approvals[action.approval_id] === undefined) {
     best = {
       rule: 'AT-APPR-001',
-      detail: `it names approval ${action.approval_id}, which was never granted`,
+      detail: `it names approval ${action.approval_id}, which the record never mentions`,
       evidence: [],
     };
+    fallback = false;
   }
   for (const id of ids) {
     const a = approvals[id]!;

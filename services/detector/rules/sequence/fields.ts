@@ -1,6 +1,7 @@
 import { type AgentEvent, envelopeShape } from '../../../../schemas/index.js';
 import { destinationHost } from '../../../platform/glob.js';
 import { append } from '../../append.js';
+import { describeAction, OUTCOME_VERB } from '../describe.js';
 
 // Field accessors for rule conditions, compiled once per path. A path is dotted; `[]` after a
 // segment flattens an array, so `secrets[].fp` yields every fingerprint. Virtual fields answer
@@ -57,6 +58,14 @@ export const VIRTUAL_FIELDS: Record<string, { doc: string; get: Accessor }> = {
   argument_entity_fps: {
     doc: 'fingerprints of entities named outside the output (arguments, destination …)',
     get: (e) => fps(e.entities, false),
+  },
+  action_text: {
+    doc: 'the action in words: tool/operation, then the resource and destination it names',
+    get: (e) => (e.type === 'action' ? describeAction(e.data) : undefined),
+  },
+  outcome_verb: {
+    doc: "the outcome as a verb phrase: 'succeeded', 'failed', 'was refused'",
+    get: (e) => (e.type === 'action' ? OUTCOME_VERB[e.data.outcome] : undefined),
   },
   output_records: {
     doc: 'data.output.records of an action',

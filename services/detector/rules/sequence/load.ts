@@ -207,6 +207,7 @@ const TEMPLATE_ALIASES: Record<string, string> = {
   resource: 'data.resource',
   destination: 'data.destination',
   event: 'event_id',
+  action: 'action_text',
 };
 
 function walkFields(cond: Condition, out: string[]): void {
