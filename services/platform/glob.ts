@@ -5,6 +5,11 @@
 //   - `path` (tools, resources, approver ids): segments split by `/`. Case-sensitive.
 //   - `host` (egress): labels split by `.`. Case-insensitive, as DNS is.
 //   - `id`   (rule ids, agent ids in alert routes): segments split by `.`, `/` or `:`.
+//
+// Literal values: `\*` and `\?` match a literal star or question mark, and a pattern written
+// `literal:<value>` matches exactly <value> (no wildcards at all). A scope generated from values
+// (learnt, copied from a ticket) writes each value with `globForValue`, so a channel named `*` or
+// a path with `?` stays one value instead of becoming a wildcard.
 
 export type GlobKind = 'path' | 'host' | 'id';
 export type Matcher = (value: string) => boolean;
@@ -22,6 +27,33 @@ function escapeRegExp(ch: string): string {
   return /[\\^$.*+?()[\]{}|/-]/.test(ch) ? `\\${ch}` : ch;
 }
 
+export const LITERAL_PREFIX = 'literal:';
+
+/** The glob that matches exactly `value`: the value itself when it has nothing to escape. */
+export function globForValue(value: string): string {
+  if (value.startsWith(LITERAL_PREFIX)) return `${LITERAL_PREFIX}${value}`;
+  // Only `*` and `?` need escaping: a backslash before anything else stays a backslash.
+  return value.includes('*') || value.includes('?') ? value.replace(/[*?]/g, '\\$&') : value;
+}
+
+/** The one value a pattern matches when it has no (unescaped) wildcard; undefined otherwise. */
+export function literalOf(pattern: string): string | undefined {
+  if (pattern.startsWith(LITERAL_PREFIX)) return pattern.slice(LITERAL_PREFIX.length);
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern;
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '\\' && (pattern[i + 1] === '*' || pattern[i + 1] === '?')) {
+      out += pattern[++i];
+    } else if (ch === '*' || ch === '?') {
+      return undefined;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 /** Translate one glob to a RegExp source (anchored by the caller). */
 export function globToRegExpSource(pattern: string, kind: GlobKind): string {
   const seps = SEPARATORS[kind];
@@ -30,7 +62,9 @@ export function globToRegExpSource(pattern: string, kind: GlobKind): string {
   let out = '';
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]!;
-    if (ch === '*') {
+    if (ch === '\\' && (pattern[i + 1] === '*' || pattern[i + 1] === '?')) {
+      out += escapeRegExp(pattern[++i]!);
+    } else if (ch === '*') {
       if (pattern[i + 1] === '*') {
         i++;
         // `**/` (`**.` for hosts) also matches zero segments, so `a/**/b` matches `a/b`.
@@ -53,10 +87,6 @@ export function globToRegExpSource(pattern: string, kind: GlobKind): string {
   return out;
 }
 
-function hasWildcard(pattern: string): boolean {
-  return pattern.includes('*') || pattern.includes('?');
-}
-
 /** Compile one glob; cached. */
 export function compileGlob(pattern: string, kind: GlobKind = 'path'): Matcher {
   const key = `${kind}\u0000${pattern}`;
@@ -66,8 +96,9 @@ export function compileGlob(pattern: string, kind: GlobKind = 'path'): Matcher {
   const p = kind === 'host' ? pattern.toLowerCase() : pattern;
   if (p === '**') {
     matcher = MATCH_ALL;
-  } else if (!hasWildcard(p)) {
-    matcher = kind === 'host' ? (v) => v.toLowerCase() === p : (v) => v === p;
+  } else if (literalOf(p) !== undefined) {
+    const lit = literalOf(p)!;
+    matcher = kind === 'host' ? (v) => v.toLowerCase() === lit : (v) => v === lit;
   } else {
     const re = new RegExp(`^${globToRegExpSource(p, kind)}$`, kind === 'host' ? 'i' : '');
     matcher = (v) => re.test(v);
@@ -96,8 +127,9 @@ export function compileGlobList(patterns: readonly string[] | undefined, kind: G
     const sources: string[] = [];
     for (const raw of patterns) {
       const p = kind === 'host' ? raw.toLowerCase() : raw;
-      if (hasWildcard(p)) sources.push(globToRegExpSource(p, kind));
-      else literals.add(p);
+      const lit = literalOf(p);
+      if (lit === undefined) sources.push(globToRegExpSource(p, kind));
+      else literals.add(lit);
     }
     const flags = kind === 'host' ? 'i' : '';
     const re = sources.length > 0 ? new RegExp(`^(?:${sources.join('|')})$`, flags) : undefined;
@@ -117,9 +149,13 @@ export function compileGlobList(patterns: readonly string[] | undefined, kind: G
  */
 export function globCovers(outer: string, inner: string, kind: GlobKind = 'path'): boolean {
   if (outer === inner || outer === '**') return true;
-  if (inner.includes('**') && !outer.includes('**')) return false;
   const o = kind === 'host' ? outer.toLowerCase() : outer;
   const i = kind === 'host' ? inner.toLowerCase() : inner;
+  // A literal inner (escaped or `literal:`) is covered when outer matches its one value.
+  const lit = literalOf(i);
+  if (lit !== undefined) return compileGlob(o, kind)(lit);
+  if (inner.includes('**') && !outer.includes('**')) return false;
+  if (literalOf(o) !== undefined) return false;
   return compileGlob(o, kind)(i);
 }
 

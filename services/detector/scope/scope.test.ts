@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { OPS_SCOPE } from '../../../scenarios/fixtures.js';
 import { Scope } from '../../../schemas/index.js';
-import { compileGlob, compileGlobList, destinationHost, globCovers } from '../../platform/glob.js';
+import {
+  compileGlob,
+  compileGlobList,
+  destinationHost,
+  globCovers,
+  globForValue,
+} from '../../platform/glob.js';
 import { matchTarget, requiresApproval } from './approval.js';
 import { evaluateAction } from './evaluate.js';
 import { isSubScope } from './subscope.js';
@@ -30,6 +36,38 @@ describe('glob', () => {
     ['API.github.com', 'api.GITHUB.com', true],
   ])('host %s ~ %s → %s', (pattern, value, want) => {
     expect(compileGlob(pattern, 'host')(value)).toBe(want);
+  });
+
+  it.each([
+    ['slack:acme/\\*', 'slack:acme/*', true],
+    ['slack:acme/\\*', 'slack:acme/general', false],
+    ['/work/report\\?.pdf', '/work/report?.pdf', true],
+    ['/work/report\\?.pdf', '/work/report1.pdf', false],
+    ['literal:/work/**', '/work/**', true],
+    ['literal:/work/**', '/work/a', false],
+    ['/work/\\*/**', '/work/*/a/b', true],
+    ['/work/\\*/**', '/work/x/a', false],
+    ['C:\\work\\x', 'C:\\work\\x', true], // a backslash before anything else is itself
+  ])('literal %s ~ %s → %s', (pattern, value, want) => {
+    expect(compileGlob(pattern)(value)).toBe(want);
+    expect(compileGlobList([pattern, 'zz/*'])(value)).toBe(want);
+  });
+
+  it.each(['*', 'a?b', 'literal:x', 'C:\\dir\\*', 'plain/value', '**'])(
+    'globForValue(%s) matches that value and no other',
+    (value) => {
+      const g = globForValue(value);
+      expect(compileGlob(g)(value)).toBe(true);
+      expect(compileGlob(g)(`${value}x`)).toBe(false);
+      expect(compileGlob(g, 'host')(value)).toBe(true);
+      expect(globCovers(g, g)).toBe(true);
+    },
+  );
+
+  it('globCovers reads an escaped inner glob as its one value', () => {
+    expect(globCovers('slack:acme/*', 'slack:acme/\\*')).toBe(true);
+    expect(globCovers('slack:acme/\\*', 'slack:acme/*')).toBe(false);
+    expect(globCovers('literal:a/*', 'a/b')).toBe(false);
   });
 
   it('compiles once and reuses the matcher', () => {

@@ -1,6 +1,6 @@
 import type { AgentEvent, Condition, Operand, Scalar } from '../../../../schemas/index.js';
 import type { ErrorCode, WarningCode } from '../../../platform/errors.js';
-import { compileGlob, destinationHost } from '../../../platform/glob.js';
+import { compileGlob, destinationHost, globForValue } from '../../../platform/glob.js';
 import { requiredApprovalEntry } from '../../scope/approval.js';
 import { type CompiledScope, entryMatches } from '../../scope/compile.js';
 import type { TaskState } from '../../state/types.js';
@@ -131,6 +131,19 @@ function compileComparison(
     };
   }
   const dyn = resolved.dynamic;
+  // A ref's values come from an event: values, never patterns (a resource named `*` is one value).
+  if (opName === 'glob') {
+    const glob = test;
+    return (e, env2) => {
+      const v = get(e);
+      if (v === undefined) return false;
+      const ops = dyn(env2);
+      if (ops === undefined) return false;
+      const literal = ops.map((o) => (typeof o === 'string' ? globForValue(o) : o));
+      if (Array.isArray(v)) return v.some((x) => glob(x, literal));
+      return glob(v, literal);
+    };
+  }
   return (e, env2) => {
     const v = get(e);
     if (v === undefined) return false;
