@@ -1,4 +1,4 @@
-import type { ActionData, DataClass, ScopeEntry, ScopeInput } from '../../../schemas/index.js';
+import type { ActionData, ScopeEntry, ScopeInput } from '../../../schemas/index.js';
 import { destinationHost, globForValue } from '../../platform/glob.js';
 
 // A scope learnt from benign runs of the same task (what an orchestrator could know): every tool,
@@ -8,7 +8,7 @@ import { destinationHost, globForValue } from '../../platform/glob.js';
 const MAX_RESOURCES = 256;
 
 export type LearnableAction = Pick<ActionData, 'tool' | 'operation' | 'resource' | 'destination'> & {
-  data_classes?: readonly DataClass[] | undefined;
+  data_classes?: readonly string[] | undefined;
 };
 
 export function learnScope(actions: Iterable<LearnableAction>): ScopeInput {
