@@ -48,6 +48,7 @@ function urlOf(r: RouteEntry): string {
     .replace(':task', 'acme-parent')
     .replace(':id', s.alerts.egress)
     .replace(':tenant', 'acme')
+    .replace(':agent', 'planner')
     .replace(':key_id', s.spareKeyId!);
   const required = ((r.schema?.querystring as { required?: string[] } | undefined)?.required ?? []).map(
     (name) => {
@@ -143,6 +144,7 @@ describe('authorization matrix (every route in the route table)', () => {
         'GET /v1/tasks/:task',
         'GET /v1/alerts/:id',
         'GET /v1/tasks/:task/export',
+        'GET /v1/agents/:agent/activity',
       ]),
     );
     expect(tried).toEqual(

@@ -75,7 +75,7 @@ function params(r: RouteEntry): string[] {
 }
 
 function pathOf(r: RouteEntry): string {
-  return r.url.replace(':task', 'acme-parent').replace(':id', s.alerts.egress);
+  return r.url.replace(':task', 'acme-parent').replace(':id', s.alerts.egress).replace(':agent', 'planner');
 }
 
 describe('hostile filter values', () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statePath } from '../services/platform/state-dir.js';
+import { consoleTaskLink, timelineLink } from '../services/platform/timeline-link.js';
 import { bearer, type Seeded, seedApi } from './helpers/api-seed.js';
 import {
   type AxeViolation,
@@ -193,6 +194,38 @@ describe('console (browser)', () => {
     await checked('error-404');
   });
 
+  it('the alert link in a browser: redirected to the console, signed in, the task’s timeline', async () => {
+    // A fresh browser context: no key in its session, as a responder opening a page's link.
+    const fresh = await b.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const p = await fresh.newPage();
+      p.setDefaultTimeout(5_000);
+      const link = timelineLink(base, 'acme', 'acme-parent');
+      const res = await p.goto(link);
+      // The navigation went through the API's 303 to the console (not its JSON, not a 401).
+      expect(res?.request().redirectedFrom()?.url()).toBe(link);
+      expect(res?.headers()['content-type']).toMatch(/^text\/html/);
+      await p.waitForSelector('[data-page="signin"]');
+      const next = '#/tasks/acme-parent?tenant=acme';
+      expect(p.url()).toBe(`${base}/console/#/signin?next=${encodeURIComponent(next)}`);
+      await p.fill('#key', s.keys.analyst);
+      await p.press('#key', 'Enter');
+      await p.waitForSelector('[data-page="timeline"][data-task="acme-parent"]');
+      expect(p.url()).toBe(consoleTaskLink(base, 'acme', 'acme-parent'));
+      expect(await p.locator('#seq-11').textContent()).toContain('AT-EGR-001');
+      // The link's tenant is the API's check: a key of another tenant gets the 404 page, not a
+      // task of the same id of its own.
+      await p.evaluate('sessionStorage.clear()');
+      await p.goto(timelineLink(base, 'globex', 'globex-parent'));
+      await p.fill('#key', s.keys.analyst);
+      await p.press('#key', 'Enter');
+      await p.waitForSelector('[data-page="error"][data-status="404"]');
+      expect(p.url()).not.toContain('ata_');
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('inbox: acknowledge and resolve change the alert’s status through the API', async () => {
     await signIn(s.keys.responder, '#/alerts');
     await page.waitForSelector('[data-page="alerts"] article.group');
@@ -299,9 +332,12 @@ describe('console (browser)', () => {
     await page.locator('#newer[disabled]').waitFor();
     expect(await ids()).toEqual(first);
     await page.locator('#activity svg.activity').waitFor();
+    // From the materialised view (one request), not counted from a page of events.
     expect(await page.locator('#activity svg').getAttribute('aria-label')).toMatch(
-      /^538 actions in \d+ bins/,
+      /^538 actions in \d+ bins of 1 min; peak 60 a minute at 2026-11-01 10:0\d UTC; 0 alerts marked$/,
     );
+    expect(urls.filter((u) => u.includes('/v1/agents/bulk-bot/activity'))).toHaveLength(1);
+    expect(urls.some((u) => u.includes('limit=1000'))).toBe(false);
     await checked('history');
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
     const csv = await readFile((await dl.path())!, 'utf8');
@@ -309,6 +345,30 @@ describe('console (browser)', () => {
     expect(csv).toContain('acme-bulk500');
     expect(urls.some((u) => u.includes('ata_'))).toBe(false);
     expect(urls.some((u) => u.includes('/v1/events/export'))).toBe(true);
+  });
+
+  it('agent page: actions per minute with the agent’s alerts marked where they happened', async () => {
+    await open('#/agents/planner');
+    await page.locator('#activity svg.activity').waitFor();
+    const api = (
+      await s.app.inject({ url: '/v1/agents/planner/activity', headers: bearer(s.keys.analyst) })
+    ).json();
+    const total = api.minutes.reduce((n: number, m: { actions: number }) => n + m.actions, 0);
+    expect(total).toBe(15);
+    expect(await page.locator('#activity svg').getAttribute('aria-label')).toMatch(
+      new RegExp(`^${total} actions in 2 bins of 1 min; .*; 2 alerts marked$`),
+    );
+    // Both egress alerts, in the first minute's bar (10:00:12 of 10:00-10:02).
+    const marks = page.locator('#activity .activity-alert[data-rule="AT-EGR-001"] rect');
+    await expect(marks.count()).resolves.toBe(api.alerts.length);
+    const x = Number(await marks.first().getAttribute('x'));
+    expect(x).toBeGreaterThan(0);
+    expect(x).toBeLessThan(500);
+    await expect(page.locator('#activity figcaption').textContent()).resolves.toContain('2 alerts');
+    await checked('agent-activity');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await checked('agent-activity-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   it('resource search: who touched what matches the glob', async () => {

@@ -20,8 +20,10 @@ import type { AlertStatusWriter } from './alert-status/writer.js';
 import type { ApiAppConfig } from './config.js';
 import { type ApiMetrics, createApiMetrics } from './metrics.js';
 import { installAuth } from './plugins/auth.js';
+import { installBrowserLinks } from './plugins/browser-link.js';
 import { assertQueryDecoded, parseQuery } from './query/querystring.js';
 import { recordRouteTable } from './route-table.js';
+import { agentsRoutes } from './routes/agents.js';
 import { alertStatusRoutes } from './routes/alert-status.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { consoleRoutes } from './routes/console.js';
@@ -109,6 +111,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     metrics.requestSeconds.observe({ route, method: req.method }, reply.elapsedTime / 1000);
   });
   app.addHook('preValidation', async (req) => assertQueryDecoded(req.query));
+  // Before auth: a browser following an alert link without a key goes to the console instead.
+  installBrowserLinks(app);
   installAuth(app, { keys: deps.keys, metricsToken: deps.config.API_METRICS_TOKEN, tokenMatches });
 
   // Root error handler: only deliberate errors (catalogue codes, status < 500) reach the client;
@@ -149,6 +153,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(docsRoutes, { routes });
   await app.register(eventsRoutes, { read: deps.read, metrics, ...page });
   await app.register(resourcesRoutes, { read: deps.read });
+  await app.register(agentsRoutes, { read: deps.read });
   await app.register(tasksRoutes, {
     read: deps.read,
     metrics,

@@ -8,7 +8,7 @@ export interface RouteEntry {
   method: string;
   url: string;
   schema?: FastifySchema;
-  config: { role?: string; public?: boolean; produces?: string[] };
+  config: { role?: string; public?: boolean; produces?: string[]; browserPage?: unknown };
 }
 
 const tables = new WeakMap<FastifyInstance, RouteEntry[]>();

@@ -1,12 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { TaskStream } from '../../scenarios/builder.js';
+import type { AgentEvent } from '../../schemas/index.js';
 import { toLine, toRow } from '../../services/ingester/rows.js';
 import { createEventWriter } from '../../services/ingester/writer.js';
 import { START } from './api-seed.js';
 import { clickhouseClient } from './stack.js';
 
 // Extra acme tasks for the console's browser test, next to seedApi's: one whose tool output and
-// resource hold markup an attacker would plant, and one of 500 events for the first-render time.
+// resource hold markup an attacker would plant, and one of 500 events for the first-render time;
+// and the writer they go through (insertEvents), for any test's own extra events.
 
 export const XSS_TASK = 'acme-xss';
 export const BULK_TASK = 'acme-bulk500';
@@ -42,11 +45,21 @@ export async function seedConsole(db: string): Promise<void> {
     bulk.action({ tool: 'erp.invoices', operation: write ? 'write' : 'read', resource: `erp:invoices/${i}` });
   }
   bulk.ended();
+  await insertEvents(db, [...xss.events(), ...bulk.events()]);
+}
+
+/** Store events as the ingester does, `times` over (a redelivery: reads must count each once). */
+export async function insertEvents(db: string, events: readonly AgentEvent[], times = 1): Promise<void> {
   const log = pino({ level: 'silent' });
   const ch = clickhouseClient(db);
   const writer = createEventWriter(ch, { retry: { initialMs: 10, maxMs: 100 }, log });
   const control = { signal: new AbortController().signal, onWait: async () => {} };
-  const lines = [...xss.events(), ...bulk.events()].map((e) => toLine(toRow(e, Date.now())));
-  if ((await writer.insert(lines, 'console', control)).length) throw new Error('console seed refused rows');
-  await ch.close();
+  const lines = events.map((e) => toLine(toRow(e, Date.now())));
+  try {
+    // A token of its own per insert: a repeated token is ClickHouse's cue to drop the batch.
+    for (let i = 0; i < times; i++)
+      if ((await writer.insert(lines, randomUUID(), control)).length) throw new Error('seed refused rows');
+  } finally {
+    await ch.close();
+  }
 }

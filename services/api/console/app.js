@@ -6,8 +6,9 @@ import { historyPage } from './history.js';
 import { resourcesPage } from './resources.js';
 import { timelinePage } from './timeline.js';
 
-// The console's router: hash routes (#/alerts, #/tasks/<task>, #/signin), so the server serves
-// one page and a link from a page or the alerter opens the right view after sign-in.
+// The console's router: hash routes (#/alerts, #/tasks/<task>[?tenant=<t>], #/signin), so the
+// server serves one page and a link from a page or the alerter opens the right view after
+// sign-in (services/platform/timeline-link.ts consoleTaskLink is the task route's format).
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
@@ -158,7 +159,8 @@ async function route() {
   }
   main.replaceChildren(h('p', { class: 'muted', role: 'status' }, 'Loading…'));
   try {
-    if (parts[0] === 'tasks' && parts[1]) await timelinePage(main, decodeURIComponent(parts[1]));
+    if (parts[0] === 'tasks' && parts[1])
+      await timelinePage(main, decodeURIComponent(parts[1]), params.get('tenant') ?? undefined);
     else if (parts[0] === 'alerts' || parts.length === 0) stop = await alertsPage(main, params);
     else if (parts[0] === 'agents' && parts[1]) await historyPage(main, params, decodeURIComponent(parts[1]));
     else if (parts[0] === 'events') await historyPage(main, params);

@@ -190,21 +190,29 @@ export async function historyPage(root, params, agent) {
   if (agent) await drawActivity(chart, agent);
 }
 
-/** The agent's latest 1000 actions per minute, its alerts marked. @param {HTMLElement} chart @param {string} agent */
+/**
+ * The agent's actions per minute from the API's materialised view (its latest day of active
+ * minutes), its alerts marked. @param {HTMLElement} chart @param {string} agent
+ */
 async function drawActivity(chart, agent) {
   try {
-    const [ev, al] = await Promise.all([
-      api(`/v1/events${query({ agent, type: 'action', limit: 1000 })}`),
-      api(`/v1/alerts${query({ agent, limit: 200 })}`),
-    ]);
-    if (!ev.events.length) return replace(chart, h('p', { class: 'muted' }, 'No actions recorded.'));
+    const a = await api(`/v1/agents/${encodeURIComponent(agent)}/activity`);
+    if (!a.minutes.length) return replace(chart, h('p', { class: 'muted' }, 'No actions recorded.'));
+    const first = a.minutes[0].minute;
+    const last = a.minutes[a.minutes.length - 1].minute;
     replace(
       chart,
-      activity(ev.events, al.alerts),
+      activity(a.minutes, a.alerts),
       h(
         'figcaption',
         {},
-        `Actions over time (${ev.next_cursor ? 'the latest 1000' : 'all'}), alerts marked in red below.`,
+        `Actions per minute, ${when(first)} to ${when(last)}${a.more ? ' (the latest active minutes; older ones not shown)' : ''}: failed actions grey, `,
+        h(
+          'span',
+          { class: 'badge badge-bad' },
+          `${a.alerts.length === 1 ? '1 alert' : `${a.alerts.length} alerts`}`,
+        ),
+        ' marked in red where they happened.',
       ),
     );
   } catch (err) {

@@ -1,5 +1,5 @@
 // @ts-check
-import { api, download } from './api.js';
+import { api, download, query } from './api.js';
 import { agentHref, h, taskHref, when, who } from './dom.js';
 import { swimlane } from './swimlane.js';
 
@@ -320,9 +320,14 @@ function delegation(t) {
   );
 }
 
-/** @param {HTMLElement} root @param {string} task */
-export async function timelinePage(root, task) {
-  const t = await api(`/v1/tasks/${encodeURIComponent(task)}`);
+/**
+ * @param {HTMLElement} root @param {string} task
+ * @param {string} [tenant] from the link (#/tasks/<task>?tenant=…, as in the alert link): passed
+ *   on as the API's check, so a key of another tenant gets the 404 page, never a task of the
+ *   same id in its own tenant
+ */
+export async function timelinePage(root, task, tenant) {
+  const t = await api(`/v1/tasks/${encodeURIComponent(task)}${query({ tenant })}`);
   const s = t.summary;
   root.replaceChildren(
     h(
@@ -354,7 +359,7 @@ export async function timelinePage(root, task) {
             id: 'export-task',
             onclick: () =>
               void download(
-                `/v1/tasks/${encodeURIComponent(t.task_id)}/export?format=ndjson`,
+                `/v1/tasks/${encodeURIComponent(t.task_id)}/export${query({ tenant, format: 'ndjson' })}`,
                 `${t.task_id.replace(/[^\w.-]/g, '_')}.ndjson`,
                 'application/x-ndjson',
               ),

@@ -9,6 +9,7 @@ import type { RouteEntry } from '../route-table.js';
 
 const STATUS_TEXT: Record<string, string> = {
   '200': 'OK',
+  '303': 'A browser without a key (Accept preferring text/html): to the console’s page of it',
   '308': 'Permanent redirect to the canonical URL',
   '400': 'Invalid parameter (names it); nothing was read',
   '401': 'Missing or unknown API key (collector keys are never valid here)',
@@ -50,6 +51,7 @@ function operation(r: RouteEntry): Record<string, unknown> {
       content: Object.fromEntries(r.config.produces.map((t) => [t, {}])),
     };
   }
+  if (r.config.browserPage) responses['303'] ??= { description: STATUS_TEXT['303'] };
   if (!r.config.public) {
     for (const st of ['400', '401', '403', '503']) responses[st] ??= { description: STATUS_TEXT[st] };
     if (r.url.includes(':')) responses['404'] ??= { description: STATUS_TEXT['404'] };

@@ -1,9 +1,10 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AgentEvent } from '../../../schemas/index.js';
 import { validateEvent } from '../../../schemas/validate.js';
 import type { StoredEventRow } from '../../platform/clickhouse/event-row.js';
 import type { ReadLayer, StoredAlertRow } from '../../platform/clickhouse/read/index.js';
 import { AgentTrailError } from '../../platform/errors.js';
+import { consoleTaskLink } from '../../platform/timeline-link.js';
 import { CONTENT_TYPE, negotiateFormat } from '../export/format.js';
 import { exportStream } from '../export/stream.js';
 import type { ApiMetrics } from '../metrics.js';
@@ -39,6 +40,16 @@ function notFound(task: string): AgentTrailError {
 
 function checkTenant(own: string, asked: string | undefined, task: string): void {
   if (asked !== undefined && asked !== own) throw notFound(task);
+}
+
+/**
+ * The console's page of the task a link names (plugins/browser-link.ts): the link's own task and
+ * tenant, nothing else (any other parameter is dropped; a repeated tenant is not carried).
+ */
+function consolePageOf(req: FastifyRequest): string {
+  const { task } = req.params as { task: string };
+  const { tenant } = req.query as { tenant?: unknown };
+  return consoleTaskLink('', typeof tenant === 'string' ? tenant : undefined, task);
 }
 
 function validated(rows: readonly StoredEventRow[]): AgentEvent[] {
@@ -77,12 +88,13 @@ export const tasksRoutes: FastifyPluginAsync<{
   app.get<{ Params: { task: string }; Querystring: { tenant?: string } }>(
     '/v1/tasks/:task',
     {
-      config: { role: 'analyst' },
+      // The alert link: a browser with no key is sent to the console's page of the task.
+      config: { role: 'analyst', browserPage: consolePageOf },
       schema: {
         summary:
           'Task timeline: intent, scope, approvals, credentials, every event judged, delegation, chain verdict',
         description:
-          'The declared intent and scope and who declared it; scope changes with their approvals; credentials issued, used and revoked; approvals (who, when, context, which action used them); every event in seq order, each action marked in scope or with the rules it broke and the scope elements it left; the alerts; the delegation tree (parent and children, each child scope checked as a subset); and the hash chain verified here, with a verdict sentence. This is the page the alert link opens.',
+          'The declared intent and scope and who declared it; scope changes with their approvals; credentials issued, used and revoked; approvals (who, when, context, which action used them); every event in seq order, each action marked in scope or with the rules it broke and the scope elements it left; the alerts; the delegation tree (parent and children, each child scope checked as a subset); and the hash chain verified here, with a verdict sentence. This is the page the alert link opens; a browser following it without a key (Accept preferring text/html) is redirected (303) to the console’s page of the task, /console/#/tasks/{task}?tenant={tenant}.',
         tags: ['timeline'],
         params: taskParams,
         querystring: { type: 'object', additionalProperties: false, properties: { tenant: tenantQuery } },

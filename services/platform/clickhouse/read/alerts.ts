@@ -26,6 +26,10 @@ export interface AlertFilter {
   from?: string;
   /** created_at, exclusive. */
   to?: string;
+  /** occurred_at (when the evidence happened), inclusive: where an alert marks a timeline. */
+  occurred_from?: string;
+  /** occurred_at, exclusive. */
+  occurred_to?: string;
 }
 
 export interface AlertGroupRow {
@@ -66,6 +70,11 @@ const CLAUSES: Record<keyof AlertFilter, Clause> = {
   dedup_key: { param: 'dedup_key', sql: 'dedup_key = {dedup_key:String}' },
   from: { param: 'from', sql: "created_at >= parseDateTime64BestEffort({from:String}, 3, 'UTC')" },
   to: { param: 'to', sql: "created_at < parseDateTime64BestEffort({to:String}, 3, 'UTC')" },
+  occurred_from: {
+    param: 'o_from',
+    sql: "occurred_at >= parseDateTime64BestEffort({o_from:String}, 3, 'UTC')",
+  },
+  occurred_to: { param: 'o_to', sql: "occurred_at < parseDateTime64BestEffort({o_to:String}, 3, 'UTC')" },
 };
 
 const where = (tenant: TenantArg, filter: AlertFilter) => filterWhere(tenant, filter, CLAUSES, 'alert');

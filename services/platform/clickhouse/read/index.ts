@@ -1,4 +1,5 @@
 // The read layer: every query of the record, one repository per table (see run.ts).
+export { AgentActivityRepository, type AgentMinuteRow } from './agent-activity.js';
 export { AlertStatusRepository, type AlertStatusView } from './alert-status.js';
 export { type AlertCursor, type AlertFilter, AlertsRepository, type StoredAlertRow } from './alerts.js';
 export { DeliveriesRepository, type DeliveryAttemptRow, type DeliverySummaryRow } from './deliveries.js';
@@ -7,6 +8,7 @@ export { type EventCursor, type EventFilter, EventsRepository, type TouchedRow }
 export { globToClickHouseRegex } from './glob-regex.js';
 export { ALL_TENANTS, type ReadContext, type TenantArg } from './run.js';
 
+import { AgentActivityRepository } from './agent-activity.js';
 import { AlertStatusRepository } from './alert-status.js';
 import { AlertsRepository } from './alerts.js';
 import { DeliveriesRepository } from './deliveries.js';
@@ -18,6 +20,7 @@ export interface ReadLayer {
   alerts: AlertsRepository;
   alertStatus: AlertStatusRepository;
   deliveries: DeliveriesRepository;
+  activity: AgentActivityRepository;
 }
 
 export function createReadLayer(ctx: ReadContext): ReadLayer {
@@ -26,5 +29,6 @@ export function createReadLayer(ctx: ReadContext): ReadLayer {
     alerts: new AlertsRepository(ctx),
     alertStatus: new AlertStatusRepository(ctx),
     deliveries: new DeliveriesRepository(ctx),
+    activity: new AgentActivityRepository(ctx),
   };
 }
