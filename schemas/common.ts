@@ -68,7 +68,10 @@ export const KNOWN_DATA_CLASSES = [
   'regulated',
 ] as const;
 
-/** Glob pattern over tool names, resources or hosts: `*` within a segment, `**` across. */
+/**
+ * Glob pattern over tool names, resources or hosts: `*` within a segment, `**` across. `\*` and
+ * `\?` are a literal star and question mark; `literal:<value>` matches exactly <value>.
+ */
 export const Glob = z.string().min(1).max(512);
 
 /** Arbitrary JSON value, bounded by the caller through `maxJsonBytes`. */

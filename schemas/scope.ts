@@ -29,11 +29,39 @@ export const ScopeLimits = z.strictObject({
   expires_at: Timestamp.optional(),
 });
 
+/**
+ * Who the task may address, per kind (contract 1.1). Each value is normalised before matching
+ * (e-mail: `mailto:`, display name and case dropped; account: spaces and dashes dropped, upper
+ * case; chat user/channel: a leading `@`/`#` and case dropped; URL: scheme, `www.`, trailing `/`
+ * and host case dropped) and the globs are normalised the same way. Write learnt or copied
+ * values with a literal (`\*`, `literal:`), see services/platform/glob.ts.
+ */
+export const RecipientScope = z.strictObject({
+  /** E-mail addresses, e.g. `bob@partner.example`, `*@acme.example`. */
+  emails: z.array(Glob).max(256).default([]),
+  /** Bank account numbers or IBANs the task may pay or address. */
+  accounts: z.array(Glob).max(256).default([]),
+  chat_users: z.array(Glob).max(256).default([]),
+  chat_channels: z.array(Glob).max(256).default([]),
+  /** URLs with paths, e.g. `https://hooks.acme.example/ci/**`: finer than a host in `egress`. */
+  urls: z.array(Glob).max(256).default([]),
+});
+export type RecipientScope = z.infer<typeof RecipientScope>;
+
 export const Scope = z.strictObject({
   allow: z.array(ScopeEntry).max(256).default([]),
   deny: z.array(ScopeEntry).max(256).default([]),
   /** Hosts (globs) the task may send data to. Empty = no egress allowed. */
   egress: z.array(Glob).max(256).default([]),
+  /**
+   * Recipients by kind, in addition to `egress` (an e-mail or URL whose host is in egress is
+   * allowed too). Absent: recipients are judged by host against `egress` as in contract 1.0,
+   * and account and chat targets are not judged. Present: every recipient and account target
+   * must match its kind's list or (e-mail, URL) a host in egress.
+   */
+  recipients: RecipientScope.optional().describe(
+    'Since contract 1.1 (additive to v1). Recipients per kind, in addition to egress hosts; absent = recipients judged by host against egress as in 1.0.',
+  ),
   /** Data classes the task may touch. Empty = only unclassified actions. */
   data_classes: z.array(DataClass).max(32).default([]),
   approvals: ApprovalPolicy.default({ required_for: [], approvers: [], default_ttl_s: 3600 }),

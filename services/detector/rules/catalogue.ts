@@ -70,6 +70,14 @@ export const BUILTIN_RULES = {
     [F.ASI02, F.T0057],
     'scope.egress',
   ),
+  'AT-SCOPE-007': rule(
+    'AT-SCOPE-007',
+    'high',
+    'Recipient outside declared scope',
+    'scope.recipients lists who the task may address (e-mail, account, chat user or channel, URL); {action}: {detail}.',
+    [F.ASI02, F.T0057],
+    'scope.recipients',
+  ),
   'AT-SCOPE-006': rule(
     'AT-SCOPE-006',
     'medium',

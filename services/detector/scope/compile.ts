@@ -1,5 +1,6 @@
 import type { Operation, Scope, ScopeEntry } from '../../../schemas/index.js';
 import { compileGlobList, type Matcher } from '../../platform/glob.js';
+import { type CompiledRecipients, compileRecipients } from './recipients.js';
 
 // A scope compiled for matching. Compiled once per scope object (WeakMap): tasks that share a
 // scope (interned at declaration) share one compiled form, and restored snapshots recompile lazily.
@@ -16,6 +17,8 @@ export interface CompiledScope {
   readonly allow: readonly CompiledEntry[];
   readonly deny: readonly CompiledEntry[];
   readonly egress: Matcher;
+  /** Absent when the scope lists no recipients (contract 1.0 behaviour: hosts only). */
+  readonly recipients: CompiledRecipients | undefined;
   readonly dataClasses: ReadonlySet<string>;
   readonly approvalRequired: readonly CompiledEntry[];
   readonly approvers: Matcher;
@@ -62,6 +65,7 @@ export function compileScope(scope: Scope): CompiledScope {
     allow: scope.allow.map(compileEntry),
     deny: scope.deny.map(compileEntry),
     egress: compileGlobList(scope.egress, 'host'),
+    recipients: scope.recipients !== undefined ? compileRecipients(scope.recipients) : undefined,
     dataClasses: new Set(scope.data_classes),
     approvalRequired: (scope.approvals?.required_for ?? []).map(compileEntry),
     approvers: compileGlobList(scope.approvals?.approvers ?? []),

@@ -10,6 +10,7 @@ import {
 } from '../../platform/glob.js';
 import { matchTarget, requiresApproval } from './approval.js';
 import { evaluateAction } from './evaluate.js';
+import { inferRecipientForm, normaliseRecipient } from './recipients.js';
 import { isSubScope } from './subscope.js';
 
 const ops = Scope.parse(OPS_SCOPE);
@@ -208,5 +209,41 @@ describe('isSubScope', () => {
         'scope.limits',
       ]),
     );
+  });
+});
+
+describe('recipients', () => {
+  it.each([
+    ['emails', 'Mark <Mark@Gmail.COM>', 'mark@gmail.com'],
+    ['emails', 'mailto:bob@acme.example?subject=x', 'bob@acme.example'],
+    ['accounts', 'iban:de89 3704-0044 0532 0130 00', 'DE89370400440532013000'],
+    ['chat_users', '@Alice', 'alice'],
+    ['chat_channels', '#General', 'general'],
+    ['urls', 'HTTPS://WWW.Acme.example/Docs/', 'acme.example/Docs'],
+    ['urls', 'https://user@acme.example/a/?q=1#frag', 'acme.example/a?q=1'],
+  ] as const)('%s: %s normalises to %s', (list, value, want) => {
+    expect(normaliseRecipient(list, value)).toBe(want);
+  });
+
+  it.each([
+    ['bob@acme.example', 'email'],
+    ['Bob <bob@acme.example>', 'email'],
+    ['https://x.example/a', 'url'],
+    ['#general', 'chat_channel'],
+    ['@bob', 'chat_user'],
+    ['U024BE7LH', undefined],
+  ] as const)('form of %s is %s', (value, want) => {
+    expect(inferRecipientForm(value)).toBe(want);
+  });
+
+  it('events without targets are judged exactly as before, scope.recipients or not', () => {
+    const withRecipients = Scope.parse({ ...OPS_SCOPE, recipients: { emails: ['x@y.example'] } });
+    const action = {
+      tool: 'mail.send',
+      operation: 'transfer' as const,
+      destination: 'bob@evil.example',
+      data_classes: [],
+    };
+    expect(evaluateAction(withRecipients, action)).toEqual(evaluateAction(ops, action));
   });
 });

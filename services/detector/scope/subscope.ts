@@ -1,6 +1,7 @@
 import type { Scope, ScopeEntry } from '../../../schemas/index.js';
 import { globCovers } from '../../platform/glob.js';
 import type { ScopeElement } from './evaluate.js';
+import { normalisePattern, type RecipientList } from './recipients.js';
 
 // Delegation check: a child's scope must be a subset of its parent's. Glob containment is decided
 // conservatively (see globCovers): when in doubt the child is reported as wider, since a false
@@ -50,6 +51,55 @@ function describe(entry: ScopeEntry): string {
   return `{${parts.join(' ')}}`;
 }
 
+const RECIPIENT_LISTS: readonly RecipientList[] = [
+  'emails',
+  'accounts',
+  'chat_users',
+  'chat_channels',
+  'urls',
+];
+
+/** The host part of an e-mail or URL glob, when the glob has one to compare with egress. */
+function patternHost(list: RecipientList, normalised: string): string | undefined {
+  if (list === 'emails') {
+    const at = normalised.lastIndexOf('@');
+    return at >= 0 ? normalised.slice(at + 1) : undefined;
+  }
+  if (list === 'urls') return normalised.split('/')[0];
+  return undefined;
+}
+
+/**
+ * scope.recipients must not widen either: a child that drops it judges recipients by host only
+ * (wider than a parent that lists them); each child entry must be covered by the parent's list of
+ * its kind, or (e-mail, URL) by a parent egress host. Accounts and chat names are not judged
+ * under a parent without scope.recipients, so any child entry of those kinds is narrower.
+ */
+function recipientWidenings(child: Scope, parent: Scope): SubScopeViolation[] {
+  const out: SubScopeViolation[] = [];
+  const pr = parent.recipients;
+  const cr = child.recipients;
+  if (cr === undefined) {
+    if (pr !== undefined)
+      out.push({ element: 'scope.recipients', detail: "child drops the parent's scope.recipients" });
+    return out;
+  }
+  for (const list of RECIPIENT_LISTS) {
+    for (const raw of cr[list]) {
+      const p = normalisePattern(list, raw);
+      if (pr?.[list].some((o) => globCovers(normalisePattern(list, o), p))) continue;
+      const host = patternHost(list, p);
+      if (host !== undefined && parent.egress.some((e) => globCovers(e, host, 'host'))) continue;
+      if (pr === undefined && host === undefined) continue;
+      out.push({
+        element: 'scope.recipients',
+        detail: `child scope.recipients.${list} '${raw}' is not within the parent's scope`,
+      });
+    }
+  }
+  return out;
+}
+
 /** Child equal to or narrower than parent → ok; otherwise every widening is listed. */
 export function isSubScope(child: Scope, parent: Scope): SubScopeResult {
   const violations: SubScopeViolation[] = [];
@@ -80,6 +130,7 @@ export function isSubScope(child: Scope, parent: Scope): SubScopeResult {
       });
     }
   }
+  violations.push(...recipientWidenings(child, parent));
   for (const c of child.data_classes) {
     if (!parent.data_classes.includes(c)) {
       violations.push({

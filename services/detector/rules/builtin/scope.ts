@@ -1,5 +1,5 @@
 import { compileScope } from '../../scope/compile.js';
-import { evaluateCompiled, type ViolationKind } from '../../scope/evaluate.js';
+import { evaluateCompiled, type Violation, type ViolationKind } from '../../scope/evaluate.js';
 import { getTask } from '../../state/apply.js';
 import { TaskFlag } from '../../state/types.js';
 import type { BuiltinRuleId } from '../catalogue.js';
@@ -14,6 +14,7 @@ const RULE_BY_KIND: Record<ViolationKind, BuiltinRuleId> = {
   resource: 'AT-SCOPE-003',
   denied: 'AT-SCOPE-004',
   egress: 'AT-SCOPE-005',
+  recipient: 'AT-SCOPE-007',
   data_class: 'AT-SCOPE-006',
   max_actions: 'AT-TASK-003',
   expired: 'AT-TASK-002',
@@ -51,13 +52,27 @@ export function checkLifecycle(ctx: ActionContext): void {
   }
 }
 
+/** One alert per rule (its id is per rule and evidence): several targets' findings share it. */
+function emitByRule(ctx: ActionContext, violations: readonly Violation[]): void {
+  if (violations.length === 1) {
+    ctx.emit(RULE_BY_KIND[violations[0]!.kind], { detail: violations[0]!.detail });
+    return;
+  }
+  const byRule = new Map<BuiltinRuleId, string[]>();
+  for (const v of violations) {
+    const rule = RULE_BY_KIND[v.kind];
+    const list = byRule.get(rule);
+    if (list === undefined) byRule.set(rule, [v.detail]);
+    else if (!list.includes(v.detail)) list.push(v.detail);
+  }
+  for (const [rule, details] of byRule) ctx.emit(rule, { detail: details.join('; ') });
+}
+
 export function checkScope(ctx: ActionContext): void {
   const { task, event } = ctx;
   if (task.scope === undefined) return;
   const result = evaluateCompiled(compileScope(task.scope), event.data);
-  if (!result.allowed) {
-    for (const v of result.violations) ctx.emit(RULE_BY_KIND[v.kind], { detail: v.detail });
-  }
+  if (!result.allowed) emitByRule(ctx, result.violations);
   if (task.parent === undefined) return;
   const parent = getTask(ctx.state, event.tenant, task.parent);
   if (parent?.scope === undefined || parent.scope === task.scope) return;
