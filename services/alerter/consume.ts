@@ -1,7 +1,8 @@
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Alert } from '../../schemas/alert.js';
 import { AlertStatusMessage, type AlertStatusRecord } from '../../schemas/alert-status.js';
 import { sendDeadLetters } from '../platform/kafka/dead-letter.js';
+import type { StageProducer } from '../platform/kafka/producer.js';
 import type { Logger } from '../platform/logger.js';
 import type { StageMetrics } from '../platform/metrics.js';
 import type { Deliverer } from './deliver.js';
@@ -59,7 +60,7 @@ const recordId = (d: Decoded) => d.change?.status_id ?? d.alert.alert_id;
 
 export interface ConsumeDeps {
   kafka: Kafka;
-  producer: Producer;
+  producer: StageProducer;
   topic: string;
   dlqTopic: string;
   groupId: string;

@@ -4,7 +4,7 @@ import { loadConfigOrExit } from '../platform/config.js';
 import { AgentTrailError } from '../platform/errors.js';
 import { createKafka } from '../platform/kafka/client.js';
 import { sendDeadLetters } from '../platform/kafka/dead-letter.js';
-import { createProducer } from '../platform/kafka/producer.js';
+import { createStageProducer } from '../platform/kafka/producer.js';
 import { ensureTopics } from '../platform/kafka/topics.js';
 import { createLifecycle } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/logger.js';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     [config.KAFKA_TOPIC_ALERTS, config.KAFKA_TOPIC_ALERT_STATUS, config.KAFKA_TOPIC_DLQ],
     config.KAFKA_TOPIC_PARTITIONS,
   );
-  const producer = createProducer(kafka);
+  const producer = createStageProducer(kafka);
   await producer.connect();
   lifecycle.onStop('producer', () => producer.disconnect());
 

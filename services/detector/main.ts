@@ -3,7 +3,7 @@ import { migrate } from '../platform/clickhouse/migrate.js';
 import { ALL_TENANTS, AlertsRepository } from '../platform/clickhouse/read/index.js';
 import { loadConfigOrExit } from '../platform/config.js';
 import { createKafka } from '../platform/kafka/client.js';
-import { createProducer } from '../platform/kafka/producer.js';
+import { createStageProducer } from '../platform/kafka/producer.js';
 import { ensureTopics } from '../platform/kafka/topics.js';
 import { createLifecycle } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/logger.js';
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     [config.KAFKA_TOPIC_EVENTS, config.KAFKA_TOPIC_ALERTS, config.KAFKA_TOPIC_DLQ],
     config.KAFKA_TOPIC_PARTITIONS,
   );
-  const producer = createProducer(kafka);
+  const producer = createStageProducer(kafka);
   await producer.connect();
   lifecycle.onStop('producer', () => producer.disconnect());
 

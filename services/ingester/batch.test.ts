@@ -1,35 +1,39 @@
 import { describe, expect, it } from 'vitest';
 import { syntheticMessage } from '../../bench/ingest-events.js';
+import { OffsetTracker } from '../platform/kafka/offsets.js';
 import { Batch, type Source } from './batch.js';
 import { decodeMessage } from './decode.js';
 
-function add(b: Batch, partition: number, offset: number, i: number, now = 0): void {
+const tracker = new OffsetTracker('t');
+const batch = () => new Batch(tracker.unit());
+
+/** As the loop does: the row into the batch, its offset into the batch's unit. */
+function add(b: Batch, partition: number, offset: number, i: number, now = 0, t = tracker): void {
   const value = Buffer.from(syntheticMessage('b', i).value);
   const d = decodeMessage(value, 0);
   if (!d.ok) throw new Error(d.detail);
   const s: Source = { topic: 't', partition, offset: String(offset), key: null, value };
   b.addRow(d.row, s, now);
+  t.take(partition, s.offset, b.unit);
 }
 
 describe('Batch', () => {
-  it('commits the next offset of every partition it covers', () => {
-    const b = new Batch();
-    add(b, 0, 10, 1);
-    add(b, 0, 11, 2);
-    add(b, 3, 7, 3);
-    b.addDead(
-      {
-        value: null,
-        key: null,
-        reason: 'x',
-        code: 'AT_ERR_MESSAGE_POISON',
-        source: { topic: 't', partition: 0, offset: '12' },
-      },
-      { topic: 't', partition: 0, offset: '12', key: null, value: null },
-      0,
-    );
+  it('is committable, to the next offset of every partition it covers, once its unit is done', () => {
+    const t = new OffsetTracker('t');
+    const b = new Batch(t.unit());
+    add(b, 0, 10, 1, 0, t);
+    add(b, 0, 11, 2, 0, t);
+    add(b, 3, 7, 3, 0, t);
+    const dead = { topic: 't', partition: 0, offset: '12', key: null, value: null };
+    b.addDead({ value: null, key: null, reason: 'x', code: 'AT_ERR_MESSAGE_POISON', source: dead }, dead, 0);
+    t.take(0, '12', b.unit);
     expect(b.size).toBe(4);
-    expect(b.commits()).toEqual([
+    expect(t.committable()).toEqual([
+      { topic: 't', partition: 0, offset: '10' },
+      { topic: 't', partition: 3, offset: '7' },
+    ]);
+    b.unit.done();
+    expect(t.committable()).toEqual([
       { topic: 't', partition: 0, offset: '13' },
       { topic: 't', partition: 3, offset: '8' },
     ]);
@@ -37,7 +41,7 @@ describe('Batch', () => {
 
   it('is due by rows, bytes or age', () => {
     const limits = { maxRows: 2, maxBytes: 1_000_000, intervalMs: 100 };
-    const b = new Batch();
+    const b = batch();
     expect(b.isDue(1_000, limits)).toBe(false);
     add(b, 0, 1, 1, 1_000);
     expect(b.isDue(1_050, limits)).toBe(false);
@@ -48,16 +52,16 @@ describe('Batch', () => {
   });
 
   it('derives the same token for the same content and a different one otherwise', () => {
-    const a = new Batch();
-    const b = new Batch();
-    const c = new Batch();
-    for (const x of [a, b]) {
-      add(x, 0, 1, 1);
-      add(x, 1, 5, 2);
+    // Each batch on a tracker of its own: the same offsets taken by two batches of one
+    // process would be two units, not the same batch twice.
+    const [a, b, c] = [0, 1, 2].map(() => new OffsetTracker('t')).map((t) => ({ t, b: new Batch(t.unit()) }));
+    for (const x of [a!, b!]) {
+      add(x.b, 0, 1, 1, 0, x.t);
+      add(x.b, 1, 5, 2, 0, x.t);
     }
-    add(c, 0, 1, 1);
-    add(c, 1, 5, 3);
-    expect(a.token()).toBe(b.token());
-    expect(a.token()).not.toBe(c.token());
+    add(c!.b, 0, 1, 1, 0, c!.t);
+    add(c!.b, 1, 5, 3, 0, c!.t);
+    expect(a!.b.token()).toBe(b!.b.token());
+    expect(a!.b.token()).not.toBe(c!.b.token());
   });
 });

@@ -1,26 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { EventRow } from '../platform/clickhouse/event-row.js';
-import type { DeadLetter } from '../platform/kafka/dead-letter.js';
+import type { DeadLetter, MessageSource } from '../platform/kafka/dead-letter.js';
+import type { Durable } from '../platform/kafka/offsets.js';
 import { toLine } from './rows.js';
 
-// What the ingester holds between commits: rows to insert, dead letters to send, and the
-// offset range of every partition they came from. Offsets are committed only for what a
-// flushed batch covered.
+// What the ingester holds between commits: rows to insert and dead letters to send. Its
+// messages are taken into `unit` (platform/kafka/offsets.ts), which the loop completes once the
+// insert and the dead-letter produce are acknowledged: that is when their offsets may be
+// committed.
 
-export interface Source {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-}
-
-export interface OffsetRange {
-  topic: string;
-  partition: number;
-  first: bigint;
-  last: bigint;
-}
+export type Source = MessageSource;
 
 export class Batch {
   /** Rows as JSONCompactEachRow lines (see rows.ts toLine), and their event ids, same index. */
@@ -33,8 +22,9 @@ export class Batch {
   bytes = 0;
   /** When the first item arrived (ms), for the time-based flush. */
   openedAt: number | undefined;
-  private readonly ranges = new Map<string, OffsetRange>();
-  private lastRange: OffsetRange | undefined;
+
+  /** `unit`: what the runner's tracker takes this batch's offsets into. */
+  constructor(readonly unit: Durable) {}
 
   get size(): number {
     return this.lines.length + this.dead.length;
@@ -67,19 +57,6 @@ export class Batch {
     );
   }
 
-  offsetRanges(): OffsetRange[] {
-    return [...this.ranges.values()];
-  }
-
-  /** Offsets to commit once this batch is durable: the next offset to read, per partition. */
-  commits(): Array<{ topic: string; partition: number; offset: string }> {
-    return this.offsetRanges().map((r) => ({
-      topic: r.topic,
-      partition: r.partition,
-      offset: (r.last + 1n).toString(),
-    }));
-  }
-
   /**
    * insert_deduplication_token: derived from the offset ranges and event ids, so the same
    * batch retried (e.g. after a timeout that ClickHouse actually completed) is dropped on
@@ -87,7 +64,7 @@ export class Batch {
    */
   token(): string {
     const h = createHash('sha256');
-    for (const r of [...this.ranges.values()].sort((a, b) =>
+    for (const r of [...this.unit.ranges.values()].sort((a, b) =>
       a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
     )) {
       h.update(`${r.topic}/${r.partition}/${r.first}-${r.last};`);
@@ -99,20 +76,5 @@ export class Batch {
   private track(source: Source, now: number): void {
     this.openedAt ??= now;
     this.bytes += source.value?.length ?? 0;
-    const offset = BigInt(source.offset);
-    // Messages come partition by partition: the previous item's range is usually this one's.
-    let r = this.lastRange;
-    if (r === undefined || r.partition !== source.partition || r.topic !== source.topic) {
-      const k = `${source.topic}\u0000${source.partition}`;
-      r = this.ranges.get(k);
-      if (r !== undefined) this.lastRange = r;
-    }
-    if (!r) {
-      this.lastRange = { topic: source.topic, partition: source.partition, first: offset, last: offset };
-      this.ranges.set(`${source.topic}\u0000${source.partition}`, this.lastRange);
-    } else {
-      if (offset < r.first) r.first = offset;
-      if (offset > r.last) r.last = offset;
-    }
   }
 }

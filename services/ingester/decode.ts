@@ -1,72 +1,41 @@
-import { describeErrors, validateEvent } from '../../schemas/validate.js';
 import type { EventRow } from '../platform/clickhouse/event-row.js';
-import { notUtf8Reason } from '../platform/utf8.js';
-import { toRow } from './rows.js';
+import { decodeEventMessage, type Poison, schemaPoison } from '../platform/kafka/event-message.js';
+import type { StageMessage } from '../platform/kafka/runner.js';
+import { toLine, toRow } from './rows.js';
+import { trustedLine } from './trusted.js';
 
-// One Kafka message → a row, or the reason it is poison. Never throws: a bad message must
-// become a dead letter, not a crash loop.
+// One Kafka message → the row's JSONCompactEachRow line, or why it is poison (the one decoder
+// and vocabulary, platform/kafka/event-message.ts). A message with the gateway's mark gets the
+// structural check of what becomes a column (trusted.ts); the rest, the full schema.
 
-export type PoisonReason = 'empty' | 'unparseable' | 'schema';
+export type DecodedLine = { ok: true; line: string; eventId: string } | Poison;
+export type Decoded = { ok: true; row: EventRow } | Poison;
 
-export type Decoded =
-  | { ok: true; row: EventRow }
-  | { ok: false; reason: PoisonReason; detail: string; eventId?: string };
+const trust = (json: unknown, m: StageMessage) => {
+  const line = trustedLine(json, Number(m.timestamp));
+  return line === undefined ? undefined : { line, eventId: (json as { event_id: string }).event_id };
+};
 
-const MAX_DETAIL = 1024;
+/** The loop's decoder: marked messages on trust, the rest through the full schema. */
+export function decodeLine(m: StageMessage): DecodedLine {
+  const d = decodeEventMessage(m, trust);
+  if (!d.ok) return d;
+  if (d.trusted) return { ok: true, line: d.trusted.line, eventId: d.trusted.eventId };
+  try {
+    const row = toRow(d.event, Number(m.timestamp));
+    return { ok: true, line: toLine(row), eventId: row.event_id };
+  } catch (err) {
+    return schemaPoison((err as Error).message, d.event);
+  }
+}
 
+/** The full-schema path alone (unmarked messages; tests). */
 export function decodeMessage(value: Buffer | null, kafkaTimestampMs: number): Decoded {
+  const d = decodeEventMessage({ value });
+  if (!d.ok) return d;
   try {
-    return decode(value, kafkaTimestampMs);
+    return { ok: true, row: toRow(d.event!, kafkaTimestampMs) };
   } catch (err) {
-    // A decoder defect on one message must dead-letter it, not crash the consumer for good.
-    return {
-      ok: false,
-      reason: 'schema',
-      detail: `undecodable: ${(err as Error).message}`.slice(0, MAX_DETAIL),
-    };
+    return schemaPoison((err as Error).message, d.event);
   }
-}
-
-function decode(value: Buffer | null, kafkaTimestampMs: number): Decoded {
-  if (value === null || value.length === 0) {
-    return { ok: false, reason: 'empty', detail: 'message has no value' };
-  }
-  const notText = notUtf8Reason(value);
-  if (notText) return { ok: false, reason: 'unparseable', detail: `message value is ${notText}` };
-  let input: unknown;
-  try {
-    input = JSON.parse(value.toString('utf8'));
-  } catch (err) {
-    return {
-      ok: false,
-      reason: 'unparseable',
-      detail: `not JSON: ${(err as Error).message}`.slice(0, MAX_DETAIL),
-    };
-  }
-  const result = validateEvent(input);
-  if (!result.ok) {
-    return {
-      ok: false,
-      reason: 'schema',
-      detail: `schema: ${describeErrors(result.errors)}`.slice(0, MAX_DETAIL),
-      eventId: eventIdOf(input),
-    };
-  }
-  try {
-    return { ok: true, row: toRow(result.value, kafkaTimestampMs) };
-  } catch (err) {
-    return {
-      ok: false,
-      reason: 'schema',
-      detail: (err as Error).message.slice(0, MAX_DETAIL),
-      eventId: result.value.event_id,
-    };
-  }
-}
-
-/** The event id of a message that failed validation, when it has a plausible one (for DLQ headers). */
-function eventIdOf(input: unknown): string | undefined {
-  if (typeof input !== 'object' || input === null) return undefined;
-  const id = (input as { event_id?: unknown }).event_id;
-  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
 }

@@ -3,7 +3,7 @@ import { createClickHouse, createClickHouseAdmin } from '../platform/clickhouse/
 import { migrate } from '../platform/clickhouse/migrate.js';
 import { loadConfigOrExit } from '../platform/config.js';
 import { createKafka } from '../platform/kafka/client.js';
-import { createProducer } from '../platform/kafka/producer.js';
+import { createStageProducer } from '../platform/kafka/producer.js';
 import { ensureTopics } from '../platform/kafka/topics.js';
 import { createLifecycle } from '../platform/lifecycle.js';
 import { createLogger } from '../platform/logger.js';
@@ -56,7 +56,8 @@ async function main(): Promise<void> {
       host: config.INGESTER_METRICS_HOST,
       token: config.INGESTER_METRICS_TOKEN,
       healthy: () => loop?.healthy() ?? false,
-      ready: () => health.readiness(),
+      // In the consumer group and writing: platform/kafka/runner.ts.
+      ready: () => loop?.ready() ?? { ok: false, reason: 'starting' },
     });
     lifecycle.onStop('metrics', () => new Promise<void>((r) => server.close(() => r())));
   }
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   await untilDone('topic check', () =>
     ensureTopics(kafka, [config.KAFKA_TOPIC_EVENTS, config.KAFKA_TOPIC_DLQ], config.KAFKA_TOPIC_PARTITIONS),
   );
-  const producer = createProducer(kafka);
+  const producer = createStageProducer(kafka);
   await untilDone('DLQ producer connect', () => producer.connect());
   lifecycle.onStop('producer', () => producer.disconnect());
 

@@ -5,7 +5,7 @@ import { createIngestLoop, type IngestLoop } from '../../services/ingester/loop.
 import { createEventWriter, type EventWriter } from '../../services/ingester/writer.js';
 import { createClickHouse } from '../../services/platform/clickhouse/client.js';
 import { createKafka } from '../../services/platform/kafka/client.js';
-import { createProducer } from '../../services/platform/kafka/producer.js';
+import { createProducer, stageProducerOf } from '../../services/platform/kafka/producer.js';
 import { ensureTopics } from '../../services/platform/kafka/topics.js';
 import type { Logger } from '../../services/platform/logger.js';
 import { createStageMetrics } from '../../services/platform/metrics.js';
@@ -125,7 +125,7 @@ export async function startPipeline(database: string, prefix: string): Promise<P
   await producer.connect();
   const loop: IngestLoop = createIngestLoop({
     kafka,
-    producer,
+    producer: stageProducerOf(producer),
     writer,
     log,
     metrics: createStageMetrics('ingester'),

@@ -1,7 +1,7 @@
 import { type ClickHouseClient, ClickHouseError } from '@clickhouse/client';
-import type { Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { makeAlert } from '../../alerter/testing.js';
+import type { StageProducer } from '../../platform/kafka/producer.js';
 import { createLogger } from '../../platform/logger.js';
 import { createStageMetrics } from '../../platform/metrics.js';
 import { createDetectorMetrics } from './metrics.js';
@@ -12,20 +12,17 @@ const noHeartbeat = async () => {};
 function publisher(insert: (rows: unknown[]) => Promise<void>, giveUp = () => false) {
   const sent: string[] = [];
   const dead: Array<{ value: string; headers: Record<string, string> }> = [];
-  const producer = {
-    send: async ({
-      topic,
-      messages,
-    }: {
-      topic: string;
-      messages: Array<{ value: Buffer; headers: Record<string, string> }>;
-    }) => {
+  const producer: StageProducer = {
+    connect: async () => {},
+    disconnect: async () => {},
+    send: async (topic, messages) => {
       for (const m of messages) {
-        if (topic === 'dlq') dead.push({ value: m.value.toString(), headers: m.headers });
-        else sent.push(m.headers['x-agenttrail-alert-id']!);
+        const headers = m.headers as Record<string, string>;
+        if (topic === 'dlq') dead.push({ value: String(m.value), headers });
+        else sent.push(headers['x-agenttrail-alert-id']!);
       }
     },
-  } as unknown as Producer;
+  };
   const clickhouse = {
     insert: ({ values }: { values: unknown[] }) => insert(values),
   } as unknown as ClickHouseClient;

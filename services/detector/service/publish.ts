@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Producer } from 'kafkajs';
 import type { Alert } from '../../../schemas/alert.js';
 import { insertIsolatingRefused, isDataError } from '../../platform/clickhouse/refused-rows.js';
 import { type DeadLetter, sendDeadLetters } from '../../platform/kafka/dead-letter.js';
-import { sendAcked } from '../../platform/kafka/producer.js';
+import type { StageProducer } from '../../platform/kafka/producer.js';
 import type { Logger } from '../../platform/logger.js';
 import type { StageMetrics } from '../../platform/metrics.js';
 import type { WriteHealth } from '../../platform/write-health.js';
@@ -37,7 +36,7 @@ const MAX_UNSTORED = 20_000;
 const noHeartbeat = async () => {};
 
 export interface PublisherDeps {
-  producer: Producer;
+  producer: StageProducer;
   clickhouse: ClickHouseClient;
   topic: string;
   /** Where alert rows ClickHouse refuses go (the events DLQ; headers say what and why). */
@@ -142,20 +141,17 @@ export class AlertPublisher {
         value: JSON.stringify(a),
         headers: { 'x-agenttrail-alert-id': a.alert_id, 'x-agenttrail-rule-id': a.rule_id },
       }));
-      await retryForever(
-        () => this.kafkaWrite(() => sendAcked(this.deps.producer, this.deps.topic, messages)),
-        {
-          onError: (err, attempt, retryInMs) => {
-            this.deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_KAFKA_UNAVAILABLE' });
-            this.log.warn(
-              { err: (err as Error).message, attempt, retryInMs },
-              'alert produce failed; retrying',
-            );
-          },
-          onWait: heartbeat,
-          stop: this.deps.giveUp,
+      await retryForever(() => this.kafkaWrite(() => this.deps.producer.send(this.deps.topic, messages)), {
+        onError: (err, attempt, retryInMs) => {
+          this.deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_KAFKA_UNAVAILABLE' });
+          this.log.warn(
+            { err: (err as Error).message, attempt, retryInMs },
+            'alert produce failed; retrying',
+          );
         },
-      );
+        onWait: heartbeat,
+        stop: this.deps.giveUp,
+      });
     }
   }
 

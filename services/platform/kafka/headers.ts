@@ -14,6 +14,9 @@ import type { IHeaders } from 'kafkajs';
 // this header alike), so consumers may rely on it to skip work the gateway already did at the
 // edge. Messages without it (other producers, replays, tests) get the full checks downstream.
 
+/** A message's headers as the client hands them over (values are Buffers when consumed). */
+export type MessageHeaders = IHeaders;
+
 export const VALIDATED_HEADER = 'x-agenttrail-validated';
 export const VALIDATED_V1 = 'v1';
 /** Set by the dead-letter producer: which event a dead letter held, readable without parsing. */

@@ -1,4 +1,5 @@
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { KafkaClient } from './client.js';
 
 /**
  * The one producer configuration for AgentTrail: idempotent, acks=all, so a send that
@@ -23,4 +24,31 @@ export function createProducer(kafka: Kafka): Producer {
 export async function sendAcked(producer: Producer, topic: string, messages: Message[]): Promise<void> {
   if (messages.length === 0) return;
   await producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None });
+}
+
+export interface OutgoingMessage {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, Buffer | string>;
+}
+
+/** What a stage produces with (alerts, dead letters): the producer above, and nothing of kafkajs. */
+export interface StageProducer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** acks=all; resolves only when Kafka acknowledged every message. */
+  send(topic: string, messages: OutgoingMessage[]): Promise<void>;
+}
+
+export function createStageProducer(kafka: KafkaClient): StageProducer {
+  return stageProducerOf(createProducer(kafka));
+}
+
+/** A stage's view of a producer made with `createProducer` (shared with a test's own sends). */
+export function stageProducerOf(producer: Producer): StageProducer {
+  return {
+    connect: () => producer.connect(),
+    disconnect: () => producer.disconnect(),
+    send: (topic, messages) => sendAcked(producer, topic, messages),
+  };
 }
