@@ -4,7 +4,7 @@ import { createClient } from '@clickhouse/client';
 import type { Timeline } from '../services/api/timeline/assemble.js';
 import { defaultStateDir, stackDown, stackUp } from '../stack/index.js';
 import { type Command, wantsHelp } from './command.js';
-import { investigateHints } from './investigate/demo-hints.js';
+import { attackTasks, investigateHints } from './investigate/demo-hints.js';
 import { getJson } from './investigate/run.js';
 import { renderTimeline } from './investigate/timeline-render.js';
 import { httpTransport } from './investigate/transport.js';
@@ -25,7 +25,8 @@ The whole pipeline on the local stack, in about a minute:
      delete without approval)
   4. shows events stored, alerts raised, pages received, then one attack task's timeline
      from the run's query API (as agenttrail timeline prints it), its hash chain verified,
-     and the agenttrail commands and URLs that show the attack tasks afterwards
+     and the agenttrail commands and URLs that show the attack tasks afterwards, with the
+     web console's URL of the first one
   5. stops the services (SIGTERM) and removes this run's topics; the stack keeps running
 
 Work dir (keys, routes, service logs): .state/demo/<run>/. Exit status 1 when an expected
@@ -159,7 +160,7 @@ async function demo(
     database: DATABASE,
     tenant: TENANT,
     apiUrl: pipeline.queryApiUrl,
-    attacks: attacks.map((s) => ({ name: s.name, taskId: s.taskId })),
+    attacks: attackTasks(stories),
   });
   for (const line of hints) out(line ? `  ${line}` : '');
   return ok;

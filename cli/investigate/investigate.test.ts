@@ -3,7 +3,7 @@ import { TaskStream } from '../../scenarios/builder.js';
 import type { AgentEvent } from '../../schemas/index.js';
 import { assembleTimeline } from '../../services/api/timeline/assemble.js';
 import { verdictOf } from '../export-command.js';
-import { investigateHints } from './demo-hints.js';
+import { attackTasks, consoleUrlOf, investigateHints } from './demo-hints.js';
 import { apiError, CliError, EXIT, exitForStatus } from './exit.js';
 import { filterQuery, HISTORY_FILTERS, parseDuration, positiveInt, timeQuery } from './filters.js';
 import { ExportProgress } from './progress.js';
@@ -247,5 +247,26 @@ describe('demo hints', () => {
     expect(lines.some((l) => l.includes('verify --tenant demo run.token-to-delete'))).toBe(true);
     expect(lines).toContain('  http://127.0.0.1:4321/v1/tasks/run.token-to-delete?tenant=demo');
     expect(lines.join('\n')).not.toMatch(/ata_/);
+  });
+
+  it("prints the console URL of the first attack task, for this run's API and for one on :8090", () => {
+    const lines = investigateHints({
+      clickhouseUrl: 'http://127.0.0.1:8123',
+      database: 'agenttrail_demo',
+      tenant: 'demo',
+      apiUrl: 'http://127.0.0.1:4321',
+      attacks: attackTasks([
+        { name: 'fix-flaky-test', taskId: 'run.fix', kind: 'benign' },
+        { name: 'token-to-delete', taskId: 'run/token to delete', kind: 'attack' },
+        { name: 'secret-to-paste', taskId: 'run.secret', kind: 'attack' },
+      ]),
+    });
+    const url = consoleUrlOf(lines, 'http://127.0.0.1:4321');
+    expect(url).toBe('http://127.0.0.1:4321/console/#/tasks/run%2Ftoken%20to%20delete?tenant=demo');
+    expect(consoleUrlOf(lines, 'http://127.0.0.1:8090')).toBe(
+      'http://127.0.0.1:8090/console/#/tasks/run%2Ftoken%20to%20delete?tenant=demo',
+    );
+    expect(lines.filter((l) => l.includes('/console/'))).toHaveLength(2);
+    expect(() => consoleUrlOf(lines, 'http://127.0.0.1:9999')).toThrow(/no console URL/);
   });
 });
