@@ -10,6 +10,7 @@ export {
 export * from './errors.js';
 export type { ClientStats, SdkLogger } from './report.js';
 export { sealEvent, type WireEvent } from './seal.js';
+export type { TargetMapping } from './targets.js';
 export type { EventExtras, Recorded, TaskHandle } from './task.js';
 export { type HttpTransportOptions, httpTransport, type SendResult, type Transport } from './transport.js';
 export type { WrapToolOptions } from './wrap-tool.js';

@@ -156,3 +156,85 @@ describe('boundedExcerpt', () => {
     for (let max = 2; max < 30; max++) expect(wellFormed(boundedExcerpt('😀'.repeat(20), max))).toBe(true);
   });
 });
+
+describe('wrapTool targets (a declared mapping from arguments)', () => {
+  type Mail = { to: string; cc?: string[]; bcc?: string; subject: string };
+  const mailOpts = {
+    operation: 'transfer' as const,
+    targets: [
+      { kind: 'recipient' as const, from: 'to', form: 'email' as const },
+      { kind: 'recipient' as const, from: 'cc' },
+      { kind: 'recipient' as const, from: 'bcc' },
+    ],
+  };
+
+  it('records every recipient: lists, comma-separated addresses, each once, with its role', async () => {
+    const { task, lastAction } = await setup();
+    const send = task.wrapTool('mail.send', mailOpts, async (_m: Mail) => 'sent');
+    await send({
+      to: 'billing@partner.example',
+      cc: ['a@acme.example', 'billing@partner.example'],
+      bcc: 'x@evil.example; y@evil.example',
+      subject: 'invoice',
+    });
+    const e = await lastAction();
+    expect(e.type === 'action' && e.data.targets).toEqual([
+      { kind: 'recipient', value: 'billing@partner.example', form: 'email', role: 'to' },
+      { kind: 'recipient', value: 'a@acme.example', role: 'cc' },
+      { kind: 'recipient', value: 'x@evil.example', role: 'bcc' },
+      { kind: 'recipient', value: 'y@evil.example', role: 'bcc' },
+    ]);
+  });
+
+  it('fills resource and destination from the first target of each kind, and keeps a given one first', async () => {
+    const { task, lastAction } = await setup();
+    const share = task.wrapTool(
+      'drive.share',
+      {
+        operation: 'admin',
+        resource: (a: { file: string; also: string[]; with: string }) => `drive:${a.file}`,
+        targets: [
+          { kind: 'resource', from: (a: { also: string[] }) => a.also.map((f) => `drive:${f}`) },
+          { kind: 'destination', from: 'with' },
+        ],
+      },
+      async (_a: { file: string; also: string[]; with: string }) => 'ok',
+    );
+    await share({ file: 'f1', also: ['f2', 'f1'], with: 'https://evil.example/upload' });
+    const e = await lastAction();
+    if (e.type !== 'action') throw new Error('not an action');
+    expect(e.data.resource).toBe('drive:f1');
+    expect(e.data.destination).toBe('https://evil.example/upload');
+    expect(e.data.targets?.map((t) => `${t.kind}:${t.value}`)).toEqual([
+      'resource:drive:f1',
+      'resource:drive:f2',
+      'destination:https://evil.example/upload',
+    ]);
+  });
+
+  it('records no targets when the mapping finds none (the event is as before)', async () => {
+    const { task, lastAction } = await setup();
+    const send = task.wrapTool('mail.send', mailOpts, async (_m: Partial<Mail>) => 'sent');
+    await send({ subject: 'nothing to anyone' });
+    const e = await lastAction();
+    expect(e.type === 'action' && 'targets' in e.data).toBe(false);
+  });
+
+  it('bounds the number of targets and says so in data.adjusted', async () => {
+    const { task, lastAction } = await setup();
+    const post = task.wrapTool(
+      'chat.invite',
+      { operation: 'admin', targets: [{ kind: 'recipient', from: 'users', form: 'chat_user' }] },
+      async (_a: { users: string[] }) => 'ok',
+    );
+    await post({ users: Array.from({ length: 70 }, (_, i) => `u${i}`) });
+    const e = await lastAction();
+    if (e.type !== 'action') throw new Error('not an action');
+    expect(e.data.targets).toHaveLength(64);
+    expect(e.data.adjusted).toContainEqual({
+      path: 'data.targets',
+      reason: 'truncated',
+      original_length: 70,
+    });
+  });
+});

@@ -8,6 +8,7 @@ import {
 } from '../schemas/index.js';
 import { MAX_JSON_DEPTH } from '../schemas/json-shape.js';
 import { fitText, withAdjustments } from './adjust.js';
+import { extractTargets, type TargetMapping } from './targets.js';
 import type { Recorded } from './task.js';
 import { truncateWords } from './text.js';
 
@@ -18,6 +19,13 @@ export interface WrapToolOptions<A extends unknown[], R> {
   resource?: Pick<A, string | undefined>;
   /** Egress destination (host or URL) for tools that send data out. */
   destination?: Pick<A, string | undefined>;
+  /**
+   * Everything the call touches, read from its arguments: e.g. `[{ kind: 'recipient', from: 'to' },
+   * { kind: 'recipient', from: 'cc' }, { kind: 'account', from: 'iban' }]`. Each value becomes one
+   * target (data.targets) and the detector judges every one. Without `resource` / `destination`,
+   * the first resource / destination target fills them.
+   */
+  targets?: TargetMapping<A>[];
   data_classes?: string[];
   credential_id?: string;
   approval_id?: Pick<A, string | undefined>;
@@ -154,6 +162,17 @@ export function wrapTool<A extends unknown[], R>(
       approval_id: resolve(opts.approval_id, args),
     };
     const adjustments: Adjustment[] = [];
+    if (opts.targets !== undefined && opts.targets.length > 0) {
+      const extracted = extractTargets(opts.targets, args, {
+        resource: data.resource as string | undefined,
+        destination: data.destination as string | undefined,
+      });
+      if (extracted.targets.length > 0) data.targets = extracted.targets;
+      // The schema wants the first of each kind in the 1.0 fields: fill them when not given.
+      data.resource ??= extracted.targets.find((t) => t.kind === 'resource')?.value;
+      data.destination ??= extracted.targets.find((t) => t.kind === 'destination')?.value;
+      adjustments.push(...extracted.adjustments);
+    }
     if (opts.arguments !== false) {
       const raw = opts.arguments ? opts.arguments(...args) : isPlainObject(args[0]) ? args[0] : { args };
       const bounded = boundedArguments(raw);
