@@ -1,19 +1,29 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Alert } from '../../schemas/alert.js';
 import { AlertStatusMessage, type AlertStatusRecord } from '../../schemas/alert-status.js';
-import { sendDeadLetters } from '../platform/kafka/dead-letter.js';
+import type { KafkaClient } from '../platform/kafka/client.js';
+import { type DeadLetter, poisonLetter, sendDeadLetters } from '../platform/kafka/dead-letter.js';
+import { type Poison, parseMessageJson, poison } from '../platform/kafka/event-message.js';
 import type { StageProducer } from '../platform/kafka/producer.js';
+import {
+  type Assignment,
+  type BatchContext,
+  createStageRunner,
+  type StageBatch,
+  type StageRunner,
+} from '../platform/kafka/runner.js';
 import type { Logger } from '../platform/logger.js';
 import type { StageMetrics } from '../platform/metrics.js';
+import type { WriteHealth } from '../platform/write-health.js';
 import type { Deliverer } from './deliver.js';
 import { type DeliveryStore, type PriorDeliveries, pairKey } from './delivery-log.js';
-import { OffsetTracker } from './offsets.js';
 import { type Routing, route } from './routes.js';
 
-// The alerts-topic loop. Exactly-once paging across restarts rests on two rules:
-//  1. An offset is committed only once every delivery of its alert is final and its final
-//     row is in the delivery log (OffsetTracker + Deliverer's `done`). A crash therefore
-//     replays every alert not finished: nothing undelivered is lost.
+// The alerter's handler on the stage runner (platform/kafka/runner.ts). Exactly-once paging
+// across restarts rests on two rules:
+//  1. Its durability point: an alert's unit (platform/kafka/offsets.ts) has one part per
+//     destination, done when that delivery is final and its final row is in the delivery log
+//     (Deliverer's `done`); only then is its offset committable. A crash therefore replays
+//     every alert not finished: nothing undelivered is lost.
 //  2. Before an alert that may have been seen before is routed, the delivery log is asked
 //     which (alert, destination) pairs are already final; those are skipped. A replay
 //     therefore never pages again what was delivered before the crash, even if its offset had
@@ -59,7 +69,7 @@ export const decodeStatus: Decoder = (json) => {
 const recordId = (d: Decoded) => d.change?.status_id ?? d.alert.alert_id;
 
 export interface ConsumeDeps {
-  kafka: Kafka;
+  kafka: KafkaClient;
   producer: StageProducer;
   topic: string;
   dlqTopic: string;
@@ -71,6 +81,7 @@ export interface ConsumeDeps {
   store: DeliveryStore;
   metrics: StageMetrics;
   logger: Logger;
+  health?: WriteHealth;
   commitIntervalMs: number;
   maxInFlight: number;
   /** How a message becomes something to page; default: an Alert (the alerts topic). */
@@ -79,65 +90,40 @@ export interface ConsumeDeps {
   checkAll?: boolean;
 }
 
-export interface AlertConsumer {
-  /** Stop fetching (shutdown step 1); in-flight deliveries continue. */
-  pause(): void;
-  /** Commit every offset that is final now. */
-  commit(): Promise<void>;
-  disconnect(): Promise<void>;
-  healthy(): boolean;
-}
+/** Shutdown in steps around the deliverer's drain: `pause` (intake), `commit`, `stop`. */
+export type AlertConsumer = Pick<StageRunner, 'pause' | 'commit' | 'stop' | 'healthy' | 'ready'>;
 
 const STAGE = 'alerter';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const nothingKnown = (): PriorDeliveries => ({ final: new Set(), attempts: new Map() });
 
 export async function startAlertConsumer(deps: ConsumeDeps): Promise<AlertConsumer> {
-  const log = deps.logger.child({ component: 'consume' });
-  const tracker = new OffsetTracker();
-  const consumer: Consumer = deps.kafka.consumer({
-    groupId: deps.groupId,
-    sessionTimeout: deps.sessionTimeoutMs,
-    heartbeatInterval: Math.min(3_000, Math.floor(deps.sessionTimeoutMs / 3)),
-    maxWaitTimeInMs: 250,
-  });
-  let lastHeartbeat = Date.now();
-  let crashed = false;
-  consumer.on(consumer.events.HEARTBEAT, () => {
-    lastHeartbeat = Date.now();
-  });
-  consumer.on(consumer.events.CRASH, (e) => {
-    crashed = !e.payload.restart;
-    log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
-  });
+  const log = deps.logger.child({ component: 'consume', topic: deps.topic });
+  const decode = deps.decode ?? decodeAlert;
   /**
    * partition → offsets below this may have been paged already and are checked against the
-   * delivery log; at and past it they are new. Absent: not known yet (see `replayBoundary`).
+   * delivery log; at and past it they are new. Absent: not known yet (see `onAssign`).
    */
   const checkBelow = new Map<number, bigint>();
   let boundaries: Promise<void> = Promise.resolve();
-  const admin = deps.kafka.admin();
   const raise = (partition: number, offset: bigint) => {
     const was = checkBelow.get(partition);
     if (was === undefined || offset > was) checkBelow.set(partition, offset);
   };
-  /** High watermarks of the assigned partitions, fetched when the assignment is made. */
-  async function fetchBoundaries(partitions: number[]): Promise<void> {
-    try {
-      const ends = await admin.fetchTopicOffsets(deps.topic);
-      for (const e of ends) if (partitions.includes(e.partition)) raise(e.partition, BigInt(e.high));
-    } catch (err) {
-      // The first batch's high watermark (later, so at least as high) stands in: see eachBatch.
-      log.warn({ err }, 'could not read the partition ends at assignment; using the first fetch');
-    }
+
+  /** Emitted before the first fetch of the new generation; onBatch awaits the ends. */
+  function onAssign({ partitions, ends }: Assignment): void {
+    for (const p of [...checkBelow.keys()]) if (!partitions.includes(p)) checkBelow.delete(p);
+    boundaries = ends().then(
+      (highs) => {
+        for (const [p, high] of highs) raise(p, high);
+      },
+      (err) => {
+        // The first batch's high watermark (later, so at least as high) stands in: see onBatch.
+        log.warn({ err }, 'could not read the partition ends at assignment; using the first fetch');
+      },
+    );
   }
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    lastHeartbeat = Date.now();
-    const assigned = e.payload.memberAssignment[deps.topic] ?? [];
-    tracker.retain(new Set(assigned));
-    // Emitted before the first fetch of the new generation; eachBatch awaits it.
-    for (const p of [...checkBelow.keys()]) if (!assigned.includes(p)) checkBelow.delete(p);
-    boundaries = fetchBoundaries(assigned);
-  });
 
   async function prior(ids: string[]): Promise<PriorDeliveries> {
     for (let attempt = 1; ; attempt++) {
@@ -148,130 +134,114 @@ export async function startAlertConsumer(deps: ConsumeDeps): Promise<AlertConsum
         if (attempt >= 3) {
           // A missed page is worse than a duplicate: page without the check, and say so.
           log.warn({ err, alerts: ids.length }, 'delivery log unreachable; paging without the replay check');
-          return { final: new Set(), attempts: new Map() };
+          return nothingKnown();
         }
         await sleep(200 * attempt);
       }
     }
   }
 
-  async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
-    const started = performance.now();
-    const parsed: Array<{ offset: string; item: Decoded }> = [];
-    const poison: Parameters<typeof sendDeadLetters>[2] = [];
-    const decode = deps.decode ?? decodeAlert;
-    for (const m of batch.messages) {
-      let result: ReturnType<Decoder> | undefined;
-      try {
-        result = decode(JSON.parse(m.value?.toString('utf8') ?? ''));
-      } catch {
-        result = undefined;
-      }
-      if (result?.success) parsed.push({ offset: m.offset, item: result.data });
-      else {
-        poison.push({
-          value: m.value,
-          key: m.key,
-          reason: result ? result.error : 'not JSON',
-          code: 'AT_ERR_MESSAGE_POISON',
-          source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
-        });
-      }
+  /** A message value as what to page, or why it is poison (the shared vocabulary). */
+  function decodeMessage(value: Buffer | null): { ok: true; item: Decoded } | Poison {
+    const parsed = parseMessageJson(value);
+    if (!parsed.ok) return parsed;
+    try {
+      const r = decode(parsed.json);
+      return r.success ? { ok: true, item: r.data } : poison('schema', r.error);
+    } catch (err) {
+      return poison('schema', `undecodable: ${(err as Error).message}`);
     }
-    deps.metrics.received.inc({ stage: STAGE }, batch.messages.length);
-    if (poison.length > 0) {
-      await sendDeadLetters(deps.producer, deps.dlqTopic, poison);
-      deps.metrics.dropped.inc({ stage: STAGE, reason: 'poison' }, poison.length);
-      log.warn(
-        { count: poison.length, partition: batch.partition },
-        'invalid alerts sent to the dead-letter topic',
+  }
+
+  async function onBatch(batch: StageBatch, ctx: BatchContext): Promise<void> {
+    const started = performance.now();
+    const { partition } = batch;
+    const items = batch.messages.map((m) => ({ offset: m.offset, d: decodeMessage(m.value) }));
+    const letters: DeadLetter[] = [];
+    items.forEach(({ d }, i) => {
+      if (d.ok) return;
+      const m = batch.messages[i]!;
+      letters.push(
+        poisonLetter({ topic: batch.topic, partition, offset: m.offset, key: m.key, value: m.value }, d),
       );
-      for (const p of poison) tracker.begin(batch.partition, p.source.offset, 0);
+      deps.metrics.dropped.inc({ stage: STAGE, reason: d.reason });
+    });
+    deps.metrics.received.inc({ stage: STAGE }, batch.messages.length);
+    if (letters.length > 0) {
+      await ctx.wait(sendDeadLetters(deps.producer, deps.dlqTopic, letters));
+      log.warn({ count: letters.length, partition }, 'invalid messages sent to the dead-letter topic');
     }
 
-    await boundaries;
+    await ctx.wait(boundaries);
     // Unknown boundary (the fetch at assignment failed): this batch's high watermark was read
     // after the assignment, so it is at least the end at assignment.
-    if (!checkBelow.has(batch.partition)) raise(batch.partition, BigInt(batch.highWatermark));
-    const below = checkBelow.get(batch.partition) ?? 0n;
-    const replayed = parsed
-      .filter((p) => deps.checkAll || BigInt(p.offset) < below)
-      .map((p) => recordId(p.item));
-    const known: PriorDeliveries =
-      replayed.length > 0 ? await prior([...new Set(replayed)]) : { final: new Set(), attempts: new Map() };
+    if (!checkBelow.has(partition)) raise(partition, BigInt(batch.highWatermark));
+    const below = checkBelow.get(partition) ?? 0n;
+    const replayed = new Set<string>();
+    for (const { offset, d } of items)
+      if (d.ok && (deps.checkAll || BigInt(offset) < below)) replayed.add(recordId(d.item));
+    const known = replayed.size > 0 ? await ctx.wait(prior([...replayed])) : nothingKnown();
     // From now on a refetch of this batch (offsets this process took in) is checked too.
-    if (batch.messages.length > 0) raise(batch.partition, BigInt(batch.lastOffset()) + 1n);
-    for (const { offset, item } of parsed) {
-      if (!isRunning() || isStale()) return; // not resolved: refetched by whoever owns the partition
-      const { alert, change } = item;
-      const id = recordId(item);
+    const last = batch.messages.at(-1);
+    if (last) raise(partition, BigInt(last.offset) + 1n);
+
+    for (const { offset, d } of items) {
+      if (!ctx.owned()) return; // not taken: refetched by whoever owns the partition
+      if (!d.ok) {
+        ctx.take(offset); // on the dead-letter topic already
+        continue;
+      }
+      const { alert, change } = d.item;
+      const id = recordId(d.item);
       // A follow-up goes where the alert's page went: the same routes, on the alert.
-      const targets = route(deps.routing.routes, alert).filter((d) => !known.final.has(pairKey(id, d)));
-      if (targets.length === 0) deps.metrics.dropped.inc({ stage: STAGE, reason: 'no_route_or_done' });
-      tracker.begin(batch.partition, offset, targets.length);
-      for (const d of targets) {
+      const targets = route(deps.routing.routes, alert).filter((t) => !known.final.has(pairKey(id, t)));
+      if (targets.length === 0) {
+        deps.metrics.dropped.inc({ stage: STAGE, reason: 'no_route_or_done' });
+        ctx.take(offset);
+        continue;
+      }
+      const unit = runner.tracker.unit(targets.length);
+      ctx.take(offset, unit);
+      for (const t of targets) {
         deps.deliverer.submit(
           alert,
-          d,
+          t,
           (final) => {
-            tracker.complete(batch.partition, offset);
+            unit.done();
             if (final === 'delivered') deps.metrics.sent.inc({ stage: STAGE });
             else deps.metrics.dropped.inc({ stage: STAGE, reason: 'delivery_failed' });
           },
-          known.attempts.get(pairKey(id, d)) ?? 0,
+          known.attempts.get(pairKey(id, t)) ?? 0,
           change,
         );
       }
-      resolveOffset(offset);
     }
-    // Highest offset of the batch: covers trailing poison messages too.
-    if (batch.messages.length > 0) resolveOffset(batch.lastOffset());
     deps.metrics.batchSize.observe({ stage: STAGE }, batch.messages.length);
     deps.metrics.batchSeconds.observe({ stage: STAGE }, (performance.now() - started) / 1000);
-    // Backpressure: hold the next fetch while too much is waiting on slow destinations.
-    while (deps.deliverer.inFlight > deps.maxInFlight && isRunning() && !isStale()) {
-      await sleep(50);
-      await heartbeat();
-    }
-    await heartbeat();
   }
 
-  let committing: Promise<void> | undefined;
-  async function commitOnce(): Promise<void> {
-    const offsets = tracker.committable();
-    if (offsets.length === 0) return;
-    try {
-      await consumer.commitOffsets(offsets.map((o) => ({ topic: deps.topic, ...o })));
-      for (const o of offsets) tracker.markCommitted(o.partition, o.offset);
-    } catch (err) {
-      // A rebalance can reject the commit; the work is replayed and skipped by the log check.
-      log.warn({ err }, 'offset commit failed; will retry');
-    }
+  /** Back-pressure: the partition pauses while too much waits on slow destinations. */
+  async function room(): Promise<void> {
+    while (deps.deliverer.inFlight > deps.maxInFlight) await sleep(50);
   }
-  const commit = () => {
-    committing ??= commitOnce().finally(() => {
-      committing = undefined;
-    });
-    return committing;
-  };
 
-  await admin.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topic: deps.topic, fromBeginning: deps.fromBeginning });
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
-  const timer = setInterval(() => void commit(), deps.commitIntervalMs);
-  timer.unref();
-
-  return {
-    pause() {
-      consumer.pause([{ topic: deps.topic }]);
+  const runner = createStageRunner({
+    kafka: deps.kafka,
+    log: deps.logger,
+    health: deps.health,
+    settings: {
+      topic: deps.topic,
+      groupId: deps.groupId,
+      sessionTimeoutMs: deps.sessionTimeoutMs,
+      fromBeginning: deps.fromBeginning,
+      commitIntervalMs: deps.commitIntervalMs,
     },
-    commit,
-    async disconnect() {
-      clearInterval(timer);
-      await consumer.disconnect();
-      await admin.disconnect();
+    handler: {
+      onBatch,
+      onAssign,
+      backlog: () => (deps.deliverer.inFlight > deps.maxInFlight ? room() : undefined),
     },
-    healthy: () => !crashed && Date.now() - lastHeartbeat < 30_000,
-  };
+  });
+  await runner.start();
+  return runner;
 }

@@ -118,6 +118,7 @@ async function main(): Promise<void> {
     store,
     metrics,
     logger,
+    health,
     commitIntervalMs: config.ALERTER_COMMIT_INTERVAL_MS,
     maxInFlight: config.ALERTER_MAX_IN_FLIGHT,
   };
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
   // Reverse order on shutdown: stop intake, finish in-flight pages, write the log, commit, leave.
   lifecycle.onStop(
     'kafka-consumer',
-    each((c) => c.disconnect()),
+    each((c) => c.stop()),
   );
   lifecycle.onStop(
     'commit',
@@ -164,7 +165,8 @@ async function main(): Promise<void> {
       host: config.ALERTER_METRICS_HOST,
       token: config.ALERTER_METRICS_TOKEN,
       healthy: () => consumers.every((c) => c.healthy()),
-      ready: () => health.readiness(),
+      // Both consumers in their groups, and the alerter's writes succeeding (runner.ts).
+      ready: () => consumers.map((c) => c.ready()).find((r) => !r.ok) ?? { ok: true },
     });
     lifecycle.onStop('metrics', () => new Promise<void>((r) => server.close(() => r())));
   }
