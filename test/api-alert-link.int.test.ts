@@ -48,6 +48,8 @@ describe('the alert link, followed by a browser or called by an API client', () 
       expect(r.json().code).toBe('AT_ERR_AUTH_MISSING');
       expect(r.headers['www-authenticate']).toBe('Bearer realm="agenttrail"');
       expect(r.headers.location).toBeUndefined();
+      // The same URL answers a browser otherwise: a cache must not hand one's answer to the other.
+      expect(String(r.headers.vary)).toMatch(/Accept/);
     }
     // With a key, whatever it accepts: the timeline itself.
     for (const accept of ['application/json', BROWSER]) {
@@ -55,6 +57,7 @@ describe('the alert link, followed by a browser or called by an API client', () 
       expect(r.statusCode, accept).toBe(200);
       expect(r.headers['content-type']).toMatch(/^application\/json/);
       expect(r.json().task_id).toBe('acme-parent');
+      expect(String(r.headers.vary)).toMatch(/Accept/);
     }
     // A key presented, even a bad one, is an API client: its 401, never a redirect.
     const bad = await get(link, { accept: BROWSER, ...bearer(`${s.keys.analyst.slice(0, -2)}xx`) });
