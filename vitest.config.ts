@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{services,schemas,scenarios,dashboards,sdk,cli,test}/**/*.test.ts'],
+          include: ['{collectors,services,schemas,scenarios,dashboards,sdk,cli,test}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
       },

@@ -7,6 +7,7 @@ import { docsCommand } from './docs-command.js';
 import { exportCommand } from './export-command.js';
 import { historyCommand } from './history-command.js';
 import { keysCommand } from './keys-command.js';
+import { mcpProxyCommand } from './mcp-proxy-command.js';
 import { receiverCommand } from './receiver-command.js';
 import { resourcesCommand } from './resources-command.js';
 import { stackCommand } from './stack-command.js';
@@ -24,6 +25,8 @@ const commands: Record<string, Command> = {
   docs: docsCommand,
   backtest: backtestCommand,
   receiver: receiverCommand,
+  // Collectors beyond the SDK (issue 15).
+  'mcp-proxy': mcpProxyCommand,
   // Investigation (issue 11): the query API's answers, over HTTP or straight at ClickHouse.
   history: historyCommand,
   timeline: timelineCommand,

@@ -23,11 +23,16 @@ const REDACT_PATHS = [
   '*.routing_key',
 ];
 
-export function createLogger(service: string, opts: { level?: string; instance?: string } = {}): Logger {
-  return pino({
+export function createLogger(
+  service: string,
+  /** `fd: 2` logs to stderr, for a process whose stdout is a protocol channel (the MCP proxy). */
+  opts: { level?: string; instance?: string; fd?: 1 | 2 } = {},
+): Logger {
+  const options = {
     level: opts.level ?? 'info',
     base: { service, instance: opts.instance ?? `${hostname()}:${process.pid}` },
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return opts.fd === 2 ? pino(options, pino.destination({ fd: 2, sync: true })) : pino(options);
 }

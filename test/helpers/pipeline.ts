@@ -15,9 +15,14 @@ export interface E2E {
 
 export async function startE2E(
   name: string,
-  opts: { tenant: string; secret: string } & Pick<PipelineOptions, 'partitions' | 'env'>,
+  opts: {
+    tenant: string;
+    secret: string;
+    /** Run name prefix (default `it_<name>`). */
+    prefix?: string;
+  } & Pick<PipelineOptions, 'partitions' | 'env'>,
 ): Promise<E2E> {
-  const run = uniqueName(`it_${name}`);
+  const run = uniqueName(opts.prefix ?? `it_${name}`);
   const { brokers, clickhouseUrl } = testEndpoints();
   const rx = await startReceiver({ secret: opts.secret });
   const pipeline = await startPipeline({
