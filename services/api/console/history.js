@@ -206,13 +206,17 @@ async function drawActivity(chart, agent) {
       h(
         'figcaption',
         {},
-        `Actions per minute, ${when(first)} to ${when(last)}${a.more ? ' (the latest active minutes; older ones not shown)' : ''}: failed actions grey, `,
-        h(
-          'span',
-          { class: 'badge badge-bad' },
-          `${a.alerts.length === 1 ? '1 alert' : `${a.alerts.length} alerts`}`,
-        ),
-        ' marked in red where they happened.',
+        `Actions per minute, ${when(first)} to ${when(last)}${a.more ? ' (the latest active minutes; older ones not shown)' : ''}: failed actions grey; `,
+        a.alerts.length
+          ? [
+              h(
+                'span',
+                { class: 'badge badge-bad' },
+                a.alerts.length === 1 ? '1 alert' : `${a.alerts.length} alerts`,
+              ),
+              ' marked in red where they happened.',
+            ]
+          : 'no alerts in this span.',
       ),
     );
   } catch (err) {
