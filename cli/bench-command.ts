@@ -31,6 +31,10 @@ const BENCHES: Record<string, { file: string; summary: string }> = {
     file: 'alert-latency-alerter.bench.ts',
     summary: 'Kafka alert → signed webhook page only',
   },
+  'mcp-proxy': {
+    file: 'mcp-proxy.bench.ts',
+    summary: 'MCP proxy: added latency per tools/call vs calling the server directly, p50/p99',
+  },
   query: {
     file: 'query.bench.ts',
     summary:
