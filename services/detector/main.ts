@@ -160,6 +160,7 @@ async function main(): Promise<void> {
     metrics,
     detectorMetrics,
     positions,
+    health,
     settings: {
       topic: config.KAFKA_TOPIC_EVENTS,
       groupId: config.DETECTOR_CONSUMER_GROUP,
@@ -183,7 +184,8 @@ async function main(): Promise<void> {
       host: config.DETECTOR_METRICS_HOST,
       token: config.DETECTOR_METRICS_TOKEN,
       healthy: () => loop.healthy(),
-      ready: () => health.readiness(),
+      // In the consumer group and writing: platform/kafka/runner.ts.
+      ready: () => loop.ready(),
       admin: {
         token: config.DETECTOR_ADMIN_TOKEN,
         onError: (err, action) => {

@@ -1,8 +1,14 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Alert } from '../../../schemas/alert.js';
-import { type ConsumerLoop, type Heartbeat, noHeartbeat } from '../../platform/kafka/consumer-loop.js';
+import type { KafkaClient } from '../../platform/kafka/client.js';
+import {
+  type BatchContext,
+  createStageRunner,
+  type StageBatch,
+  type StageRunner,
+} from '../../platform/kafka/runner.js';
 import type { Logger } from '../../platform/logger.js';
 import type { StageMetrics } from '../../platform/metrics.js';
+import type { WriteHealth } from '../../platform/write-health.js';
 import type { Detector } from '../engine.js';
 import { decodeEvent, passesSchema } from './decode.js';
 import type { DetectorMetrics } from './metrics.js';
@@ -11,8 +17,11 @@ import type { Serial } from './serial.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { TickClock } from './tick-clock.js';
 
-// The detector's consumer loop. One Serial queue orders everything that touches the engine:
-// Kafka batches, timer ticks, snapshots and rules swaps; nothing interleaves.
+// The detector's handler on the stage runner (platform/kafka/runner.ts). One Serial queue
+// orders everything that touches the engine: Kafka batches, timer ticks, snapshots and rules
+// swaps; nothing interleaves. Its durability point is the snapshot: every offset taken since
+// the last one is in the current epoch's unit (platform/kafka/offsets.ts), done when the next
+// snapshot is written.
 //
 // Per batch: decode each message (decode.ts: the gateway's mark spares the schema), feed valid events to the engine, then publish the
 // batch's alerts to Kafka (acks=all) before the job ends; their ClickHouse rows are written in
@@ -33,9 +42,10 @@ import { TickClock } from './tick-clock.js';
 // start-position.ts refuses to start while another member is in the group.
 
 const STAGE = 'detector';
+const noHeartbeat = async () => {};
 
 export interface DetectorLoopDeps {
-  kafka: Kafka;
+  kafka: KafkaClient;
   detector: Detector;
   publisher: AlertPublisher;
   store: SnapshotStore;
@@ -52,46 +62,60 @@ export interface DetectorLoopDeps {
   };
   /** partition → next offset the state has not seen (from start-position.ts). */
   positions: Map<number, bigint>;
+  /** The detector's write health, for readiness. */
+  health?: WriteHealth;
   /** Publishing failed for good: state is ahead of what was published; the process must exit. */
   onFatal(err: unknown): void;
 }
 
-/** Stop: stop intake, finish the batch, snapshot, commit, leave the group. */
-export type DetectorLoop = ConsumerLoop;
+export interface DetectorLoop {
+  start(): Promise<void>;
+  /** Stop intake, finish the batch, snapshot, commit, leave the group. */
+  stop(): Promise<void>;
+  healthy(): boolean;
+  ready: StageRunner['ready'];
+}
 
 export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
-  const { detector, publisher, serial, metrics, settings, positions } = deps;
+  const { detector, publisher, serial, metrics, settings } = deps;
   const log = deps.log.child({ component: 'consume' });
   const clock = new TickClock();
-  const consumer: Consumer = deps.kafka.consumer({
-    groupId: settings.groupId,
-    sessionTimeout: settings.sessionTimeoutMs,
-    heartbeatInterval: Math.min(3_000, Math.floor(settings.sessionTimeoutMs / 3)),
-    maxWaitTimeInMs: 250,
-    allowAutoTopicCreation: false,
-  });
   let stopping = false;
   let failed: unknown;
-  let lastHeartbeat = Date.now();
   let snapshotDirty = false;
   const timers: NodeJS.Timeout[] = [];
   const gapWarned = new Set<number>();
 
-  consumer.on(consumer.events.HEARTBEAT, () => {
-    lastHeartbeat = Date.now();
+  const runner = createStageRunner({
+    kafka: deps.kafka,
+    log: deps.log,
+    health: deps.health,
+    settings: {
+      topic: settings.topic,
+      groupId: settings.groupId,
+      sessionTimeoutMs: settings.sessionTimeoutMs,
+      // The snapshot records every partition's position, owned or not.
+      keepRevoked: true,
+    },
+    handler: {
+      onAssign({ partitions }) {
+        if (partitions.length < deps.positions.size)
+          log.error(
+            { assigned: partitions.length, partitions: deps.positions.size },
+            'this instance does not own every partition: run one detector per consumer group',
+          );
+      },
+      onBatch: (batch, ctx) => ctx.wait(serial.run(() => processBatch(batch, ctx))),
+      drain: async () => {
+        await serial.idle();
+        await serial.run(() => snapshot(true));
+      },
+    },
   });
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    lastHeartbeat = Date.now();
-    const mine = (e.payload.memberAssignment[settings.topic] ?? []).length;
-    if (mine < positions.size)
-      log.error(
-        { assigned: mine, partitions: positions.size },
-        'this instance does not own every partition: run one detector per consumer group',
-      );
-  });
-  consumer.on(consumer.events.CRASH, (e) => {
-    log.error({ err: e.payload.error, restart: e.payload.restart }, 'Kafka consumer crashed');
-  });
+  const { tracker } = runner;
+  for (const [partition, next] of deps.positions) tracker.seed(partition, next);
+  /** What the next snapshot makes durable. */
+  let epoch = tracker.unit();
 
   function fail(err: unknown): void {
     if (failed) return;
@@ -100,7 +124,7 @@ export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
   }
 
   /** Publish or die: on failure the engine state is ahead of the published alerts. */
-  async function publish(alerts: Alert[], heartbeat: Heartbeat): Promise<void> {
+  async function publish(alerts: Alert[], heartbeat: () => Promise<void>): Promise<void> {
     if (alerts.length === 0) return;
     try {
       await publisher.publish(alerts, heartbeat);
@@ -110,28 +134,28 @@ export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
     }
   }
 
-  async function processBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+  async function processBatch(batch: StageBatch, ctx: BatchContext): Promise<void> {
     if (failed) return;
+    const { partition } = batch;
     const started = performance.now();
     const alerts: Alert[] = [];
     let received = 0;
     for (const m of batch.messages) {
-      if (!isRunning() || isStale()) break;
+      if (!ctx.owned()) break;
       const offset = BigInt(m.offset);
-      const next = positions.get(batch.partition) ?? 0n;
+      const next = tracker.nextOf(partition) ?? 0n;
       if (offset < next) {
         // Already folded into the restored state (commit lagged the snapshot): skip.
-        resolveOffset(m.offset);
+        ctx.take(m.offset);
         continue;
       }
-      if (offset > next && !gapWarned.has(batch.partition)) {
-        gapWarned.add(batch.partition);
-        log.warn({ partition: batch.partition, expected: String(next), got: m.offset }, 'offsets skipped');
+      if (offset > next && !gapWarned.has(partition)) {
+        gapWarned.add(partition);
+        log.warn({ partition, expected: String(next), got: m.offset }, 'offsets skipped');
       }
       received++;
       const d = decodeEvent(m);
-      if ('event' in d) {
+      if (d.ok) {
         let raised: Alert[] | undefined;
         try {
           raised = detector.process(d.event, d.hashCheck);
@@ -139,7 +163,7 @@ export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
           // An event taken on the gateway's mark that the schema rejects is poison (the
           // ingester dead-letters it); one the schema accepts is a defect here: fail loudly.
           if (!d.trusted || passesSchema(d.event)) throw err;
-          metrics.dropped.inc({ stage: STAGE, reason: 'invalid_event' });
+          metrics.dropped.inc({ stage: STAGE, reason: 'schema' });
           log.warn(
             { err: (err as Error).message, offset: m.offset },
             'a gateway-marked event fails the schema',
@@ -151,13 +175,12 @@ export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
         // The ingester dead-letters the same message from the same topic; counting is enough here.
         metrics.dropped.inc({ stage: STAGE, reason: d.reason });
       }
-      positions.set(batch.partition, offset + 1n);
-      resolveOffset(m.offset);
+      ctx.take(m.offset, epoch);
     }
     if (received === 0) return;
     snapshotDirty = true;
     metrics.received.inc({ stage: STAGE }, received);
-    await publish(alerts, heartbeat);
+    await publish(alerts, ctx.heartbeat);
     metrics.batchSize.observe({ stage: STAGE }, received);
     const seconds = (performance.now() - started) / 1000;
     metrics.batchSeconds.observe({ stage: STAGE }, seconds);
@@ -178,36 +201,21 @@ export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
     // Every alert the state has raised must be stored before a position past it is trusted.
     await publisher.flushStored();
     const offsets: Record<string, string> = {};
-    for (const [p, o] of positions) offsets[String(p)] = String(o);
+    for (const [p, o] of tracker.positions()) offsets[String(p)] = String(o);
     const writtenAt = Date.now();
     const bytes = deps.store.write(
       { version: 1, written_at_ms: writtenAt, topic: settings.topic, offsets },
       detector.snapshotJson(),
     );
     snapshotDirty = false;
+    // The durability point: what the snapshot holds may be committed.
+    epoch.done();
+    epoch = tracker.unit();
     deps.detectorMetrics.recordSnapshot(bytes);
     log.debug({ bytes, ms: Date.now() - writtenAt }, 'snapshot written');
-    try {
-      await consumer.commitOffsets(
-        [...positions].map(([partition, o]) => ({ topic: settings.topic, partition, offset: String(o) })),
-      );
-    } catch (err) {
-      // The snapshot is what a restart trusts; a missed commit only makes the lag metric stale.
-      log.warn({ err: (err as Error).message }, 'offset commit failed after the snapshot');
-    }
-  }
-
-  /** Wait for `p`, heartbeating meanwhile so the group keeps this member. */
-  async function heartbeating<T>(p: Promise<T>, heartbeat: Heartbeat): Promise<T> {
-    let done = false;
-    const settled = p.finally(() => {
-      done = true;
-    });
-    while (!done) {
-      await Promise.race([settled.catch(() => {}), sleep(2_000)]);
-      if (!done) await heartbeat().catch(() => {});
-    }
-    return settled;
+    // A failed commit is logged by the runner: the snapshot is what a restart trusts, and a
+    // missed commit only makes the lag metric stale.
+    await runner.commit();
   }
 
   function every(ms: number, job: () => Promise<void>, what: string): void {
@@ -222,38 +230,19 @@ export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
 
   return {
     async start() {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [settings.topic], fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        eachBatch: async (payload) => {
-          await heartbeating(
-            serial.run(() => processBatch(payload)),
-            payload.heartbeat,
-          );
-          await payload.heartbeat().catch(() => {});
-        },
-      });
+      await runner.start();
       every(settings.tickIntervalMs, tick, 'tick');
       every(settings.snapshotIntervalMs, () => snapshot(false), 'snapshot');
-      log.info({ topic: settings.topic, group: settings.groupId }, 'consuming');
     },
     async stop() {
       stopping = true;
       for (const t of timers) clearInterval(t);
-      consumer.pause([{ topic: settings.topic }]);
-      await serial.idle();
-      await serial.run(() => snapshot(true));
-      await consumer.disconnect();
+      await runner.stop();
       log.info('consumer stopped; state snapshotted and offsets committed');
     },
     healthy() {
-      return !failed && !stopping && Date.now() - lastHeartbeat < settings.sessionTimeoutMs;
+      return !failed && !stopping && runner.healthy();
     },
+    ready: () => runner.ready(),
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

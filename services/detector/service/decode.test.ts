@@ -34,19 +34,27 @@ describe('decodeEvent', () => {
     const unmarked = decodeEvent({ value: Buffer.from(JSON.stringify(raw)), headers: {} });
     expect(unmarked).toMatchObject({ trusted: false });
     const bad = { ...stored[0]!, seq: 0 };
-    expect(decodeEvent({ value: Buffer.from(JSON.stringify(bad)), headers: marked() })).toEqual({
-      reason: 'invalid_event',
+    expect(decodeEvent({ value: Buffer.from(JSON.stringify(bad)), headers: marked() })).toMatchObject({
+      ok: false,
+      reason: 'schema',
+      detail: expect.stringContaining('seq'),
     });
-    expect(decodeEvent({ value: Buffer.from('[1,2]'), headers: marked() })).toEqual({
-      reason: 'invalid_event',
+    expect(decodeEvent({ value: Buffer.from('[1,2]'), headers: marked() })).toMatchObject({
+      ok: false,
+      reason: 'schema',
     });
   });
 
-  it('names what is not JSON', () => {
-    expect(decodeEvent({ value: Buffer.from('{"event_id":'), headers: marked() })).toEqual({
-      reason: 'not_json',
+  it('names what is not JSON, not UTF-8 or empty, with the reasons every stage counts', () => {
+    expect(decodeEvent({ value: Buffer.from('{"event_id":'), headers: marked() })).toMatchObject({
+      ok: false,
+      reason: 'unparseable',
     });
-    expect(decodeEvent({ value: null, headers: {} })).toEqual({ reason: 'not_json' });
+    expect(decodeEvent({ value: Buffer.from([0x7b, 0xff, 0x7d]), headers: marked() })).toMatchObject({
+      ok: false,
+      reason: 'unparseable',
+    });
+    expect(decodeEvent({ value: null, headers: {} })).toMatchObject({ ok: false, reason: 'empty' });
   });
 
   it('passesSchema tells a marked event the schema would reject', () => {

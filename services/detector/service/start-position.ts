@@ -1,4 +1,5 @@
-import type { Kafka } from 'kafkajs';
+import { connectAdmin } from '../../platform/kafka/admin.js';
+import type { KafkaClient } from '../../platform/kafka/client.js';
 import type { Logger } from '../../platform/logger.js';
 
 // Where the detector starts reading. The snapshot, not the group's committed offsets, decides:
@@ -9,7 +10,7 @@ import type { Logger } from '../../platform/logger.js';
 // start/end when there is none) before the consumer joins.
 
 export interface StartPositionOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   groupId: string;
   topic: string;
   /** partition → next offset, from the snapshot; undefined when starting without one. */
@@ -22,45 +23,35 @@ export interface StartPositionOptions {
 
 /** Sets the group's offsets and returns them (partition → next offset) for every partition. */
 export async function setStartPosition(opts: StartPositionOptions): Promise<Map<number, bigint>> {
-  const admin = opts.kafka.admin();
-  await admin.connect();
+  const admin = await connectAdmin(opts.kafka);
   try {
-    const watermarks = await admin.fetchTopicOffsets(opts.topic);
     const positions = new Map<number, bigint>();
-    for (const w of watermarks) {
-      const low = BigInt(w.low);
+    for (const w of await admin.watermarks(opts.topic)) {
       const fromSnapshot = opts.snapshotOffsets?.[String(w.partition)];
       let next: bigint;
       if (fromSnapshot !== undefined) next = BigInt(fromSnapshot);
       // A partition the snapshot does not know was added since: read it all.
-      else if (opts.snapshotOffsets !== undefined) next = low;
-      else next = opts.startFrom === 'earliest' ? low : BigInt(w.high);
-      if (next < low) {
+      else if (opts.snapshotOffsets !== undefined) next = w.low;
+      else next = opts.startFrom === 'earliest' ? w.low : w.high;
+      if (next < w.low) {
         opts.log.error(
-          { partition: w.partition, wanted: String(next), earliest: String(low) },
+          { partition: w.partition, wanted: String(next), earliest: String(w.low) },
           'events the state has not seen were deleted by retention; continuing from the earliest kept',
         );
-        next = low;
+        next = w.low;
       }
       positions.set(w.partition, next);
     }
-    const partitions = [...positions].map(([partition, offset]) => ({ partition, offset: String(offset) }));
-    const deadline = Date.now() + opts.timeoutMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await admin.setOffsets({ groupId: opts.groupId, topic: opts.topic, partitions });
-        break;
-      } catch (err) {
-        // "The consumer group must have no running instances": a killed predecessor is still a
-        // member until its session times out.
-        if (Date.now() > deadline) throw err;
-        if (attempt === 1)
-          opts.log.info({ err: (err as Error).message }, 'waiting for the previous group member to expire');
-        await new Promise((r) => setTimeout(r, 1_000));
-      }
-    }
+    await admin.setGroupOffsets({
+      groupId: opts.groupId,
+      topic: opts.topic,
+      offsets: positions,
+      timeoutMs: opts.timeoutMs,
+      // A killed predecessor is still a member until its session times out.
+      onWait: (err) => opts.log.info({ err: err.message }, 'waiting for the previous group member to expire'),
+    });
     return positions;
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
