@@ -23,6 +23,14 @@ export function kafkaLibsCacheDir(): string {
   return resolve(process.env.AGENTTRAIL_KAFKA_LIBS?.trim() || join(cacheHome, 'agenttrail', 'kafka-libs'));
 }
 
+/**
+ * The Python that runs the Python SDK's tests (sdk/python): AGENTTRAIL_PYTHON (.ci/run points it
+ * at the virtualenv it installs sdk/python/requirements-dev.txt into), else `python3` on PATH.
+ */
+export function pythonCommand(): string {
+  return process.env.AGENTTRAIL_PYTHON?.trim() || 'python3';
+}
+
 export type Log = (msg: string) => void;
 
 /** Progress goes to stderr so that stdout stays clean for `--json`. */
