@@ -284,3 +284,18 @@ export function fastEventHash(event: object): string {
   encodeEvent(event);
   return hash('sha256', buf.subarray(0, pos), 'hex') as string;
 }
+
+// A stored event is hashed once on its way out of ClickHouse (read/event-rebuild.ts, to restore
+// the spelling of occurred_at) and again by whoever verifies its chain (the timeline, a task
+// export): the first verdict is kept with the object, so a read hashes each event once.
+const verdicts = new WeakMap<object, boolean>();
+
+/** Record whether `event`, as it is now, hashes to its own `hash` (the caller just checked). */
+export function rememberHashVerdict(event: object, matches: boolean): void {
+  verdicts.set(event, matches);
+}
+
+/** Whether the event hashes to its own `hash`: the remembered verdict, else computed. */
+export function hashMatches(event: { hash?: unknown }): boolean {
+  return verdicts.get(event) ?? (typeof event.hash === 'string' && fastEventHash(event) === event.hash);
+}

@@ -1,4 +1,4 @@
-import { eventHash } from '../../../schemas/chain.js';
+import { hashMatches } from '../../platform/chain-hash.js';
 
 // The hash chain of one task, verified server-side as events stream past in seq order (the
 // timeline reads them all, an export one at a time: same code, same verdict), with a verdict
@@ -59,7 +59,7 @@ export class ChainVerifier {
     const gapBefore = seq > expected;
     if (gapBefore) this.gaps.push({ from: expected, to: seq - 1 });
     if (!event.hash) this.unhashed.push(seq);
-    else if (eventHash(event as Record<string, unknown>) !== event.hash) this.altered.push(seq);
+    else if (!hashMatches(event)) this.altered.push(seq);
     const prev = event.prev_hash ?? undefined;
     // After a gap the link is to an event we do not have: the gap already says so.
     if (!gapBefore && prev !== this.prevHash) this.broken.push(seq);

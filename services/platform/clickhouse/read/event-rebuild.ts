@@ -1,5 +1,5 @@
-import { eventHash } from '../../../../schemas/chain.js';
 import type { Sighting } from '../../../../schemas/events/index.js';
+import { fastEventHash, rememberHashVerdict } from '../../chain-hash.js';
 import { fromClickHouseTime, type StoredEventRow } from '../event-row.js';
 
 // Stored rows back into events: the inverse of services/ingester/rows.ts. The row keeps every
@@ -53,15 +53,26 @@ export function rowToEventInput(row: StoredEventRow): Record<string, unknown> {
   return e;
 }
 
-/** If the hash does not verify, try the other usual spellings of the same instant. */
+/**
+ * If the hash does not verify, try the other usual spellings of the same instant. The verdict is
+ * remembered with the event (platform/chain-hash.ts), so a chain check after this hashes nothing.
+ */
 function restoreOccurredAtSpelling(e: Record<string, unknown>): void {
-  if (typeof e.hash !== 'string' || eventHash(e) === e.hash) return;
+  if (typeof e.hash !== 'string') return;
   const canonical = e.occurred_at as string;
-  const variants = [canonical.replace(/\.000Z$/, 'Z'), canonical.replace(/0+Z$/, 'Z').replace(/\.Z$/, 'Z')];
-  for (const v of variants) {
-    if (v === canonical) continue;
+  const spellings = [
+    canonical,
+    canonical.replace(/\.000Z$/, 'Z'),
+    canonical.replace(/0+Z$/, 'Z').replace(/\.Z$/, 'Z'),
+  ];
+  for (const [i, v] of spellings.entries()) {
+    if (i > 0 && spellings.indexOf(v) < i) continue; // the same spelling twice
     e.occurred_at = v;
-    if (eventHash(e) === e.hash) return;
+    if (fastEventHash(e) === e.hash) {
+      rememberHashVerdict(e, true);
+      return;
+    }
   }
   e.occurred_at = canonical;
+  rememberHashVerdict(e, false);
 }
