@@ -44,7 +44,7 @@ describe('rowToEventInput', () => {
   it('hashMatches computes the verdict for an event it has not seen', () => {
     const e = action('2026-06-01T09:00:01.250Z') as unknown as Record<string, unknown>;
     expect(hashMatches(e)).toBe(true);
-    expect(hashMatches({ ...e, seq: 9 })).toBe(false);
+    expect(hashMatches({ ...e, seq: 9 } as Record<string, unknown>)).toBe(false);
     expect(hashMatches({ ...e, hash: undefined })).toBe(false);
   });
 });
