@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -210,5 +211,54 @@ describe('mcp proxy → gateway → Kafka → ClickHouse, detector', () => {
       30_000,
     );
     expect(alerts.value.map((a) => a.rule_id)).toEqual(['AT-SCOPE-001']);
+  });
+
+  it('answers and records every request of a client that writes them and closes stdin at once', async () => {
+    const taskId = `${e2e.run}.pipe`;
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'bin/agenttrail.mjs'), 'mcp-proxy', '--config', writeConfig('pipe', 'record', taskId)],
+      { env: { ...process.env, AGENTTRAIL_API_KEY: e2e.pipeline.apiKey }, stdio: ['pipe', 'pipe', 'ignore'] },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c;
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    const call = (id: number, path: string) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: { name: 'read_file', arguments: { path } },
+    });
+    const lines = [
+      {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'pipe', version: '1' },
+        },
+      },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      call(2, '/work/README.md'),
+      call(3, '/etc/passwd'),
+    ];
+    child.stdin.end(lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+    expect(await exited).toBe(0);
+    const answers = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: number; result?: unknown });
+    expect(answers.map((a) => a.id).sort()).toEqual([1, 2, 3]);
+    const rows = await storedTask(taskId, 4);
+    expect(rows.map((r) => [r.seq, r.type, r.data.tool ?? '', r.data.outcome ?? ''])).toEqual([
+      [1, 'task.declared', '', ''],
+      [2, 'action', 'read_file', 'ok'],
+      [3, 'action', 'read_file', 'ok'],
+      [4, 'task.ended', '', 'completed'],
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { Counter } from 'prom-client';
 import { type AgentTrail, createAgentTrail } from '../../sdk/index.js';
 import { createLifecycle } from '../../services/platform/lifecycle.js';
@@ -90,28 +91,25 @@ export async function runProxy(resolved: ResolvedConfig): Promise<RunningProxy> 
     throw err;
   }
 
-  // Calls still being answered when the client hangs up are let finish (and recorded).
-  const inFlight = new Set<Promise<unknown>>();
+  const channel = new StdioServerTransport();
+  let inFlight: ReturnType<typeof trackRequests> | undefined;
   const server = createProxyServer(upstreams, recorder, {
     timeoutMs: config.request_timeout_ms,
     log,
     hooks: {
       track(p) {
         metrics.received.inc({ stage: STAGE });
-        inFlight.add(p);
         p.then(
           () => metrics.sent.inc({ stage: STAGE }),
           (err: { data?: { code?: unknown } }) =>
             metrics.errors.inc({ stage: STAGE, code: String(err?.data?.code ?? 'AT_ERR_MCP_UPSTREAM') }),
-        ).finally(() => inFlight.delete(p));
+        );
       },
       onUnmapped: () => unmappedTools.inc(),
     },
   });
   lifecycle.onStop('client channel', () => server.close());
-  lifecycle.onStop('in-flight calls', async () => {
-    await Promise.allSettled([...inFlight]);
-  });
+  lifecycle.onStop('in-flight requests', () => inFlight?.drained());
 
   let resolveDone: (code: number) => void = () => undefined;
   const done = new Promise<number>((r) => {
@@ -144,7 +142,8 @@ export async function runProxy(resolved: ResolvedConfig): Promise<RunningProxy> 
     return stopping;
   }
 
-  await server.connect(new StdioServerTransport());
+  await server.connect(channel);
+  inFlight = trackRequests(channel);
   process.stdin.once('end', () => void stop('the client closed the session', 'completed'));
   process.once('SIGTERM', () => void stop('SIGTERM', 'cancelled'));
   process.once('SIGINT', () => void stop('SIGINT', 'cancelled'));
@@ -155,4 +154,29 @@ export async function runProxy(resolved: ResolvedConfig): Promise<RunningProxy> 
   }
   log.info({ servers: upstreams.map((u) => u.name), mode: config.mode }, 'mcp-proxy serving on stdio');
   return { done, stop };
+}
+
+/**
+ * Requests the client sent that have not been answered yet, counted on the channel itself: a
+ * client that writes its requests and closes stdin at once (a script, a pipe) still gets every
+ * answer, and every call is recorded, before the proxy stops. Call after `server.connect`.
+ */
+function trackRequests(channel: StdioServerTransport): { drained(): Promise<void> } {
+  const open = new Set<string | number>();
+  const waiters: Array<() => void> = [];
+  const send = channel.send.bind(channel);
+  channel.send = async (message: JSONRPCMessage) => {
+    await send(message);
+    if (('result' in message || 'error' in message) && message.id !== undefined && open.delete(message.id)) {
+      if (open.size === 0) for (const w of waiters.splice(0)) w();
+    }
+  };
+  const handle = channel.onmessage;
+  channel.onmessage = (message: JSONRPCMessage) => {
+    if ('method' in message && 'id' in message) open.add(message.id);
+    handle?.(message);
+  };
+  return {
+    drained: () => (open.size === 0 ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
+  };
 }

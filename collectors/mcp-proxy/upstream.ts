@@ -49,7 +49,12 @@ function transportFor(s: ResolvedServer, log: Logger): Transport {
 export async function connectUpstream(s: ResolvedServer, timeoutMs: number, log: Logger): Promise<Upstream> {
   const ulog = log.child({ server: s.name });
   const client = new Client(PROXY_INFO, { capabilities: {} });
-  client.onerror = (err) => ulog.warn({ err }, 'upstream transport error');
+  let closing = false;
+  // Closing aborts the HTTP transport's open streams, which it reports as errors: not news.
+  client.onerror = (err) =>
+    closing
+      ? ulog.debug({ err }, 'upstream transport error while closing')
+      : ulog.warn({ err }, 'upstream transport error');
   client.onclose = () => ulog.info('upstream connection closed');
   try {
     await client.connect(transportFor(s, ulog), { timeout: timeoutMs });
@@ -66,6 +71,9 @@ export async function connectUpstream(s: ResolvedServer, timeoutMs: number, log:
     mapper: compileMapping(s.mapping),
     capabilities: client.getServerCapabilities() ?? {},
     instructions: client.getInstructions(),
-    close: () => client.close(),
+    close: () => {
+      closing = true;
+      return client.close();
+    },
   };
 }
