@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { pollUntil, storedAlerts } from '../cli/pipeline/observe.js';
 import type { ProxyConfigInput } from '../collectors/mcp-proxy/config.js';
-import type { MappingFileInput } from '../collectors/mcp-proxy/mapping.js';
-import { serveFixtureHttp } from '../collectors/mcp-proxy/testing/fixture-server.js';
+import { FIXTURE_MAPPING, serveFixtureHttp } from '../collectors/mcp-proxy/testing/fixture-server.js';
 import { createReadLayer } from '../services/platform/clickhouse/read/index.js';
 import { repoRoot } from '../stack/paths.js';
 import { type E2E, startE2E } from './helpers/pipeline.js';
@@ -25,14 +24,6 @@ let web: { url: string; close(): Promise<void> };
 let dir: string;
 const ch = clickhouseClient();
 
-const MAPPING: MappingFileInput = {
-  version: 1,
-  tools: [
-    { match: 'read_file', operation: 'read', resource: 'file://{path}' },
-    { match: ['write_file', 'delete_file'], operation: 'write', resource: 'file://{path}' },
-    { match: 'http_post', operation: 'transfer', destination: '{url}' },
-  ],
-};
 const SCOPE = {
   allow: [
     { tools: ['read_file'], operations: ['read' as const], resources: ['file:///work/**'] },
@@ -109,7 +100,7 @@ beforeAll(async () => {
   web = await serveFixtureHttp('fixture-web');
   dir = testLogDir('mcp-proxy', e2e.run);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'files.mapping.yaml'), stringify(MAPPING));
+  writeFileSync(join(dir, 'files.mapping.yaml'), stringify(FIXTURE_MAPPING));
 });
 
 afterAll(async () => {

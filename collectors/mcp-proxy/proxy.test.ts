@@ -9,21 +9,14 @@ import { TASK_META_KEY } from './declare.js';
 import { compileMapping, MappingFile } from './mapping.js';
 import { createProxyServer } from './proxy.js';
 import { type Mode, TaskRecorder } from './recorder.js';
-import { buildFixtureServer } from './testing/fixture-server.js';
+import { buildFixtureServer, FIXTURE_MAPPING } from './testing/fixture-server.js';
 import { PROXY_INFO, type Upstream } from './upstream.js';
 
 // The proxy in one process, over the SDK's in-memory transports: client → proxy server →
 // fixture McpServer. The SDK records into a memory transport, so the recorded events are read
 // back exactly as they would be sent to the gateway.
 
-const MAPPING = MappingFile.parse({
-  version: 1,
-  tools: [
-    { match: 'read_file', operation: 'read', resource: 'file://{path}' },
-    { match: ['write_file', 'delete_file'], operation: 'write', resource: 'file://{path}' },
-    { match: 'http_post', operation: 'transfer', destination: '{url}' },
-  ],
-});
+const MAPPING = MappingFile.parse(FIXTURE_MAPPING);
 const SCOPE = {
   allow: [{ tools: ['read_file', 'echo'], operations: ['read', 'execute'] as const }],
   deny: [{ resources: ['file:///etc/**'] }],

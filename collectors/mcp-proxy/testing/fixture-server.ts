@@ -3,10 +3,21 @@ import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
+import type { MappingFileInput } from '../mapping.js';
 
 // A small real MCP server (the SDK's McpServer) for the proxy's tests and benchmark: a file
 // store in memory, an outbound "post", a tool that reports an error, and an echo. Run as a stdio
 // server (`node --import tsx fixture-stdio.ts`) or served over streamable HTTP in-process.
+
+/** The mapping file the tests give the fixture's tools (echo stays unmapped on purpose). */
+export const FIXTURE_MAPPING: MappingFileInput = {
+  version: 1,
+  tools: [
+    { match: 'read_file', operation: 'read', resource: 'file://{path}' },
+    { match: ['write_file', 'delete_file'], operation: 'write', resource: 'file://{path}' },
+    { match: 'http_post', operation: 'transfer', destination: '{url}' },
+  ],
+};
 
 export function buildFixtureServer(name = 'fixture-files'): McpServer {
   const files = new Map<string, string>([
