@@ -23,6 +23,11 @@ const BENCHES: Record<string, { file: string; summary: string }> = {
     file: 'detector-evaluate.bench.ts',
     summary: 'rule evaluation, 10,000 active tasks: events/s, bytes/task',
   },
+  detection: {
+    file: 'detection.bench.ts',
+    summary:
+      'labelled corpus (>=300 seeded tasks), one shared detector: per-family precision/recall/F1, benign FP rate',
+  },
   'alert-latency': {
     file: 'alert-latency.bench.ts',
     summary: 'gateway accept → webhook page under background load: p50/p99 ms',

@@ -40,3 +40,55 @@ describe('learnScope', () => {
     expect(evaluateAction(big, { ...many[599]!, data_classes: [] }).allowed).toBe(true);
   });
 });
+
+describe('learnScope with targets', () => {
+  const runs = [
+    {
+      tool: 'mail.send',
+      operation: 'transfer' as const,
+      resource: 'file:inv-1.pdf',
+      targets: [
+        { kind: 'resource' as const, value: 'file:inv-1.pdf' },
+        { kind: 'recipient' as const, value: 'ana@acme.example', form: 'email' as const },
+        { kind: 'recipient' as const, value: '#ops-*' },
+      ],
+    },
+    {
+      tool: 'bank.send_money',
+      operation: 'transfer' as const,
+      targets: [{ kind: 'account' as const, value: 'DE89370400440532013000' }],
+    },
+  ];
+  const scope = Scope.parse(learnScope(runs));
+
+  it('learns recipients by kind, literally, and never their host into egress', () => {
+    expect(scope.egress).toEqual([]);
+    expect(scope.recipients).toEqual({
+      emails: ['ana@acme.example'],
+      accounts: ['DE89370400440532013000'],
+      chat_users: [],
+      chat_channels: ['#ops-\\*'],
+      urls: [],
+    });
+  });
+
+  it('the learnt scope allows the runs it came from and nothing next to them', () => {
+    for (const a of runs)
+      expect(evaluateAction(scope, { ...a, data_classes: [] }).allowed, a.tool).toBe(true);
+    const other = {
+      tool: 'mail.send',
+      operation: 'transfer' as const,
+      resource: 'file:inv-1.pdf',
+      data_classes: [],
+      targets: [
+        { kind: 'resource' as const, value: 'file:inv-1.pdf' },
+        { kind: 'recipient' as const, value: 'bob@acme.example' },
+        { kind: 'recipient' as const, value: '#ops-general' },
+      ],
+    };
+    expect(evaluateAction(scope, other).violations.map((v) => v.detail)).toEqual([
+      expect.stringContaining("'bob@acme.example'"),
+      expect.stringContaining("'#ops-general'"),
+    ]);
+  });
+});
