@@ -138,6 +138,20 @@ describe('mcp proxy (in memory)', () => {
     expect(warned).toEqual(['files/echo', 'files/no_such_tool']);
   });
 
+  it("relays progress under the client's own token", async () => {
+    const { client } = await setup({ mode: 'record' });
+    const seen: Array<{ progress: number; total?: number }> = [];
+    const r = await client.callTool({ name: 'count', arguments: { n: 3 } }, undefined, {
+      onprogress: (p) => seen.push({ progress: p.progress, total: p.total }),
+    });
+    expect(r).toEqual({ content: [{ type: 'text', text: 'counted to 3' }] });
+    expect(seen).toEqual([
+      { progress: 1, total: 3 },
+      { progress: 2, total: 3 },
+      { progress: 3, total: 3 },
+    ]);
+  });
+
   it('enforce mode refuses an out-of-scope call naming the scope element, and records it denied', async () => {
     const { client, events } = await setup({ mode: 'enforce' });
     await client.callTool({ name: 'read_file', arguments: { path: '/work/README.md' } });
@@ -201,7 +215,7 @@ describe('mcp proxy (in memory)', () => {
     const names = (await client.listTools()).tools.map((t) => t.name);
     expect(names).toContain('a.read_file');
     expect(names).toContain('b.echo');
-    expect(names).toHaveLength(10);
+    expect(names).toHaveLength(12);
     await client.callTool({ name: 'b.write_file', arguments: { path: '/w/new', content: 'x' } });
     expect(
       (await client.callTool({ name: 'b.read_file', arguments: { path: '/w/new' } })).isError,

@@ -55,6 +55,20 @@ export function buildFixtureServer(name = 'fixture-files'): McpServer {
   server.registerTool('echo', { description: 'Echo', inputSchema: { text: z.string() } }, async (a) =>
     text(a.text),
   );
+  server.registerTool(
+    'count',
+    { description: 'Count to n, reporting progress', inputSchema: { n: z.number().int().min(1).max(10) } },
+    async ({ n }, extra) => {
+      const token = extra._meta?.progressToken;
+      for (let i = 1; i <= n && token !== undefined; i++) {
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken: token, progress: i, total: n },
+        });
+      }
+      return text(`counted to ${n}`);
+    },
+  );
   server.registerPrompt(
     'summarise',
     { description: 'Summarise a file', argsSchema: { path: z.string() } },
