@@ -3,6 +3,7 @@ import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import pino from 'pino';
 import { TaskStream } from '../scenarios/builder.js';
+import { prng } from '../scenarios/prng.js';
 import { Alert } from '../schemas/alert.js';
 import type { AgentEvent } from '../schemas/index.js';
 import { toAlertRow } from '../services/detector/service/alert-rows.js';
@@ -54,18 +55,6 @@ const RULES = [
   { id: 'AT-SCP-002', severity: 'medium' as const, element: 'scope.allow' },
   { id: 'AT-APR-001', severity: 'critical' as const, element: 'scope.approvals' },
 ];
-
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const tenantName = (i: number) => `t${String(i).padStart(4, '0')}`;
 

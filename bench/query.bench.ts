@@ -4,12 +4,13 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import pino from 'pino';
+import { prng } from '../scenarios/prng.js';
 import { migrate } from '../services/platform/clickhouse/migrate.js';
 import { mintKey } from '../services/platform/keys/index.js';
 import { stackUp } from '../stack/index.js';
 import { cmdlineOf } from '../stack/process.js';
 import { cpuMeter, stackPids } from './process-cpu.js';
-import { type Plan, plan, prng, type SeedParams, seed, TEAMS } from './query-seed.js';
+import { type Plan, plan, type SeedParams, seed, TEAMS } from './query-seed.js';
 
 // Query API latency over a 10M-event record:
 //

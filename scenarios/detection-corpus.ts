@@ -1,6 +1,7 @@
 import type { AgentEvent, ScopeInput } from '../schemas/index.js';
 import { redactEvent } from '../services/platform/redaction/index.js';
 import { DEFAULT_START_MS, TaskStream } from './builder.js';
+import { prng } from './prng.js';
 
 // A labelled detection corpus, generated from a seed: tool-using tasks that act on values they
 // read (pay the bill in the file, forward the invoice to the address in the ticket, post in the
@@ -63,18 +64,6 @@ export interface CorpusOptions {
   benignRuns: number;
   legacy: boolean;
   learn: (calls: LearnInput[]) => ScopeInput;
-}
-
-/** mulberry32: small, seedable, good enough for test data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Rand = () => number;
@@ -433,7 +422,7 @@ function gateway(event: AgentEvent): AgentEvent {
 const MODELS = ['model-a', 'model-b', 'model-c'];
 
 export function generateCorpus(opts: CorpusOptions): CorpusRun[] {
-  const r = rng(opts.seed);
+  const r = prng(opts.seed);
   const runs: CorpusRun[] = [];
   let clock = DEFAULT_START_MS;
   for (const [family, make] of Object.entries(FAMILIES)) {
