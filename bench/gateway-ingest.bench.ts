@@ -11,7 +11,9 @@
 // Knobs (env): BENCH_SECONDS (15), BENCH_WARMUP_SECONDS (3), BENCH_BATCH (1000),
 // BENCH_CONCURRENCY (8), BENCH_PARTITIONS (6), BENCH_PROFILE_DIR (unset), BENCH_GATEWAY_WORKERS
 // (1: GATEWAY_WORKERS of the gateway). The JSON also carries `gateway_cpu_us_per_event` (CPU of the
-// gateway and its workers per acknowledged event), the steadier figure on a shared machine.
+// gateway and its workers per acknowledged event), the steadier figure on a shared machine, and, in
+// the same run on the same bodies, `floor_us_per_event` (json-floor.ts: JSON.parse + JSON.stringify
+// + SHA-256 per event, in this process, after the load) and `ratio_vs_floor` = gateway / floor.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 import { createKey } from '../services/gateway/keys.js';
 import { randomFreePort, stackDown, stackUp } from '../stack/index.js';
+import { jsonFloor } from './json-floor.js';
 import { processCpuMicros } from './process-cpu.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -184,13 +187,20 @@ async function main() {
     const offsets = await admin.fetchTopicOffsets(topic);
     const onTopic = offsets.reduce((sum, p) => sum + Number(p.high), 0);
     latencies.sort((a, b) => a - b);
+    // Measured after the load, with the gateway idle: the floor gets a core to itself as far as
+    // the machine allows, so the ratio errs on the gateway's side.
+    const floor = jsonFloor(bodies);
+    log(`floor passes (µs/event): ${floor.passes_us_per_event.join(', ')}`);
+    const gatewayUs = cpuUs !== undefined && measuredEvents > 0 ? cpuUs / measuredEvents : undefined;
     const result = {
       gateway_events_per_s: Math.round(measuredEvents / elapsedS),
       p99_ms: Number(percentile(latencies, 99).toFixed(1)),
       p50_ms: Number(percentile(latencies, 50).toFixed(1)),
       // Gateway process CPU (all threads) per acknowledged event, and its cores busy.
-      gateway_cpu_us_per_event:
-        cpuUs !== undefined && measuredEvents > 0 ? Number((cpuUs / measuredEvents).toFixed(1)) : null,
+      gateway_cpu_us_per_event: gatewayUs !== undefined ? Number(gatewayUs.toFixed(1)) : null,
+      floor_us_per_event: floor.floor_us_per_event,
+      ratio_vs_floor:
+        gatewayUs !== undefined ? Number((gatewayUs / floor.floor_us_per_event).toFixed(2)) : null,
       gateway_cpu_cores: cpuUs !== undefined ? Number((cpuUs / 1e6 / elapsedS).toFixed(2)) : null,
       batch_events: BATCH,
       concurrency: CONCURRENCY,
