@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, ProxyConfig, parseDocument } from './config.js';
+import { parseDocument } from '../../services/platform/config-file.js';
+import { loadConfig, ProxyConfig } from './config.js';
 import { declarationFromMeta, forwardedMeta, TASK_META_KEY } from './declare.js';
 
 const base = {

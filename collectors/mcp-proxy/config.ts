@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { Id, Text, Timestamp } from '../../schemas/common.js';
 import { Agent } from '../../schemas/events/envelope.js';
 import { Principal, Scope } from '../../schemas/scope.js';
-import { fieldErrors } from '../../schemas/validate.js';
+import { parseDocument, readDocument } from '../../services/platform/config-file.js';
 import { AgentTrailError } from '../../services/platform/errors.js';
-import { MappingFile } from './mapping.js';
+import { loadMappingFile, MappingFile } from '../../services/platform/tool-mapping.js';
 
 // The proxy's configuration file (YAML or JSON), validated once at start. Secrets never sit in
 // the file: the API key and any upstream header values are named by environment variable.
@@ -112,33 +110,6 @@ export type ProxyConfigInput = z.input<typeof ProxyConfig>;
 
 const invalid = (message: string) => new AgentTrailError('AT_ERR_CONFIG_INVALID', message);
 
-/** Validate a parsed document; the error names the file and each field's path in it. */
-export function parseDocument<S extends z.ZodType>(schema: S, doc: unknown, source: string): z.infer<S> {
-  const result = schema.safeParse(doc);
-  if (result.success) return result.data;
-  const problems = fieldErrors(result.error).map(
-    (e) => `${e.path === '(event)' ? '(root)' : e.path}: ${e.message}`,
-  );
-  throw invalid(`${source}: ${problems.join('; ')}`);
-}
-
-/** Read a YAML or JSON file (YAML is a superset of JSON). */
-export function readDocument(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw invalid(`${path} cannot be read: ${(err as Error).message}`);
-  }
-  try {
-    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw invalid(
-      `${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
-    );
-  }
-}
-
 /** The config with everything it refers to resolved: mapping files read, secrets taken from env. */
 export interface ResolvedConfig {
   config: ProxyConfig;
@@ -174,7 +145,7 @@ export function resolveConfig(
     const mapping =
       mappingPath === undefined
         ? MappingFile.parse({ version: 1 })
-        : parseDocument(MappingFile, readDocument(mappingPath), mappingPath);
+        : loadMappingFile(mappingPath);
     const headers: Record<string, string> = {};
     if (server.transport === 'http') {
       for (const [header, varName] of Object.entries(server.headers_env)) {

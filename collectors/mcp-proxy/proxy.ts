@@ -17,9 +17,9 @@ import {
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../../services/platform/logger.js';
+import { compileMapping, EMPTY_MAPPING } from '../../services/platform/tool-mapping.js';
 import { declarationFromMeta, forwardedMeta } from './declare.js';
 import { relayed, unknownTarget } from './errors.js';
-import { compileMapping, EMPTY_MAPPING } from './mapping.js';
 import type { TaskRecorder } from './recorder.js';
 import type { ToolResult } from './result-text.js';
 import { PROXY_INFO, type Upstream } from './upstream.js';

@@ -3,9 +3,9 @@ import type { Scope } from '../../schemas/scope.js';
 import type { AgentTrail, TaskHandle } from '../../sdk/index.js';
 import { AgentTrailSdkError } from '../../sdk/index.js';
 import { type Evaluation, evaluateAction } from '../../services/detector/scope/evaluate.js';
+import type { MappedCall } from '../../services/platform/tool-mapping.js';
 import type { TaskDeclaration } from './config.js';
 import { noTask, OUT_OF_SCOPE_CODE, proxyError } from './errors.js';
-import type { MappedCall } from './mapping.js';
 import { resultText, type ToolResult } from './result-text.js';
 
 // The task the proxy's calls belong to, and the recording of each call as an `action` through

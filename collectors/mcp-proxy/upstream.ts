@@ -5,8 +5,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../../services/platform/logger.js';
+import { compileMapping, type Mapper } from '../../services/platform/tool-mapping.js';
 import type { ResolvedConfig } from './config.js';
-import { compileMapping, type Mapper } from './mapping.js';
 
 // One MCP server behind the proxy, connected as an MCP client (stdio child or streamable HTTP).
 

@@ -3,11 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChainEvent, verifyChain } from '../../schemas/index.js';
 import { createAgentTrail } from '../../sdk/index.js';
 import type { WireEvent } from '../../sdk/seal.js';
-import { AgentTrailError } from '../platform/errors.js';
 import { buildApp } from './app.js';
 import { KeyStore, mintKey } from './keys.js';
-import type { EventSink, SinkMessage } from './sink.js';
-import { TEST_APP_CONFIG } from './testing.js';
+import { FakeSink, TEST_APP_CONFIG } from './testing.js';
 
 // The gateway app with a fake sink: every HTTP behaviour except the Kafka write itself, which
 // test/gateway.int.test.ts covers against a real broker.
@@ -18,20 +16,6 @@ const acme = mintKey('acme');
 const globex = mintKey('globex');
 const limited = mintKey('acme', 'rate-limit test');
 const keys = new KeyStore([acme.record, globex.record, limited.record]);
-
-class FakeSink implements EventSink {
-  produced: SinkMessage[] = [];
-  fail = false;
-  /** Throw an unexpected error (a bug), not a catalogue one. */
-  crash = false;
-  async produce(messages: SinkMessage[]) {
-    if (this.crash) throw new Error('boom');
-    if (this.fail)
-      throw new AgentTrailError('AT_ERR_KAFKA_UNAVAILABLE', 'Kafka did not acknowledge the events');
-    this.produced.push(...messages);
-  }
-  ready = () => !this.fail;
-}
 
 let n = 0;
 function event(over: Record<string, unknown> = {}) {

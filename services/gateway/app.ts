@@ -10,15 +10,18 @@ import { installNotFound } from '../platform/http/method-not-allowed.js';
 import { requestIdOptions } from '../platform/http/request-id.js';
 import { wireError } from '../platform/http/wire-error.js';
 import type { Logger } from '../platform/logger.js';
+import { compileMapping, EMPTY_MAPPING, loadMappingFile } from '../platform/tool-mapping.js';
 import type { AppConfig } from './config.js';
 import type { KeyStore } from './keys.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+import { TaskSeqs } from './otlp/task-seqs.js';
 import { authPlugin } from './plugins/auth.js';
 import { TokenBuckets } from './rate-limit.js';
 import { docsRoutes } from './routes/docs.js';
 import { eventsRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { tracesRoutes } from './routes/traces.js';
 import type { EventSink } from './sink.js';
 
 // Builds the gateway from injected parts (config, keys, sink, logger) with no I/O of its own,
@@ -45,7 +48,9 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   });
   const limits = {
     maxBodyBytes: cfg.GATEWAY_MAX_BODY_BYTES,
-    mediaTypes: 'send application/json (an event or an array of events) or application/x-ndjson',
+    mediaTypes:
+      'send application/json (an event or an array of events) or application/x-ndjson to /v1/events, ' +
+      'application/x-protobuf or application/json (OTLP) to /v1/traces',
   };
   installNotFound(app);
   // The id a client can quote to an operator (it is in every log line of the request).
@@ -91,16 +96,26 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     keys: deps.keys,
     token: cfg.GATEWAY_METRICS_TOKEN,
   });
+  // One bucket per key whichever route its events come by.
+  const intake = {
+    sink: deps.sink,
+    metrics,
+    buckets: new TokenBuckets(cfg.GATEWAY_RATE_LIMIT_EVENTS_PER_S, cfg.GATEWAY_RATE_LIMIT_BURST_EVENTS),
+    fingerprintKey: cfg.GATEWAY_FINGERPRINT_KEY,
+    maxBodyBytes: cfg.GATEWAY_MAX_BODY_BYTES,
+    maxBatchEvents: cfg.GATEWAY_MAX_BATCH_EVENTS,
+  };
+  const mapping = cfg.GATEWAY_OTLP_TOOL_MAPPING
+    ? loadMappingFile(cfg.GATEWAY_OTLP_TOOL_MAPPING)
+    : EMPTY_MAPPING;
   // Everything registered in this context requires a collector key.
   await app.register(async (authed) => {
     await authed.register(authPlugin, { keys: deps.keys });
-    await authed.register(eventsRoutes, {
-      sink: deps.sink,
-      metrics,
-      buckets: new TokenBuckets(cfg.GATEWAY_RATE_LIMIT_EVENTS_PER_S, cfg.GATEWAY_RATE_LIMIT_BURST_EVENTS),
-      fingerprintKey: cfg.GATEWAY_FINGERPRINT_KEY,
-      maxBodyBytes: cfg.GATEWAY_MAX_BODY_BYTES,
-      maxBatchEvents: cfg.GATEWAY_MAX_BATCH_EVENTS,
+    await authed.register(eventsRoutes, intake);
+    await authed.register(tracesRoutes, {
+      ...intake,
+      mapper: compileMapping(mapping),
+      seqs: new TaskSeqs({ maxTasks: cfg.GATEWAY_OTLP_MAX_TASKS ?? 100_000, maxRemembered: 1024 }),
     });
     await authed.register(docsRoutes, { maxBatchEvents: cfg.GATEWAY_MAX_BATCH_EVENTS });
   });

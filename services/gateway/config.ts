@@ -56,6 +56,19 @@ export const gatewayConfigShape = {
     64 * 1024 * 1024,
   ),
   GATEWAY_RETRY_AFTER_S: intFromEnv('Retry-After sent with 503 when Kafka is unavailable', 5, 1, 3600),
+  GATEWAY_OTLP_TOOL_MAPPING: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Tool mapping file (YAML or JSON, the MCP proxy's format) for /v1/traces: tool-name globs → operation class, argument paths → resource/destination; unmapped tools are `execute`",
+    ),
+  GATEWAY_OTLP_MAX_TASKS: intFromEnv(
+    'Tasks /v1/traces numbers at once for spans without agenttrail.seq (least recently used forgotten beyond)',
+    100_000,
+    1,
+    10_000_000,
+  ),
   GATEWAY_WORKERS: intFromEnv(
     'Gateway processes (node:cluster, one Kafka producer each; rate limits are per process)',
     1,
@@ -85,4 +98,5 @@ export type AppConfig = Pick<
   | 'GATEWAY_RATE_LIMIT_BURST_EVENTS'
   | 'GATEWAY_PRODUCE_TIMEOUT_MS'
   | 'GATEWAY_RETRY_AFTER_S'
->;
+> &
+  Partial<Pick<GatewayConfig, 'GATEWAY_OTLP_TOOL_MAPPING' | 'GATEWAY_OTLP_MAX_TASKS'>>;

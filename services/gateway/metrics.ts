@@ -1,4 +1,4 @@
-import { Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { createStageMetrics, type StageMetrics } from '../platform/metrics.js';
 
 // The stage families (received / sent / errors / dropped by reason) plus produce latency.
@@ -7,6 +7,8 @@ import { createStageMetrics, type StageMetrics } from '../platform/metrics.js';
 
 export interface GatewayMetrics extends StageMetrics {
   produceSeconds: Histogram<'stage'>;
+  /** OTLP spans by what became of them: accepted, ignored (not an agent span) or rejected, by reason. */
+  otlpSpans: Counter<'result' | 'reason'>;
 }
 
 export function createGatewayMetrics(registry?: Registry): GatewayMetrics {
@@ -18,5 +20,11 @@ export function createGatewayMetrics(registry?: Registry): GatewayMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [base.registry],
   });
-  return { ...base, produceSeconds };
+  const otlpSpans = new Counter({
+    name: 'agenttrail_otlp_spans_total',
+    help: 'OTLP spans received on /v1/traces, by result (accepted, ignored, rejected) and reason',
+    labelNames: ['result', 'reason'],
+    registers: [base.registry],
+  });
+  return { ...base, produceSeconds, otlpSpans };
 }

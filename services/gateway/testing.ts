@@ -1,4 +1,6 @@
+import { AgentTrailError } from '../platform/errors.js';
 import type { AppConfig } from './config.js';
+import type { EventSink, SinkMessage } from './sink.js';
 
 /** For tests that build the gateway app: small limits, so tests reach them cheaply. */
 export const TEST_APP_CONFIG: AppConfig = {
@@ -11,3 +13,18 @@ export const TEST_APP_CONFIG: AppConfig = {
   GATEWAY_PRODUCE_TIMEOUT_MS: 1000,
   GATEWAY_RETRY_AFTER_S: 7,
 };
+
+/** A sink that keeps what it is given, or fails like Kafka (`fail`) or like a bug (`crash`). */
+export class FakeSink implements EventSink {
+  produced: SinkMessage[] = [];
+  fail = false;
+  /** Throw an unexpected error (a bug), not a catalogue one. */
+  crash = false;
+  async produce(messages: SinkMessage[]) {
+    if (this.crash) throw new Error('boom');
+    if (this.fail)
+      throw new AgentTrailError('AT_ERR_KAFKA_UNAVAILABLE', 'Kafka did not acknowledge the events');
+    this.produced.push(...messages);
+  }
+  ready = () => !this.fail;
+}

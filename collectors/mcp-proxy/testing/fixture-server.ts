@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
-import type { MappingFileInput } from '../mapping.js';
+import type { MappingFileInput } from '../../../services/platform/tool-mapping.js';
 
 // A small real MCP server (the SDK's McpServer) for the proxy's tests and benchmark: a file
 // store in memory, an outbound "post", a tool that reports an error, and an echo. Run as a stdio

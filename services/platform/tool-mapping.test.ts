@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDocument } from './config.js';
-import { argumentAt, compileMapping, EMPTY_MAPPING, fillTemplate, MappingFile } from './mapping.js';
+import { parseDocument } from './config-file.js';
+import { argumentAt, compileMapping, EMPTY_MAPPING, fillTemplate, MappingFile } from './tool-mapping.js';
 
 const parse = (doc: unknown) => parseDocument(MappingFile, doc, 'files.mapping.yaml');
 

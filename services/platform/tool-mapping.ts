@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DataClass, Glob, Operation } from '../../schemas/common.js';
-import { compileGlobList, type Matcher } from '../../services/platform/glob.js';
+import { parseDocument, readDocument } from './config-file.js';
+import { compileGlobList, type Matcher } from './glob.js';
 
 // What an upstream server's tools do, as data: tool-name globs → operation class, and argument
 // paths → the action's resource and destination. One file per server; the first rule whose
@@ -117,3 +118,8 @@ export function compileMapping(file: MappingFile): Mapper {
 
 /** A server without a mapping file: every tool is unmapped and gets `execute`. */
 export const EMPTY_MAPPING: MappingFile = MappingFile.parse({ version: 1 });
+
+/** Read and validate a mapping file (YAML or JSON); AT_ERR_CONFIG_INVALID names the file and field. */
+export function loadMappingFile(path: string): MappingFile {
+  return parseDocument(MappingFile, readDocument(path), path);
+}
