@@ -13,6 +13,24 @@ export const FrameworkRef = z.strictObject({
 });
 export type FrameworkRef = z.infer<typeof FrameworkRef>;
 
+/**
+ * A baseline finding (rate outlier, first use of a tool or resource class, fan-out) kept on its task
+ * as a risk signal: it says little alone, so it pages only beside another finding on the task or
+ * when the task's accumulated risk passes its tenant's threshold (then as `AT-BASE-005`).
+ */
+export const RiskSignal = z.strictObject({
+  /** The baseline rule that observed it, e.g. `AT-BASE-002`. */
+  rule_id: z.string().min(1).max(128),
+  /** Its weight in the task's risk score. */
+  score: z.number().nonnegative().max(1000),
+  /** The action it was observed on, and when that action occurred. */
+  event_id: Id,
+  occurred_at: Timestamp,
+  /** What was unusual, in words (the rule's explanation for that action). */
+  explanation: ShortText,
+});
+export type RiskSignal = z.infer<typeof RiskSignal>;
+
 export const Alert = z.strictObject({
   /** Deterministic: derived from rule id, task id and evidence, so a replay cannot double-alert. */
   alert_id: z.string().regex(/^[0-9a-f]{32}$/),
@@ -39,6 +57,13 @@ export const Alert = z.strictObject({
   labels: z.record(z.string().max(64), z.string().max(256)).default({}),
   /** Link to the task timeline in the API, when an API base URL is configured. */
   link: z.string().url().max(1024).optional(),
+  /**
+   * Context: the risk signals of the task within the combine window when the alert was raised,
+   * oldest first (for `AT-BASE-005`, the signals whose score made the page).
+   */
+  risk_signals: z.array(RiskSignal).max(16).optional(),
+  /** The task's accumulated risk score when the alert was raised (present with `risk_signals`). */
+  risk_score: z.number().nonnegative().optional(),
 });
 export type Alert = z.infer<typeof Alert>;
 export type AlertInput = z.input<typeof Alert>;

@@ -2,6 +2,40 @@ import { z } from 'zod';
 
 // Detector settings: one zod schema, parsed once, frozen. Units are in the names.
 
+const Weight = z.number().nonnegative().max(1000);
+
+/**
+ * Baseline findings are risk signals kept on their task, not pages (baselines/risk.ts). A signal
+ * rides as context on any other alert of the task raised within `combine_window_ms` after it;
+ * alone, signals page only as AT-BASE-005 once the task's score reaches `page_score`.
+ */
+export const RiskConfig = z.strictObject({
+  /** Score at which a task's signals page on their own (AT-BASE-005). */
+  page_score: z.number().positive().default(5),
+  /** A signal accompanies the task's other alerts raised this long after it (event time). */
+  combine_window_ms: z.number().int().positive().default(600_000),
+  /** Weight of each baseline rule's signal in the task's score. */
+  weights: z
+    .strictObject({
+      'AT-BASE-001': Weight.default(3),
+      'AT-BASE-002': Weight.default(2),
+      'AT-BASE-003': Weight.default(2),
+      'AT-BASE-004': Weight.default(3),
+    })
+    .default({ 'AT-BASE-001': 3, 'AT-BASE-002': 2, 'AT-BASE-003': 2, 'AT-BASE-004': 3 }),
+  /**
+   * When false (default), each rule adds its weight once per task: three first uses in one task
+   * are one kind of evidence, not three, so a detector that has seen more (and so notices more
+   * first uses) does not page more for it. When true, every signal adds its weight.
+   */
+  repeat_signals_score: z.boolean().default(false),
+  /** Signals kept per task (over it the oldest that added nothing is dropped, else the oldest; the score keeps them). */
+  max_signals_per_task: z.number().int().positive().max(16).default(8),
+  /** Per-tenant overrides of `page_score`. */
+  tenants: z.record(z.string().min(1), z.strictObject({ page_score: z.number().positive() })).default({}),
+});
+export type RiskConfig = z.infer<typeof RiskConfig>;
+
 export const BaselineConfig = z.strictObject({
   enabled: z.boolean().default(true),
   /** Width of one action-rate bucket. */
@@ -22,6 +56,8 @@ export const BaselineConfig = z.strictObject({
   fanout_window_ms: z.number().int().positive().default(300_000),
   /** Distinct resources per window that count as unusual fan-out. */
   fanout_distinct_resources: z.number().int().positive().default(100),
+  /** How findings become risk signals and when they page. */
+  risk: RiskConfig.default(RiskConfig.parse({})),
 });
 export type BaselineConfig = z.infer<typeof BaselineConfig>;
 

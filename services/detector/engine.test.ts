@@ -116,8 +116,50 @@ describe('detector engine: snapshot and restore', () => {
     feed(a, s.events());
     const b = createDetector({ rules, config: cfg, snapshot: a.snapshot() });
     s.action({ tool: 'shell.exec', operation: 'execute' });
+    // A first use is a risk signal on the task, not a page: the restored baseline still knows
+    // fs.read (no signal for it) and sees shell.exec as new.
+    expect(b.process(s.events().at(-1)!)).toEqual([]);
+    const risk = b.state.tasks.get('acme')?.get('b')?.risk;
+    expect(risk?.signals.map((x) => [x.rule, x.event])).toEqual([
+      ['AT-BASE-002', s.events().at(-1)!.event_id],
+    ]);
+  });
+
+  it("a task's risk signals survive a restart and ride on its next alert", () => {
+    const s = new TaskStream({ taskId: 'r', workloadIdentity: 'spiffe://acme/agent' }).declared({
+      allow: [{ tools: ['fs.read', 'fs.list'], operations: ['read'] }],
+    });
+    for (let i = 0; i < 5; i++) s.action({ tool: 'fs.read', operation: 'read' });
+    s.action({ tool: 'fs.list', operation: 'read' });
+    const cfg = { baselines: { first_use_warmup_actions: 5 } };
+    const a = createDetector({ rules, config: cfg });
+    expect(feed(a, s.events())).toEqual([]);
+    const b = createDetector({ rules, config: cfg, snapshot: JSON.parse(a.snapshotJson()) });
+    expect(JSON.parse(b.snapshotJson())).toEqual(JSON.parse(a.snapshotJson()));
+    s.action({ tool: 'fs.list', operation: 'delete' });
+    const [alert, ...rest] = b.process(s.events().at(-1)!);
+    expect(rest).toEqual([]);
+    expect(alert?.rule_id).toBe('AT-SCOPE-002');
+    expect(alert?.risk_signals?.map((x) => x.rule_id)).toEqual(['AT-BASE-002']);
+    expect(alert?.risk_signals?.[0]?.event_id).toBe(s.events().at(-2)!.event_id);
+    expect(alert?.risk_score).toBe(2);
+  });
+
+  it('a snapshot from before risk signals (tasks without `risk`) restores and keeps working', () => {
+    const s = new TaskStream({ taskId: 'old', workloadIdentity: 'spiffe://acme/agent' }).declared({
+      allow: [{ tools: ['fs.read'] }],
+    });
+    for (let i = 0; i < 5; i++) s.action({ tool: 'fs.read', operation: 'read' });
+    const cfg = { baselines: { first_use_warmup_actions: 5 } };
+    const a = createDetector({ rules, config: cfg });
+    feed(a, s.events());
+    const snap = a.snapshot();
+    for (const t of snap.tasks) expect(t).not.toHaveProperty('risk');
+    const b = createDetector({ rules, config: cfg, snapshot: snap });
+    s.action({ tool: 'shell.exec', operation: 'execute' });
     const out = b.process(s.events().at(-1)!);
-    expect(out.map((x) => x.rule_id)).toEqual(['AT-BASE-002']);
+    expect(out.map((x) => x.rule_id)).toEqual(['AT-SCOPE-001']);
+    expect(out[0]?.risk_signals?.map((x) => x.rule_id)).toEqual(['AT-BASE-002']);
   });
 });
 

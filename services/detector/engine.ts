@@ -1,9 +1,18 @@
-import type { AgentEvent, Alert, EventOf, Scope } from '../../schemas/index.js';
+import type { AgentEvent, Alert, EventOf, RiskSignal, Scope } from '../../schemas/index.js';
 import { parseIsoMs } from '../platform/iso-time.js';
 import type { HashCheck } from '../platform/kafka/headers.js';
-import { Baselines, type BaselinesJSON } from './baselines/baselines.js';
+import { type BaselineFinding, Baselines, type BaselinesJSON } from './baselines/baselines.js';
+import {
+  ACCUMULATED_RISK_RULE,
+  combineSignals,
+  isSignalRule,
+  pageScore,
+  recordSignals,
+  settleRisk,
+  toRiskSignal,
+} from './baselines/risk.js';
 import { type DetectorConfig, type DetectorConfigInput, parseDetectorConfig } from './config.js';
-import { buildAlert } from './rules/alert.js';
+import { buildAlert, explainEvent } from './rules/alert.js';
 import { checkApproval } from './rules/builtin/approval.js';
 import type { CheckContext, Emit } from './rules/builtin/context.js';
 import { checkCredential } from './rules/builtin/credential.js';
@@ -106,6 +115,9 @@ export interface Detector {
   stats(): DetectorStats;
 }
 
+/** A risk signal's explanation is short text in the alert contract (schemas/alert.ts). */
+const MAX_SIGNAL_TEXT = 512;
+
 /** Shared empty result: most events raise nothing, and returning this allocates nothing. */
 const NO_ALERTS: Alert[] = [];
 
@@ -183,9 +195,11 @@ class DetectorImpl implements Detector {
     event: AgentEvent,
     vars: Record<string, string | number | undefined>,
     evidence: readonly string[],
-    taskId?: string,
+    risk?: { signals: RiskSignal[]; score: number },
   ) {
     if (this.out === NO_ALERTS) this.out = [];
+    // Any other finding on the task carries the task's recent risk signals as context.
+    if (risk === undefined && !isSignalRule(meta.id)) risk = this.combine(event);
     this.out.push(
       buildAlert({
         meta,
@@ -194,9 +208,25 @@ class DetectorImpl implements Detector {
         vars,
         createdAtMs: this.clock(),
         linkBaseUrl: this.config.link_base_url,
-        ...(taskId !== undefined ? { taskId } : {}),
+        ...(risk !== undefined && risk.signals.length > 0
+          ? { riskSignals: risk.signals, riskScore: risk.score }
+          : {}),
       }),
     );
+  }
+
+  /** Note an alert on the event's task; the task's signals within the combine window. */
+  private combine(event: AgentEvent): { signals: RiskSignal[]; score: number } | undefined {
+    const task = this.state.tasks.get(event.tenant)?.get(event.task_id);
+    if (task === undefined) return undefined;
+    const { risk, signals } = combineSignals(
+      task.risk,
+      parseIsoMs(event.occurred_at),
+      this.config.baselines.risk,
+    );
+    task.risk = risk;
+    this.writer.tasks.touch(task);
+    return { signals: signals.map(toRiskSignal), score: risk.score };
   }
 
   process(event: AgentEvent, hashCheck?: HashCheck): Alert[] {
@@ -264,6 +294,9 @@ class DetectorImpl implements Detector {
     const cfg = this.config;
     if (inChain) checkChain(task, event, cfg, this.emit, cfg.trust_hash_check ? hashCheck : undefined);
     checkClock(task, event, atMs, cfg, this.emit);
+    // Baselines first: a signal of this very action rides on the alerts its checks raise.
+    const findings = event.type === 'action' ? this.baselines.observe(event, atMs) : undefined;
+    if (findings !== undefined) this.recordSignals(task, event as EventOf<'action'>, atMs, findings);
     let coveredBy: string | undefined;
     const ctx = this.ctx;
     ctx.task = task;
@@ -293,7 +326,7 @@ class DetectorImpl implements Detector {
     }
     applyEvent(this.state, event, { cfg, atMs, coveredBy, fragments: this.writer });
     this.runSequences(task, event, atMs);
-    if (event.type === 'action') this.runBaselines(event, atMs);
+    if (findings !== undefined) this.settleRisk(task, event as EventOf<'action'>, atMs);
   }
 
   private runSequences(task: TaskState, event: AgentEvent, atMs: number): void {
@@ -338,10 +371,37 @@ class DetectorImpl implements Detector {
     }
   }
 
-  private runBaselines(event: EventOf<'action'>, atMs: number): void {
-    const findings = this.baselines.observe(event, atMs);
-    if (findings === undefined) return;
-    for (const f of findings) this.emit(f.rule, f.vars);
+  /** Baseline findings are risk signals on the task, not alerts (baselines/risk.ts). */
+  private recordSignals(
+    task: TaskState,
+    event: EventOf<'action'>,
+    atMs: number,
+    findings: readonly BaselineFinding[],
+  ): void {
+    task.risk = recordSignals(task.risk, findings, event, atMs, this.config.baselines.risk, (f) =>
+      explainEvent(BUILTIN_RULES[f.rule], event, f.vars).slice(0, MAX_SIGNAL_TEXT),
+    );
+  }
+
+  /** After the action's own alerts: page the task's signals alone when their score says so. */
+  private settleRisk(task: TaskState, event: EventOf<'action'>, atMs: number): void {
+    const risk = task.risk!;
+    const cfg = this.config.baselines.risk;
+    if (!settleRisk(risk, event.tenant, atMs, cfg)) return;
+    const evidence = [...new Set(risk.signals.map((s) => s.event))];
+    if (evidence.at(-1) !== event.event_id) evidence.push(event.event_id);
+    this.raise(
+      BUILTIN_RULES[ACCUMULATED_RISK_RULE],
+      event,
+      {
+        score: risk.score,
+        page_score: pageScore(cfg, event.tenant),
+        rules: [...new Set(risk.signals.map((s) => s.rule))].join(', '),
+        window_s: cfg.combine_window_ms / 1000,
+      },
+      evidence,
+      { signals: risk.signals.map(toRiskSignal), score: risk.score },
+    );
   }
 
   tick(nowMs: number): Alert[] {

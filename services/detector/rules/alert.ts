@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { type AgentEvent, type Alert, Alert as AlertSchema } from '../../../schemas/index.js';
+import {
+  type AgentEvent,
+  type Alert,
+  Alert as AlertSchema,
+  type RiskSignal,
+} from '../../../schemas/index.js';
 import { timelineLink } from '../../platform/timeline-link.js';
 import type { RuleMeta } from './catalogue.js';
 import { describeAction } from './describe.js';
@@ -34,6 +39,27 @@ export function describeEvent(event: AgentEvent): string {
   return `action ${describeAction(event.data)} (event ${event.event_id})`;
 }
 
+/** A rule's explanation for one event: the template filled with the event and the check's vars. */
+export function explainEvent(
+  meta: RuleMeta,
+  event: AgentEvent,
+  vars: Readonly<Record<string, string | number | undefined>>,
+  taskId = event.task_id,
+): string {
+  return renderTemplate(meta.explanation.trim(), {
+    action: describeEvent(event),
+    task: taskId,
+    event: event.event_id,
+    ...vars,
+  });
+}
+
+/** The risk signals as a sentence appended to an explanation: what else was unusual about the task. */
+export function describeSignals(signals: readonly RiskSignal[], score: number): string {
+  const parts = signals.map((s) => `${s.rule_id} (+${s.score}, event ${s.event_id}): ${s.explanation}`);
+  return `Risk signals on this task (score ${score}): ${parts.join(' | ')}`;
+}
+
 export interface AlertInputs {
   meta: RuleMeta;
   /** The triggering event; it is the last evidence item. */
@@ -46,6 +72,9 @@ export interface AlertInputs {
   linkBaseUrl?: string | undefined;
   dedupKey?: string;
   labels?: Record<string, string>;
+  /** The task's risk signals carried as context, and its risk score (baselines/risk.ts). */
+  riskSignals?: readonly RiskSignal[];
+  riskScore?: number;
 }
 
 const MAX_EVIDENCE = 64;
@@ -58,13 +87,16 @@ export function buildAlert(input: AlertInputs): Alert {
   // Keep the first and the most recent evidence when a long sequence overflows the schema bound.
   if (evidence.length > MAX_EVIDENCE)
     evidence = [...evidence.slice(0, 8), ...evidence.slice(-(MAX_EVIDENCE - 8))];
-  const vars = { action: describeEvent(event), task: taskId, event: event.event_id, ...input.vars };
+  let explanation = explainEvent(meta, event, input.vars, taskId);
+  const signals = input.riskSignals;
+  if (signals !== undefined && signals.length > 0)
+    explanation += ` ${describeSignals(signals, input.riskScore ?? 0)}`;
   const alert: Alert = {
     alert_id: alertId(event.tenant, meta.id, taskId, evidence),
     rule_id: meta.id,
     severity: meta.severity,
     title: meta.title,
-    explanation: renderTemplate(meta.explanation.trim(), vars).slice(0, MAX_EXPLANATION),
+    explanation: explanation.slice(0, MAX_EXPLANATION),
     tenant: event.tenant,
     task_id: taskId,
     agent_id: event.agent.id,
@@ -80,6 +112,10 @@ export function buildAlert(input: AlertInputs): Alert {
   if (meta.scopeElement !== undefined) alert.scope_element = meta.scopeElement;
   if (input.linkBaseUrl !== undefined) {
     alert.link = timelineLink(input.linkBaseUrl, event.tenant, taskId);
+  }
+  if (signals !== undefined && signals.length > 0) {
+    alert.risk_signals = [...signals];
+    alert.risk_score = input.riskScore ?? 0;
   }
   // The contract is the schema: an alert that does not validate is a detector bug, so fail loudly.
   return AlertSchema.parse(alert);

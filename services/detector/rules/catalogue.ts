@@ -263,7 +263,9 @@ export const BUILTIN_RULES = {
     [F.ASI01, F.T0051],
     'scope',
   ),
-  // Baselines
+  // Baselines. AT-BASE-001…004 are risk signals (baselines/risk.ts): they never page alone; their
+  // explanations describe the signal, carried in `risk_signals` of the task's alerts. AT-BASE-005
+  // is the page for signals alone. Their severity is what a signal would have if it paged.
   'AT-BASE-001': rule(
     'AT-BASE-001',
     'medium',
@@ -291,6 +293,13 @@ export const BUILTIN_RULES = {
     'Unusual fan-out of resources',
     'Identity {identity} touched {count} distinct resources within {window_s}s ({action}).',
     [F.ASI10, F.T0057],
+  ),
+  'AT-BASE-005': rule(
+    'AT-BASE-005',
+    'medium',
+    'Accumulated risk from baseline signals',
+    'The task reached risk score {score} (this tenant pages at {page_score}) from baseline signals alone ({rules}), with no other finding on the task in the {window_s}s before; the last signal came with {action}.',
+    [F.ASI10, F.ASI02],
   ),
 } satisfies Record<string, RuleMeta>;
 

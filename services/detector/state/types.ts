@@ -58,6 +58,35 @@ export interface TaskState {
   trustedFps?: string[];
   /** Once-per-task alert flags (bit set). */
   flags: number;
+  /** Baseline risk signals and the task's score (baselines/risk.ts); absent until the first. */
+  risk?: TaskRisk;
+}
+
+/** One baseline finding kept on its task (baselines/risk.ts). */
+export interface RiskSignalState {
+  /** Baseline rule id, e.g. `AT-BASE-002`. */
+  rule: string;
+  /** Weight it added to the task's score (0 when its rule had already counted). */
+  score: number;
+  /** Event id of the action, its `occurred_at`, and that time in ms. */
+  event: string;
+  at: string;
+  atMs: number;
+  /** The rule's explanation for that action. */
+  text: string;
+}
+
+export interface TaskRisk {
+  /** Accumulated risk score of the task. */
+  score: number;
+  /** Signals, oldest first, bounded by `max_signals_per_task` (the score keeps the dropped ones). */
+  signals: RiskSignalState[];
+  /** Rules whose weight the score already holds (each counts once unless `repeat_signals_score`). */
+  counted: string[];
+  /** Event time of the task's latest alert of another rule: its signals rode on a page then. */
+  lastAlertMs?: number;
+  /** True once the signals paged on their own (AT-BASE-005: once per task). */
+  paged?: boolean;
 }
 
 export const TaskFlag = {

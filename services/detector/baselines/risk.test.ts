@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { TaskStream } from '../../../scenarios/builder.js';
+import type { AgentEvent, Alert } from '../../../schemas/index.js';
+import { RiskConfig } from '../config.js';
+import { createDetector } from '../engine.js';
+import { loadDefaultRules } from '../rules/default-rules.js';
+import type { BaselineFinding } from './baselines.js';
+import { combineSignals, pageScore, recordSignals, settleRisk } from './risk.js';
+
+const cfg = (input: Partial<RiskConfig> = {}) => RiskConfig.parse(input);
+const finding = (rule: BaselineFinding['rule']): BaselineFinding => ({ rule, vars: {} });
+const ev = (n: number) => ({ event_id: `e${n}`, occurred_at: new Date(n * 1000).toISOString() });
+const text = (f: BaselineFinding) => `${f.rule} seen`;
+
+describe('risk signals (pure)', () => {
+  it('each rule adds its weight once per task by default; every signal is kept', () => {
+    const c = cfg();
+    let r = recordSignals(undefined, [finding('AT-BASE-003')], ev(1), 1000, c, text);
+    r = recordSignals(r, [finding('AT-BASE-003'), finding('AT-BASE-002')], ev(2), 2000, c, text);
+    expect(r.score).toBe(4);
+    expect(r.signals.map((s) => [s.rule, s.score])).toEqual([
+      ['AT-BASE-003', 2],
+      ['AT-BASE-003', 0],
+      ['AT-BASE-002', 2],
+    ]);
+    expect(settleRisk(r, 'acme', 2000, c)).toBe(false);
+  });
+
+  it('repeat_signals_score: every signal adds its weight', () => {
+    const c = cfg({ repeat_signals_score: true });
+    const r = recordSignals(
+      undefined,
+      [finding('AT-BASE-003'), finding('AT-BASE-003'), finding('AT-BASE-003')],
+      ev(1),
+      1000,
+      c,
+      text,
+    );
+    expect(r.score).toBe(6);
+    expect(settleRisk(r, 'acme', 1000, c)).toBe(true);
+  });
+
+  it('pages once per task, at the tenant page_score', () => {
+    const c = cfg({ tenants: { strict: { page_score: 2 } } });
+    expect(pageScore(c, 'strict')).toBe(2);
+    expect(pageScore(c, 'acme')).toBe(5);
+    const strict = recordSignals(undefined, [finding('AT-BASE-002')], ev(1), 1000, c, text);
+    const other = recordSignals(undefined, [finding('AT-BASE-002')], ev(1), 1000, c, text);
+    expect(settleRisk(other, 'acme', 1000, c)).toBe(false);
+    expect(settleRisk(strict, 'strict', 1000, c)).toBe(true);
+    recordSignals(strict, [finding('AT-BASE-001')], ev(2), 2000, c, text);
+    expect(settleRisk(strict, 'strict', 2000, c)).toBe(false);
+  });
+
+  it('another alert within the window takes the signals as context and holds back the accumulated page', () => {
+    const c = cfg({ combine_window_ms: 10_000 });
+    let r = recordSignals(undefined, [finding('AT-BASE-002')], ev(1), 1000, c, text);
+    const near = combineSignals(r, 11_000, c);
+    expect(near.signals.map((s) => s.event)).toEqual(['e1']);
+    r = near.risk;
+    expect(combineSignals(r, 11_001, c).signals).toEqual([]);
+    r = recordSignals(r, [finding('AT-BASE-001')], ev(15), 15_000, c, text);
+    expect(r.score).toBe(5);
+    expect(settleRisk(r, 'acme', 15_000, c)).toBe(false); // the alert at 11 s paged the task
+    r = recordSignals(r, [finding('AT-BASE-004')], ev(30), 30_000, c, text);
+    expect(settleRisk(r, 'acme', 30_000, c)).toBe(true); // alone again, past the window
+  });
+
+  it('bounded: over max_signals_per_task the oldest signal that added nothing goes first', () => {
+    const c = cfg({ max_signals_per_task: 3 });
+    let r = recordSignals(undefined, [finding('AT-BASE-002')], ev(1), 1000, c, text);
+    for (let i = 2; i < 10; i++) r = recordSignals(r, [finding('AT-BASE-003')], ev(i), i * 1000, c, text);
+    expect(r.signals.map((s) => s.event)).toEqual(['e1', 'e2', 'e9']);
+    expect(r.score).toBe(4);
+  });
+});
+
+describe('risk signals in one shared detector', () => {
+  const rules = loadDefaultRules();
+  const identity = 'spiffe://acme/shared';
+  /** A benign task: reads in scope, on tools and resource classes of its own. */
+  const benign = (id: string, n: number) => {
+    const s = new TaskStream({
+      taskId: id,
+      workloadIdentity: identity,
+      startMs: Date.UTC(2026, 0, 1) + n * 60_000,
+    });
+    s.declared({ allow: [{ operations: ['read'] }] });
+    for (let k = 0; k < 4; k++)
+      s.action({ tool: `t${n}.tool${k}`, operation: 'read', resource: `c${n}-${k}:x/y` });
+    return s.events();
+  };
+  const runs = Array.from({ length: 120 }, (_, n) => benign(`task-${n}`, n));
+  const paged = (alerts: Alert[]) => new Set(alerts.map((a) => a.task_id));
+  const feed = (events: AgentEvent[]) => {
+    const d = createDetector({ rules, config: { baselines: { first_use_warmup_actions: 50 } } });
+    return [...events.flatMap((e) => d.process(e)), ...d.flush()];
+  };
+
+  it('a detector that has seen more pages no more: first uses of benign tasks never page alone', () => {
+    // Every task after the warm-up is all first uses (4 tools, 4 resource classes): signals, no page.
+    const shared = feed(runs.flat());
+    expect(paged(shared).size).toBe(0);
+    // Each task alone in a fresh detector: no history, no signals, no pages either.
+    for (const r of runs.slice(0, 10)) expect(feed(r)).toEqual([]);
+  });
+
+  it('with a score per signal (repeat_signals_score) the same shared detector would page them', () => {
+    const d = createDetector({
+      rules,
+      config: { baselines: { first_use_warmup_actions: 50, risk: { repeat_signals_score: true } } },
+    });
+    const alerts = runs.flat().flatMap((e) => d.process(e));
+    // The first ~12 tasks (50 actions) are the warm-up; every later one pages AT-BASE-005.
+    expect(alerts.every((a) => a.rule_id === 'AT-BASE-005')).toBe(true);
+    expect(paged(alerts).size).toBeGreaterThan(100);
+  });
+});
