@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { clickhouseConfig, commonConfig, intFromEnv, kafkaConfig } from '../platform/config.js';
+import {
+  clickhouseConfig,
+  commonConfig,
+  intFromEnv,
+  kafkaConfig,
+  metricsEndpointConfig,
+} from '../platform/config.js';
 
 /** The alerter's environment, parsed once at start (keys are the variable names). */
 export const alerterConfig = {
@@ -56,9 +62,7 @@ export const alerterConfig = {
     1_000,
     3_600_000,
   ),
-  ALERTER_METRICS_PORT: intFromEnv('Port of /metrics, /healthz and /readyz (0 = off)', 9467, 0, 65_535),
-  ALERTER_METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('Address /metrics listens on'),
-  ALERTER_METRICS_TOKEN: z.string().min(1).optional().describe('Bearer token required on /metrics, if set'),
+  ...metricsEndpointConfig('ALERTER_', 9467),
 };
 
 export type AlerterConfig = Readonly<z.infer<z.ZodObject<typeof alerterConfig>>>;

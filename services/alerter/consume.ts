@@ -1,19 +1,11 @@
 import { Alert } from '../../schemas/alert.js';
 import { AlertStatusMessage, type AlertStatusRecord } from '../../schemas/alert-status.js';
-import type { KafkaClient } from '../platform/kafka/client.js';
 import { type DeadLetter, poisonLetter, sendDeadLetters } from '../platform/kafka/dead-letter.js';
 import { type Poison, parseMessageJson, poison } from '../platform/kafka/event-message.js';
 import type { StageProducer } from '../platform/kafka/producer.js';
-import {
-  type Assignment,
-  type BatchContext,
-  createStageRunner,
-  type StageBatch,
-  type StageRunner,
-} from '../platform/kafka/runner.js';
+import type { Assignment, BatchContext, HandlerFactory, StageBatch } from '../platform/kafka/runner.js';
 import type { Logger } from '../platform/logger.js';
 import type { StageMetrics } from '../platform/metrics.js';
-import type { WriteHealth } from '../platform/write-health.js';
 import type { Deliverer } from './deliver.js';
 import { type DeliveryStore, type PriorDeliveries, pairKey } from './delivery-log.js';
 import { type Routing, route } from './routes.js';
@@ -69,20 +61,15 @@ export const decodeStatus: Decoder = (json) => {
 const recordId = (d: Decoded) => d.change?.status_id ?? d.alert.alert_id;
 
 export interface ConsumeDeps {
-  kafka: KafkaClient;
   producer: StageProducer;
+  /** The topic followed (for log lines). */
   topic: string;
   dlqTopic: string;
-  groupId: string;
-  sessionTimeoutMs: number;
-  fromBeginning: boolean;
   routing: Routing;
   deliverer: Deliverer;
   store: DeliveryStore;
   metrics: StageMetrics;
   logger: Logger;
-  health?: WriteHealth;
-  commitIntervalMs: number;
   maxInFlight: number;
   /** How a message becomes something to page; default: an Alert (the alerts topic). */
   decode?: Decoder;
@@ -90,158 +77,147 @@ export interface ConsumeDeps {
   checkAll?: boolean;
 }
 
-/** Shutdown in steps around the deliverer's drain: `pause` (intake), `commit`, `stop`. */
-export type AlertConsumer = Pick<StageRunner, 'pause' | 'commit' | 'stop' | 'healthy' | 'ready'>;
-
 const STAGE = 'alerter';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nothingKnown = (): PriorDeliveries => ({ final: new Set(), attempts: new Map() });
 
-export async function startAlertConsumer(deps: ConsumeDeps): Promise<AlertConsumer> {
-  const log = deps.logger.child({ component: 'consume', topic: deps.topic });
-  const decode = deps.decode ?? decodeAlert;
-  /**
-   * partition → offsets below this may have been paged already and are checked against the
-   * delivery log; at and past it they are new. Absent: not known yet (see `onAssign`).
-   */
-  const checkBelow = new Map<number, bigint>();
-  let boundaries: Promise<void> = Promise.resolve();
-  const raise = (partition: number, offset: bigint) => {
-    const was = checkBelow.get(partition);
-    if (was === undefined || offset > was) checkBelow.set(partition, offset);
-  };
+/** The alerter's handler: its durability point is each delivery's final row (rule 1 above). */
+export function alertHandler(deps: ConsumeDeps): HandlerFactory {
+  return (runner) => {
+    const log = deps.logger.child({ component: 'consume', topic: deps.topic });
+    const decode = deps.decode ?? decodeAlert;
+    /**
+     * partition → offsets below this may have been paged already and are checked against the
+     * delivery log; at and past it they are new. Absent: not known yet (see `onAssign`).
+     */
+    const checkBelow = new Map<number, bigint>();
+    let boundaries: Promise<void> = Promise.resolve();
+    const raise = (partition: number, offset: bigint) => {
+      const was = checkBelow.get(partition);
+      if (was === undefined || offset > was) checkBelow.set(partition, offset);
+    };
 
-  /** Emitted before the first fetch of the new generation; onBatch awaits the ends. */
-  function onAssign({ partitions, ends }: Assignment): void {
-    for (const p of [...checkBelow.keys()]) if (!partitions.includes(p)) checkBelow.delete(p);
-    boundaries = ends().then(
-      (highs) => {
-        for (const [p, high] of highs) raise(p, high);
-      },
-      (err) => {
-        // The first batch's high watermark (later, so at least as high) stands in: see onBatch.
-        log.warn({ err }, 'could not read the partition ends at assignment; using the first fetch');
-      },
-    );
-  }
-
-  async function prior(ids: string[]): Promise<PriorDeliveries> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await deps.store.prior(ids);
-      } catch (err) {
-        deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_UNAVAILABLE' });
-        if (attempt >= 3) {
-          // A missed page is worse than a duplicate: page without the check, and say so.
-          log.warn({ err, alerts: ids.length }, 'delivery log unreachable; paging without the replay check');
-          return nothingKnown();
-        }
-        await sleep(200 * attempt);
-      }
-    }
-  }
-
-  /** A message value as what to page, or why it is poison (the shared vocabulary). */
-  function decodeMessage(value: Buffer | null): { ok: true; item: Decoded } | Poison {
-    const parsed = parseMessageJson(value);
-    if (!parsed.ok) return parsed;
-    try {
-      const r = decode(parsed.json);
-      return r.success ? { ok: true, item: r.data } : poison('schema', r.error);
-    } catch (err) {
-      return poison('schema', `undecodable: ${(err as Error).message}`);
-    }
-  }
-
-  async function onBatch(batch: StageBatch, ctx: BatchContext): Promise<void> {
-    const started = performance.now();
-    const { partition } = batch;
-    const items = batch.messages.map((m) => ({ offset: m.offset, d: decodeMessage(m.value) }));
-    const letters: DeadLetter[] = [];
-    items.forEach(({ d }, i) => {
-      if (d.ok) return;
-      const m = batch.messages[i]!;
-      letters.push(
-        poisonLetter({ topic: batch.topic, partition, offset: m.offset, key: m.key, value: m.value }, d),
+    /** Emitted before the first fetch of the new generation; onBatch awaits the ends. */
+    function onAssign({ partitions, ends }: Assignment): void {
+      for (const p of [...checkBelow.keys()]) if (!partitions.includes(p)) checkBelow.delete(p);
+      boundaries = ends().then(
+        (highs) => {
+          for (const [p, high] of highs) raise(p, high);
+        },
+        (err) => {
+          // The first batch's high watermark (later, so at least as high) stands in: see onBatch.
+          log.warn({ err }, 'could not read the partition ends at assignment; using the first fetch');
+        },
       );
-      deps.metrics.dropped.inc({ stage: STAGE, reason: d.reason });
-    });
-    deps.metrics.received.inc({ stage: STAGE }, batch.messages.length);
-    if (letters.length > 0) {
-      await ctx.wait(sendDeadLetters(deps.producer, deps.dlqTopic, letters));
-      log.warn({ count: letters.length, partition }, 'invalid messages sent to the dead-letter topic');
     }
 
-    await ctx.wait(boundaries);
-    // Unknown boundary (the fetch at assignment failed): this batch's high watermark was read
-    // after the assignment, so it is at least the end at assignment.
-    if (!checkBelow.has(partition)) raise(partition, BigInt(batch.highWatermark));
-    const below = checkBelow.get(partition) ?? 0n;
-    const replayed = new Set<string>();
-    for (const { offset, d } of items)
-      if (d.ok && (deps.checkAll || BigInt(offset) < below)) replayed.add(recordId(d.item));
-    const known = replayed.size > 0 ? await ctx.wait(prior([...replayed])) : nothingKnown();
-    // From now on a refetch of this batch (offsets this process took in) is checked too.
-    const last = batch.messages.at(-1);
-    if (last) raise(partition, BigInt(last.offset) + 1n);
+    async function prior(ids: string[]): Promise<PriorDeliveries> {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await deps.store.prior(ids);
+        } catch (err) {
+          deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_UNAVAILABLE' });
+          if (attempt >= 3) {
+            // A missed page is worse than a duplicate: page without the check, and say so.
+            log.warn(
+              { err, alerts: ids.length },
+              'delivery log unreachable; paging without the replay check',
+            );
+            return nothingKnown();
+          }
+          await sleep(200 * attempt);
+        }
+      }
+    }
 
-    for (const { offset, d } of items) {
-      if (!ctx.owned()) return; // not taken: refetched by whoever owns the partition
-      if (!d.ok) {
-        ctx.take(offset); // on the dead-letter topic already
-        continue;
+    /** A message value as what to page, or why it is poison (the shared vocabulary). */
+    function decodeMessage(value: Buffer | null): { ok: true; item: Decoded } | Poison {
+      const parsed = parseMessageJson(value);
+      if (!parsed.ok) return parsed;
+      try {
+        const r = decode(parsed.json);
+        return r.success ? { ok: true, item: r.data } : poison('schema', r.error);
+      } catch (err) {
+        return poison('schema', `undecodable: ${(err as Error).message}`);
       }
-      const { alert, change } = d.item;
-      const id = recordId(d.item);
-      // A follow-up goes where the alert's page went: the same routes, on the alert.
-      const targets = route(deps.routing.routes, alert).filter((t) => !known.final.has(pairKey(id, t)));
-      if (targets.length === 0) {
-        deps.metrics.dropped.inc({ stage: STAGE, reason: 'no_route_or_done' });
-        ctx.take(offset);
-        continue;
-      }
-      const unit = runner.tracker.unit(targets.length);
-      ctx.take(offset, unit);
-      for (const t of targets) {
-        deps.deliverer.submit(
-          alert,
-          t,
-          (final) => {
-            unit.done();
-            if (final === 'delivered') deps.metrics.sent.inc({ stage: STAGE });
-            else deps.metrics.dropped.inc({ stage: STAGE, reason: 'delivery_failed' });
-          },
-          known.attempts.get(pairKey(id, t)) ?? 0,
-          change,
+    }
+
+    async function onBatch(batch: StageBatch, ctx: BatchContext): Promise<void> {
+      const started = performance.now();
+      const { partition } = batch;
+      const items = batch.messages.map((m) => ({ offset: m.offset, d: decodeMessage(m.value) }));
+      const letters: DeadLetter[] = [];
+      items.forEach(({ d }, i) => {
+        if (d.ok) return;
+        const m = batch.messages[i]!;
+        letters.push(
+          poisonLetter({ topic: batch.topic, partition, offset: m.offset, key: m.key, value: m.value }, d),
         );
+        deps.metrics.dropped.inc({ stage: STAGE, reason: d.reason });
+      });
+      deps.metrics.received.inc({ stage: STAGE }, batch.messages.length);
+      if (letters.length > 0) {
+        await ctx.wait(sendDeadLetters(deps.producer, deps.dlqTopic, letters));
+        log.warn({ count: letters.length, partition }, 'invalid messages sent to the dead-letter topic');
       }
+
+      await ctx.wait(boundaries);
+      // Unknown boundary (the fetch at assignment failed): this batch's high watermark was read
+      // after the assignment, so it is at least the end at assignment.
+      if (!checkBelow.has(partition)) raise(partition, BigInt(batch.highWatermark));
+      const below = checkBelow.get(partition) ?? 0n;
+      const replayed = new Set<string>();
+      for (const { offset, d } of items)
+        if (d.ok && (deps.checkAll || BigInt(offset) < below)) replayed.add(recordId(d.item));
+      const known = replayed.size > 0 ? await ctx.wait(prior([...replayed])) : nothingKnown();
+      // From now on a refetch of this batch (offsets this process took in) is checked too.
+      const last = batch.messages.at(-1);
+      if (last) raise(partition, BigInt(last.offset) + 1n);
+
+      for (const { offset, d } of items) {
+        if (!ctx.owned()) return; // not taken: refetched by whoever owns the partition
+        if (!d.ok) {
+          ctx.take(offset); // on the dead-letter topic already
+          continue;
+        }
+        const { alert, change } = d.item;
+        const id = recordId(d.item);
+        // A follow-up goes where the alert's page went: the same routes, on the alert.
+        const targets = route(deps.routing.routes, alert).filter((t) => !known.final.has(pairKey(id, t)));
+        if (targets.length === 0) {
+          deps.metrics.dropped.inc({ stage: STAGE, reason: 'no_route_or_done' });
+          ctx.take(offset);
+          continue;
+        }
+        const unit = runner.tracker.unit(targets.length);
+        ctx.take(offset, unit);
+        for (const t of targets) {
+          deps.deliverer.submit(
+            alert,
+            t,
+            (final) => {
+              unit.done();
+              if (final === 'delivered') deps.metrics.sent.inc({ stage: STAGE });
+              else deps.metrics.dropped.inc({ stage: STAGE, reason: 'delivery_failed' });
+            },
+            known.attempts.get(pairKey(id, t)) ?? 0,
+            change,
+          );
+        }
+      }
+      deps.metrics.batchSize.observe({ stage: STAGE }, batch.messages.length);
+      deps.metrics.batchSeconds.observe({ stage: STAGE }, (performance.now() - started) / 1000);
     }
-    deps.metrics.batchSize.observe({ stage: STAGE }, batch.messages.length);
-    deps.metrics.batchSeconds.observe({ stage: STAGE }, (performance.now() - started) / 1000);
-  }
 
-  /** Back-pressure: the partition pauses while too much waits on slow destinations. */
-  async function room(): Promise<void> {
-    while (deps.deliverer.inFlight > deps.maxInFlight) await sleep(50);
-  }
+    /** Back-pressure: the partition pauses while too much waits on slow destinations. */
+    async function room(): Promise<void> {
+      while (deps.deliverer.inFlight > deps.maxInFlight) await sleep(50);
+    }
 
-  const runner = createStageRunner({
-    kafka: deps.kafka,
-    log: deps.logger,
-    health: deps.health,
-    settings: {
-      topic: deps.topic,
-      groupId: deps.groupId,
-      sessionTimeoutMs: deps.sessionTimeoutMs,
-      fromBeginning: deps.fromBeginning,
-      commitIntervalMs: deps.commitIntervalMs,
-    },
-    handler: {
+    return {
       onBatch,
       onAssign,
       backlog: () => (deps.deliverer.inFlight > deps.maxInFlight ? room() : undefined),
-    },
-  });
-  await runner.start();
-  return runner;
+    };
+  };
 }

@@ -1,13 +1,7 @@
 import { type RetryPolicy, steadyBackoffMs } from '../platform/backoff.js';
-import type { KafkaClient } from '../platform/kafka/client.js';
 import { type DeadLetter, poisonLetter, sendDeadLetters } from '../platform/kafka/dead-letter.js';
 import type { StageProducer } from '../platform/kafka/producer.js';
-import {
-  type BatchContext,
-  createStageRunner,
-  type StageBatch,
-  type StageRunner,
-} from '../platform/kafka/runner.js';
+import type { BatchContext, HandlerFactory, StageBatch } from '../platform/kafka/runner.js';
 import type { Logger } from '../platform/logger.js';
 import type { StageMetrics } from '../platform/metrics.js';
 import type { WriteHealth } from '../platform/write-health.js';
@@ -30,212 +24,180 @@ import type { EventWriter } from './writer.js';
 const STAGE = 'ingester';
 const DLQ_CHUNK_BYTES = 256 * 1024;
 
-export interface LoopSettings {
-  topic: string;
+export interface IngestSettings {
   dlqTopic: string;
-  groupId: string;
   maxRows: number;
   maxBytes: number;
   intervalMs: number;
   retry: RetryPolicy;
-  sessionTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  fetchMaxBytes: number;
-  fetchMaxBytesPerPartition: number;
-}
-
-export interface IngestLoop {
-  start(): Promise<void>;
-  /** Stop intake, flush and commit what is held, leave the group. */
-  stop(): Promise<void>;
-  healthy(): boolean;
-  ready: StageRunner['ready'];
 }
 
 /** How a flush waits: heartbeating inside a batch, plainly from the timer or at stop. */
 type Waiter = Pick<BatchContext, 'wait' | 'heartbeat'>;
 const outsideBatch: Waiter = { wait: (p) => p, heartbeat: async () => {} };
 
-export function createIngestLoop(deps: {
-  kafka: KafkaClient;
+/**
+ * The ingester's handler. A flush that fails for a reason other than an outage fails the stage
+ * (`StageControl.fail`: the runner's `onFatal`, and main exits): nothing later may be committed.
+ */
+export function ingestHandler(deps: {
   producer: StageProducer;
   writer: EventWriter;
   log: Logger;
   metrics: StageMetrics;
-  settings: LoopSettings;
+  settings: IngestSettings;
   /** Told of every DLQ produce's outcome (the writer reports ClickHouse's); readiness. */
   health?: WriteHealth;
-  /** A flush failed for a reason other than an outage: the process must stop (main exits). */
-  onFatal: (err: unknown) => void;
-}): IngestLoop {
-  const { producer, writer, metrics, settings } = deps;
-  const log = deps.log.child({ component: 'loop' });
-  const abort = new AbortController();
-  let flushing: Promise<void> | undefined;
-  let stopping = false;
-  let failed: unknown;
-  let timer: NodeJS.Timeout | undefined;
-  const limits = { maxRows: settings.maxRows, maxBytes: settings.maxBytes, intervalMs: settings.intervalMs };
-
-  const runner = createStageRunner({
-    kafka: deps.kafka,
-    log: deps.log,
-    health: deps.health,
-    settings: {
-      topic: settings.topic,
-      groupId: settings.groupId,
-      sessionTimeoutMs: settings.sessionTimeoutMs,
-      heartbeatIntervalMs: settings.heartbeatIntervalMs,
-      maxWaitTimeMs: Math.min(500, settings.intervalMs),
-      fetchMaxBytes: settings.fetchMaxBytes,
-      fetchMaxBytesPerPartition: settings.fetchMaxBytesPerPartition,
-    },
-    handler: { onBatch, drain: () => flushAll(outsideBatch) },
-  });
-  const { tracker } = runner;
-  let batch = new Batch(tracker.unit());
-
-  /**
-   * Hand the current batch to the flusher, after the previous flush finished (intake held
-   * meanwhile), without waiting for this one: decoding the next batch overlaps the insert,
-   * and at most two batches are held.
-   */
-  async function startFlush(w: Waiter): Promise<void> {
-    while (flushing) await w.wait(flushing);
-    if (batch.size === 0 || failed) return;
-    const full = batch;
-    batch = new Batch(tracker.unit());
-    flushing = runFlush(full, w)
-      .catch((err) => {
-        // Not a ClickHouse or Kafka outage (those are retried for ever): a bug, or stop()'s
-        // abort. Nothing may be committed after a lost batch, so the process must stop.
-        failed = err;
-        if (!abort.signal.aborted) deps.onFatal(err);
-      })
-      .finally(() => {
-        flushing = undefined;
-      });
-  }
-
-  /** Flush everything held and wait until it is durable and committed. */
-  async function flushAll(w: Waiter): Promise<void> {
-    await startFlush(w);
-    while (flushing) await w.wait(flushing);
-  }
-
-  async function runFlush(b: Batch, w: Waiter): Promise<void> {
-    const started = performance.now();
-    const control = {
-      signal: abort.signal,
-      onWait: w.heartbeat,
-      onRetry: () => metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_UNAVAILABLE' }),
+}): HandlerFactory {
+  return (runner) => {
+    const { producer, writer, metrics, settings } = deps;
+    const log = deps.log.child({ component: 'loop' });
+    const abort = new AbortController();
+    let flushing: Promise<void> | undefined;
+    const limits = {
+      maxRows: settings.maxRows,
+      maxBytes: settings.maxBytes,
+      intervalMs: settings.intervalMs,
     };
-    const rejected = await writer.insert(b.lines, b.token(), control);
-    const dead: DeadLetter[] = [...b.dead];
-    for (const r of rejected) {
-      dead.push({
-        ...poisonLetter(b.sources[r.index]!, { detail: r.reason, eventId: b.eventIds[r.index] }),
-        code: 'AT_ERR_CLICKHOUSE_REJECTED',
-        clickhouseCode: r.clickhouseCode,
-      });
-      metrics.dropped.inc({ stage: STAGE, reason: 'clickhouse_rejected' });
-      metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_REJECTED' });
-    }
-    if (rejected.length > 0)
-      log.error(
-        { rows: rejected.length, codes: [...new Set(rejected.map((r) => r.clickhouseCode))] },
-        'ClickHouse refused rows as data; sent to the DLQ, the rest stored',
-      );
-    await sendDeadWithRetry(dead, control);
-    // The durability point: rows and dead letters are acknowledged.
-    b.unit.done();
-    await runner.commit();
-    metrics.sent.inc({ stage: STAGE }, b.lines.length - rejected.length);
-    metrics.batchSize.observe({ stage: STAGE }, b.size);
-    const seconds = (performance.now() - started) / 1000;
-    metrics.batchSeconds.observe({ stage: STAGE }, seconds);
-    const fields = { rows: b.lines.length, dead: dead.length, ms: Math.round(seconds * 1000) };
-    if (seconds > 10) log.warn(fields, 'slow flush');
-    else log.debug(fields, 'flushed');
-  }
+    const { tracker } = runner;
+    let batch = new Batch(tracker.unit());
 
-  async function sendDeadWithRetry(
-    dead: DeadLetter[],
-    control: { signal: AbortSignal; onWait: () => Promise<void> },
-  ) {
-    for (let attempt = 1; dead.length > 0; attempt++) {
-      control.signal.throwIfAborted();
-      try {
-        // Chunks well under the broker's default 1 MiB batch limit; already-sent chunks are
-        // not re-sent on a retry.
-        while (dead.length > 0) {
-          const chunk = takeChunk(dead, DLQ_CHUNK_BYTES);
-          await sendDeadLetters(producer, settings.dlqTopic, chunk);
-          dead.splice(0, chunk.length);
-        }
-        deps.health?.succeeded('kafka');
-        return;
-      } catch (err) {
-        deps.health?.failed('kafka', err);
-        metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_KAFKA_UNAVAILABLE' });
-        const delay = steadyBackoffMs(attempt, settings.retry);
-        log.warn({ err: (err as Error).message, attempt, retryInMs: delay }, 'DLQ produce failed; retrying');
-        await sleep(delay);
-        await control.onWait();
-      }
+    /**
+     * Hand the current batch to the flusher, after the previous flush finished (intake held
+     * meanwhile), without waiting for this one: decoding the next batch overlaps the insert,
+     * and at most two batches are held.
+     */
+    async function startFlush(w: Waiter): Promise<void> {
+      while (flushing) await w.wait(flushing);
+      if (batch.size === 0 || runner.failed) return;
+      const full = batch;
+      batch = new Batch(tracker.unit());
+      flushing = runFlush(full, w)
+        .catch((err) => {
+          // Not a ClickHouse or Kafka outage (those are retried for ever): a bug, or stop()'s
+          // abort. Nothing may be committed after a lost batch, so the process must stop.
+          if (!abort.signal.aborted) runner.fail(err);
+        })
+        .finally(() => {
+          flushing = undefined;
+        });
     }
-  }
 
-  async function onBatch(kb: StageBatch, ctx: BatchContext): Promise<void> {
-    let received = 0;
-    for (const m of kb.messages) {
-      if (failed || !ctx.owned()) break;
-      const source: Source = {
-        topic: kb.topic,
-        partition: kb.partition,
-        offset: m.offset,
-        key: m.key,
-        value: m.value,
+    /** Flush everything held and wait until it is durable and committed. */
+    async function flushAll(w: Waiter): Promise<void> {
+      await startFlush(w);
+      while (flushing) await w.wait(flushing);
+    }
+
+    async function runFlush(b: Batch, w: Waiter): Promise<void> {
+      const started = performance.now();
+      const control = {
+        signal: abort.signal,
+        onWait: w.heartbeat,
+        onRetry: () => metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_UNAVAILABLE' }),
       };
-      const now = Date.now();
-      const d = decodeLine(m);
-      if (d.ok) {
-        batch.addLine(d.line, d.eventId, source, now);
-      } else {
-        batch.addDead(poisonLetter(source, d), source, now);
-        metrics.dropped.inc({ stage: STAGE, reason: d.reason });
-        metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_MESSAGE_POISON' });
+      const rejected = await writer.insert(b.lines, b.token(), control);
+      const dead: DeadLetter[] = [...b.dead];
+      for (const r of rejected) {
+        dead.push({
+          ...poisonLetter(b.sources[r.index]!, { detail: r.reason, eventId: b.eventIds[r.index] }),
+          code: 'AT_ERR_CLICKHOUSE_REJECTED',
+          clickhouseCode: r.clickhouseCode,
+        });
+        metrics.dropped.inc({ stage: STAGE, reason: 'clickhouse_rejected' });
+        metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_REJECTED' });
       }
-      ctx.take(m.offset, batch.unit);
-      received++;
-      // Full: holds intake only while the previous batch is still being written (backpressure).
-      if (batch.lines.length >= limits.maxRows || batch.bytes >= limits.maxBytes) await startFlush(ctx);
+      if (rejected.length > 0)
+        log.error(
+          { rows: rejected.length, codes: [...new Set(rejected.map((r) => r.clickhouseCode))] },
+          'ClickHouse refused rows as data; sent to the DLQ, the rest stored',
+        );
+      await sendDeadWithRetry(dead, control);
+      // The durability point: rows and dead letters are acknowledged.
+      b.unit.done();
+      await runner.commit();
+      metrics.sent.inc({ stage: STAGE }, b.lines.length - rejected.length);
+      metrics.batchSize.observe({ stage: STAGE }, b.size);
+      const seconds = (performance.now() - started) / 1000;
+      metrics.batchSeconds.observe({ stage: STAGE }, seconds);
+      const fields = { rows: b.lines.length, dead: dead.length, ms: Math.round(seconds * 1000) };
+      if (seconds > 10) log.warn(fields, 'slow flush');
+      else log.debug(fields, 'flushed');
     }
-    metrics.received.inc({ stage: STAGE }, received);
-    if (batch.isDue(Date.now(), limits)) await startFlush(ctx);
-  }
 
-  /** Time-based flush when no new messages arrive to trigger it. */
-  function tick(): void {
-    if (stopping || flushing || !batch.isDue(Date.now(), limits)) return;
-    void startFlush(outsideBatch);
-  }
+    async function sendDeadWithRetry(
+      dead: DeadLetter[],
+      control: { signal: AbortSignal; onWait: () => Promise<void> },
+    ) {
+      for (let attempt = 1; dead.length > 0; attempt++) {
+        control.signal.throwIfAborted();
+        try {
+          // Chunks well under the broker's default 1 MiB batch limit; already-sent chunks are
+          // not re-sent on a retry.
+          while (dead.length > 0) {
+            const chunk = takeChunk(dead, DLQ_CHUNK_BYTES);
+            await sendDeadLetters(producer, settings.dlqTopic, chunk);
+            dead.splice(0, chunk.length);
+          }
+          deps.health?.succeeded('kafka');
+          return;
+        } catch (err) {
+          deps.health?.failed('kafka', err);
+          metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_KAFKA_UNAVAILABLE' });
+          const delay = steadyBackoffMs(attempt, settings.retry);
+          log.warn(
+            { err: (err as Error).message, attempt, retryInMs: delay },
+            'DLQ produce failed; retrying',
+          );
+          await sleep(delay);
+          await control.onWait();
+        }
+      }
+    }
 
-  return {
-    async start() {
-      await runner.start();
-      timer = setInterval(tick, Math.max(5, Math.floor(settings.intervalMs / 4)));
-    },
-    async stop() {
-      stopping = true;
-      if (timer) clearInterval(timer);
-      await runner.stop();
-      log.info('consumer stopped; buffered rows flushed and committed');
-    },
-    healthy() {
-      return !stopping && !failed && runner.healthy();
-    },
-    ready: () => runner.ready(),
+    async function onBatch(kb: StageBatch, ctx: BatchContext): Promise<void> {
+      let received = 0;
+      for (const m of kb.messages) {
+        if (!ctx.owned()) break;
+        const source: Source = {
+          topic: kb.topic,
+          partition: kb.partition,
+          offset: m.offset,
+          key: m.key,
+          value: m.value,
+        };
+        const now = Date.now();
+        const d = decodeLine(m);
+        if (d.ok) {
+          batch.addLine(d.line, d.eventId, source, now);
+        } else {
+          batch.addDead(poisonLetter(source, d), source, now);
+          metrics.dropped.inc({ stage: STAGE, reason: d.reason });
+          metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_MESSAGE_POISON' });
+        }
+        ctx.take(m.offset, batch.unit);
+        received++;
+        // Full: holds intake only while the previous batch is still being written (backpressure).
+        if (batch.lines.length >= limits.maxRows || batch.bytes >= limits.maxBytes) await startFlush(ctx);
+      }
+      metrics.received.inc({ stage: STAGE }, received);
+      if (batch.isDue(Date.now(), limits)) await startFlush(ctx);
+    }
+
+    /** Time-based flush when no new messages arrive to trigger it. */
+    function tick(): void {
+      if (flushing || !batch.isDue(Date.now(), limits)) return;
+      void startFlush(outsideBatch);
+    }
+
+    return {
+      onBatch,
+      async drain() {
+        await flushAll(outsideBatch);
+        log.info('consumer stopped; buffered rows flushed and committed');
+      },
+      timers: [{ what: 'timed flush', everyMs: Math.max(5, Math.floor(settings.intervalMs / 4)), run: tick }],
+    };
   };
 }
 

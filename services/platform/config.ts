@@ -49,6 +49,29 @@ export const commonConfig = {
   SHUTDOWN_TIMEOUT_MS: intFromEnv('Deadline for a graceful drain on SIGINT/SIGTERM', 15_000, 100, 600_000),
 };
 
+/**
+ * A stage's `<PREFIX>METRICS_PORT`, `_HOST` and `_TOKEN`: where its /metrics, /healthz and
+ * /readyz listen (platform/stage/run-stage.ts serves them).
+ */
+export function metricsEndpointConfig<P extends string>(prefix: P, port: number) {
+  return {
+    [`${prefix}METRICS_PORT`]: intFromEnv(
+      'Port of /metrics, /healthz and /readyz (0 = off)',
+      port,
+      0,
+      65_535,
+    ),
+    [`${prefix}METRICS_HOST`]: z.string().min(1).default('127.0.0.1').describe('Address /metrics listens on'),
+    [`${prefix}METRICS_TOKEN`]: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Bearer token required on /metrics, if set'),
+  } as Record<`${P}METRICS_PORT`, ReturnType<typeof intFromEnv>> &
+    Record<`${P}METRICS_HOST`, z.ZodDefault<z.ZodString>> &
+    Record<`${P}METRICS_TOKEN`, z.ZodOptional<z.ZodString>>;
+}
+
 export const kafkaConfig = {
   KAFKA_BROKERS: csv('Kafka bootstrap brokers, comma separated', ['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().min(1).default('agenttrail').describe('kafkajs client id prefix'),

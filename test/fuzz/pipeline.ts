@@ -1,11 +1,12 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Consumer, Producer } from 'kafkajs';
 import pino from 'pino';
-import { createIngestLoop, type IngestLoop } from '../../services/ingester/loop.js';
+import { ingestHandler } from '../../services/ingester/loop.js';
 import { createEventWriter, type EventWriter } from '../../services/ingester/writer.js';
 import { createClickHouse } from '../../services/platform/clickhouse/client.js';
 import { createKafka } from '../../services/platform/kafka/client.js';
 import { createProducer, stageProducerOf } from '../../services/platform/kafka/producer.js';
+import { createStageRunner } from '../../services/platform/kafka/runner.js';
 import { ensureTopics } from '../../services/platform/kafka/topics.js';
 import type { Logger } from '../../services/platform/logger.js';
 import { createStageMetrics } from '../../services/platform/metrics.js';
@@ -123,13 +124,23 @@ export async function startPipeline(database: string, prefix: string): Promise<P
   const kafka = createKafka({ KAFKA_BROKERS: brokers, KAFKA_CLIENT_ID: 'fuzz' }, log, 'ingester');
   const producer = createProducer(kafka);
   await producer.connect();
-  const loop: IngestLoop = createIngestLoop({
+  const { maxRows, maxBytes, intervalMs, retry, ...runnerSettings } = FUZZ_LOOP_SETTINGS;
+  const loop = createStageRunner({
     kafka,
-    producer: stageProducerOf(producer),
-    writer,
     log,
-    metrics: createStageMetrics('ingester'),
-    settings: { ...FUZZ_LOOP_SETTINGS, topic, dlqTopic, groupId: `${name}.ingester` },
+    settings: {
+      ...runnerSettings,
+      maxWaitTimeMs: Math.min(500, intervalMs),
+      topic,
+      groupId: `${name}.ingester`,
+    },
+    handler: ingestHandler({
+      producer: stageProducerOf(producer),
+      writer,
+      log,
+      metrics: createStageMetrics('ingester'),
+      settings: { maxRows, maxBytes, intervalMs, retry, dlqTopic },
+    }),
     onFatal: (err) => {
       if (!closing) fatal.push(err);
     },

@@ -1,14 +1,7 @@
 import type { Alert } from '../../../schemas/alert.js';
-import type { KafkaClient } from '../../platform/kafka/client.js';
-import {
-  type BatchContext,
-  createStageRunner,
-  type StageBatch,
-  type StageRunner,
-} from '../../platform/kafka/runner.js';
+import type { BatchContext, HandlerFactory, StageBatch } from '../../platform/kafka/runner.js';
 import type { Logger } from '../../platform/logger.js';
 import type { StageMetrics } from '../../platform/metrics.js';
-import type { WriteHealth } from '../../platform/write-health.js';
 import type { Detector } from '../engine.js';
 import { decodeEvent, passesSchema } from './decode.js';
 import type { DetectorMetrics } from './metrics.js';
@@ -44,8 +37,7 @@ import { TickClock } from './tick-clock.js';
 const STAGE = 'detector';
 const noHeartbeat = async () => {};
 
-export interface DetectorLoopDeps {
-  kafka: KafkaClient;
+export interface DetectorHandlerDeps {
   detector: Detector;
   publisher: AlertPublisher;
   store: SnapshotStore;
@@ -54,50 +46,128 @@ export interface DetectorLoopDeps {
   metrics: StageMetrics;
   detectorMetrics: DetectorMetrics;
   settings: {
+    /** The events topic (what the snapshot says it is of). */
     topic: string;
-    groupId: string;
-    sessionTimeoutMs: number;
     tickIntervalMs: number;
     snapshotIntervalMs: number;
   };
   /** partition → next offset the state has not seen (from start-position.ts). */
   positions: Map<number, bigint>;
-  /** The detector's write health, for readiness. */
-  health?: WriteHealth;
-  /** Publishing failed for good: state is ahead of what was published; the process must exit. */
-  onFatal(err: unknown): void;
 }
 
-export interface DetectorLoop {
-  start(): Promise<void>;
-  /** Stop intake, finish the batch, snapshot, commit, leave the group. */
-  stop(): Promise<void>;
-  healthy(): boolean;
-  ready: StageRunner['ready'];
-}
+/**
+ * The detector's handler. Publishing that fails for good fails the stage (`StageControl.fail`:
+ * the engine state is ahead of the published alerts, and main exits without a snapshot). Run
+ * it with `keepRevoked`: the snapshot records every partition's position, owned or not.
+ */
+export function detectorHandler(deps: DetectorHandlerDeps): HandlerFactory {
+  return (runner) => {
+    const { detector, publisher, serial, metrics, settings } = deps;
+    const log = deps.log.child({ component: 'consume' });
+    const clock = new TickClock();
+    let snapshotDirty = false;
+    const gapWarned = new Set<number>();
+    const { tracker } = runner;
+    for (const [partition, next] of deps.positions) tracker.seed(partition, next);
+    /** What the next snapshot makes durable. */
+    let epoch = tracker.unit();
 
-export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
-  const { detector, publisher, serial, metrics, settings } = deps;
-  const log = deps.log.child({ component: 'consume' });
-  const clock = new TickClock();
-  let stopping = false;
-  let failed: unknown;
-  let snapshotDirty = false;
-  const timers: NodeJS.Timeout[] = [];
-  const gapWarned = new Set<number>();
+    /** Publish or die: on failure the engine state is ahead of the published alerts. */
+    async function publish(alerts: Alert[], heartbeat: () => Promise<void>): Promise<void> {
+      if (alerts.length === 0) return;
+      try {
+        await publisher.publish(alerts, heartbeat);
+      } catch (err) {
+        runner.fail(err);
+        throw err;
+      }
+    }
 
-  const runner = createStageRunner({
-    kafka: deps.kafka,
-    log: deps.log,
-    health: deps.health,
-    settings: {
-      topic: settings.topic,
-      groupId: settings.groupId,
-      sessionTimeoutMs: settings.sessionTimeoutMs,
-      // The snapshot records every partition's position, owned or not.
-      keepRevoked: true,
-    },
-    handler: {
+    async function processBatch(batch: StageBatch, ctx: BatchContext): Promise<void> {
+      if (runner.failed) return;
+      const { partition } = batch;
+      const started = performance.now();
+      const alerts: Alert[] = [];
+      let received = 0;
+      for (const m of batch.messages) {
+        if (!ctx.owned()) break;
+        const offset = BigInt(m.offset);
+        const next = tracker.nextOf(partition) ?? 0n;
+        if (offset < next) {
+          // Already folded into the restored state (commit lagged the snapshot): skip.
+          ctx.take(m.offset);
+          continue;
+        }
+        if (offset > next && !gapWarned.has(partition)) {
+          gapWarned.add(partition);
+          log.warn({ partition, expected: String(next), got: m.offset }, 'offsets skipped');
+        }
+        received++;
+        const d = decodeEvent(m);
+        if (d.ok) {
+          let raised: Alert[] | undefined;
+          try {
+            raised = detector.process(d.event, d.hashCheck);
+          } catch (err) {
+            // An event taken on the gateway's mark that the schema rejects is poison (the
+            // ingester dead-letters it); one the schema accepts is a defect here: fail loudly.
+            if (!d.trusted || passesSchema(d.event)) throw err;
+            metrics.dropped.inc({ stage: STAGE, reason: 'schema' });
+            log.warn(
+              { err: (err as Error).message, offset: m.offset },
+              'a gateway-marked event fails the schema',
+            );
+          }
+          if (raised !== undefined) for (const a of raised) alerts.push(a);
+          clock.observe(Date.parse(d.event.occurred_at));
+        } else {
+          // The ingester dead-letters the same message from the same topic; counting is enough here.
+          metrics.dropped.inc({ stage: STAGE, reason: d.reason });
+        }
+        ctx.take(m.offset, epoch);
+      }
+      if (received === 0) return;
+      snapshotDirty = true;
+      metrics.received.inc({ stage: STAGE }, received);
+      await publish(alerts, ctx.heartbeat);
+      metrics.batchSize.observe({ stage: STAGE }, received);
+      const seconds = (performance.now() - started) / 1000;
+      metrics.batchSeconds.observe({ stage: STAGE }, seconds);
+      if (seconds > 10) log.warn({ events: received, alerts: alerts.length, seconds }, 'slow batch');
+    }
+
+    async function tick(): Promise<void> {
+      const now = clock.now();
+      if (now === undefined || runner.failed) return;
+      const alerts = detector.tick(now);
+      if (alerts.length > 0) snapshotDirty = true;
+      await publish(alerts, noHeartbeat);
+    }
+
+    /** Snapshot state + positions atomically, then commit exactly those positions. */
+    async function snapshot(force: boolean): Promise<void> {
+      if (runner.failed || (!snapshotDirty && !force)) return;
+      // Every alert the state has raised must be stored before a position past it is trusted.
+      await publisher.flushStored();
+      const offsets: Record<string, string> = {};
+      for (const [p, o] of tracker.positions()) offsets[String(p)] = String(o);
+      const writtenAt = Date.now();
+      const bytes = deps.store.write(
+        { version: 1, written_at_ms: writtenAt, topic: settings.topic, offsets },
+        detector.snapshotJson(),
+      );
+      snapshotDirty = false;
+      // The durability point: what the snapshot holds may be committed.
+      epoch.done();
+      epoch = tracker.unit();
+      deps.detectorMetrics.recordSnapshot(bytes);
+      log.debug({ bytes, ms: Date.now() - writtenAt }, 'snapshot written');
+      // A failed commit is logged by the runner: the snapshot is what a restart trusts, and a
+      // missed commit only makes the lag metric stale.
+      await runner.commit();
+    }
+
+    return {
       onAssign({ partitions }) {
         if (partitions.length < deps.positions.size)
           log.error(
@@ -106,143 +176,19 @@ export function createDetectorLoop(deps: DetectorLoopDeps): DetectorLoop {
           );
       },
       onBatch: (batch, ctx) => ctx.wait(serial.run(() => processBatch(batch, ctx))),
-      drain: async () => {
+      async drain() {
         await serial.idle();
         await serial.run(() => snapshot(true));
+        log.info('consumer stopped; state snapshotted and offsets committed');
       },
-    },
-  });
-  const { tracker } = runner;
-  for (const [partition, next] of deps.positions) tracker.seed(partition, next);
-  /** What the next snapshot makes durable. */
-  let epoch = tracker.unit();
-
-  function fail(err: unknown): void {
-    if (failed) return;
-    failed = err;
-    deps.onFatal(err);
-  }
-
-  /** Publish or die: on failure the engine state is ahead of the published alerts. */
-  async function publish(alerts: Alert[], heartbeat: () => Promise<void>): Promise<void> {
-    if (alerts.length === 0) return;
-    try {
-      await publisher.publish(alerts, heartbeat);
-    } catch (err) {
-      fail(err);
-      throw err;
-    }
-  }
-
-  async function processBatch(batch: StageBatch, ctx: BatchContext): Promise<void> {
-    if (failed) return;
-    const { partition } = batch;
-    const started = performance.now();
-    const alerts: Alert[] = [];
-    let received = 0;
-    for (const m of batch.messages) {
-      if (!ctx.owned()) break;
-      const offset = BigInt(m.offset);
-      const next = tracker.nextOf(partition) ?? 0n;
-      if (offset < next) {
-        // Already folded into the restored state (commit lagged the snapshot): skip.
-        ctx.take(m.offset);
-        continue;
-      }
-      if (offset > next && !gapWarned.has(partition)) {
-        gapWarned.add(partition);
-        log.warn({ partition, expected: String(next), got: m.offset }, 'offsets skipped');
-      }
-      received++;
-      const d = decodeEvent(m);
-      if (d.ok) {
-        let raised: Alert[] | undefined;
-        try {
-          raised = detector.process(d.event, d.hashCheck);
-        } catch (err) {
-          // An event taken on the gateway's mark that the schema rejects is poison (the
-          // ingester dead-letters it); one the schema accepts is a defect here: fail loudly.
-          if (!d.trusted || passesSchema(d.event)) throw err;
-          metrics.dropped.inc({ stage: STAGE, reason: 'schema' });
-          log.warn(
-            { err: (err as Error).message, offset: m.offset },
-            'a gateway-marked event fails the schema',
-          );
-        }
-        if (raised !== undefined) for (const a of raised) alerts.push(a);
-        clock.observe(Date.parse(d.event.occurred_at));
-      } else {
-        // The ingester dead-letters the same message from the same topic; counting is enough here.
-        metrics.dropped.inc({ stage: STAGE, reason: d.reason });
-      }
-      ctx.take(m.offset, epoch);
-    }
-    if (received === 0) return;
-    snapshotDirty = true;
-    metrics.received.inc({ stage: STAGE }, received);
-    await publish(alerts, ctx.heartbeat);
-    metrics.batchSize.observe({ stage: STAGE }, received);
-    const seconds = (performance.now() - started) / 1000;
-    metrics.batchSeconds.observe({ stage: STAGE }, seconds);
-    if (seconds > 10) log.warn({ events: received, alerts: alerts.length, seconds }, 'slow batch');
-  }
-
-  async function tick(): Promise<void> {
-    const now = clock.now();
-    if (now === undefined || failed) return;
-    const alerts = detector.tick(now);
-    if (alerts.length > 0) snapshotDirty = true;
-    await publish(alerts, noHeartbeat);
-  }
-
-  /** Snapshot state + positions atomically, then commit exactly those positions. */
-  async function snapshot(force: boolean): Promise<void> {
-    if (failed || (!snapshotDirty && !force)) return;
-    // Every alert the state has raised must be stored before a position past it is trusted.
-    await publisher.flushStored();
-    const offsets: Record<string, string> = {};
-    for (const [p, o] of tracker.positions()) offsets[String(p)] = String(o);
-    const writtenAt = Date.now();
-    const bytes = deps.store.write(
-      { version: 1, written_at_ms: writtenAt, topic: settings.topic, offsets },
-      detector.snapshotJson(),
-    );
-    snapshotDirty = false;
-    // The durability point: what the snapshot holds may be committed.
-    epoch.done();
-    epoch = tracker.unit();
-    deps.detectorMetrics.recordSnapshot(bytes);
-    log.debug({ bytes, ms: Date.now() - writtenAt }, 'snapshot written');
-    // A failed commit is logged by the runner: the snapshot is what a restart trusts, and a
-    // missed commit only makes the lag metric stale.
-    await runner.commit();
-  }
-
-  function every(ms: number, job: () => Promise<void>, what: string): void {
-    const t = setInterval(() => {
-      if (stopping || failed) return;
-      serial.run(job).catch((err) => {
-        if (!failed) log.error({ err }, `${what} failed`);
-      });
-    }, ms);
-    timers.push(t);
-  }
-
-  return {
-    async start() {
-      await runner.start();
-      every(settings.tickIntervalMs, tick, 'tick');
-      every(settings.snapshotIntervalMs, () => snapshot(false), 'snapshot');
-    },
-    async stop() {
-      stopping = true;
-      for (const t of timers) clearInterval(t);
-      await runner.stop();
-      log.info('consumer stopped; state snapshotted and offsets committed');
-    },
-    healthy() {
-      return !failed && !stopping && runner.healthy();
-    },
-    ready: () => runner.ready(),
+      timers: [
+        { what: 'tick', everyMs: settings.tickIntervalMs, run: () => serial.run(tick) },
+        {
+          what: 'snapshot',
+          everyMs: settings.snapshotIntervalMs,
+          run: () => serial.run(() => snapshot(false)),
+        },
+      ],
+    };
   };
 }

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { clickhouseConfig, commonConfig, csv, intFromEnv, kafkaConfig } from '../../platform/config.js';
+import {
+  clickhouseConfig,
+  commonConfig,
+  csv,
+  intFromEnv,
+  kafkaConfig,
+  metricsEndpointConfig,
+} from '../../platform/config.js';
 import { statePath } from '../../platform/state-dir.js';
 import { DEFAULT_RULES_PATH } from '../rules/default-rules.js';
 
@@ -64,9 +71,7 @@ export const detectorSettings = {
     1_000,
     3_600_000,
   ),
-  DETECTOR_METRICS_PORT: intFromEnv('Port of /metrics, /healthz and /readyz (0 = off)', 9466, 0, 65_535),
-  DETECTOR_METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('Address /metrics listens on'),
-  DETECTOR_METRICS_TOKEN: z.string().min(1).optional().describe('Bearer token required on /metrics, if set'),
+  ...metricsEndpointConfig('DETECTOR_', 9466),
   DETECTOR_ADMIN_TOKEN: z
     .string()
     .min(16)

@@ -62,7 +62,29 @@ export interface StageHandler {
   backlog?(): Promise<void> | undefined;
   /** At stop, after intake stopped and the batch in hand finished: make durable what is held. */
   drain?(): Promise<void>;
+  /**
+   * Jobs run every `everyMs` while consuming (a time-based flush, a snapshot): not once the
+   * runner stops or the stage failed. A job that throws is logged and runs again next time.
+   */
+  timers?: Array<{ what: string; everyMs: number; run(): void | Promise<void> }>;
 }
+
+/** What a handler is given of its runner: the offsets it completes, and the way to give up. */
+export interface StageControl {
+  readonly tracker: OffsetTracker;
+  /** Commit what is durable now (after the stage's durability point). */
+  commit(): Promise<void>;
+  /**
+   * The stage cannot go on (what it holds can no longer be made durable in order): batches stop
+   * being taken, timers stop, health and readiness fail, and the runner's `onFatal` is told, once.
+   */
+  fail(err: unknown): void;
+  /** True once `fail` was called. */
+  readonly failed: boolean;
+}
+
+/** A stage's handler, made once its runner exists (it needs the runner's tracker and commit). */
+export type HandlerFactory = (control: StageControl) => StageHandler;
 
 export interface RunnerSettings {
   topic: string;
@@ -103,11 +125,13 @@ export interface StageRunner {
 export function createStageRunner(deps: {
   kafka: KafkaClient;
   settings: RunnerSettings;
-  handler: StageHandler;
+  handler: StageHandler | HandlerFactory;
   log: Logger;
   health?: WriteHealth;
+  /** The handler failed for good (`StageControl.fail`): the process must stop. */
+  onFatal?: (err: unknown) => void;
 }): StageRunner {
-  const { settings, handler } = deps;
+  const { settings } = deps;
   const { topic } = settings;
   const log = deps.log.child({ component: 'consumer', topic });
   const heartbeatMs =
@@ -131,8 +155,26 @@ export function createStageRunner(deps: {
   let crashed: unknown;
   let stopping = false;
   let stopped = false;
+  /** `consumer.run` was called (kafkajs refuses a pause before it). */
+  let running = false;
   let inBatch: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  let failure: unknown;
+  let failed = false;
+  const control: StageControl = {
+    tracker,
+    commit: () => commit(),
+    fail(err) {
+      if (failed) return;
+      failed = true;
+      failure = err;
+      deps.onFatal?.(err);
+    },
+    get failed() {
+      return failed;
+    },
+  };
+  const handler = typeof deps.handler === 'function' ? deps.handler(control) : deps.handler;
 
   consumer.on(consumer.events.HEARTBEAT, () => {
     lastHeartbeat = Date.now();
@@ -189,7 +231,7 @@ export function createStageRunner(deps: {
       return safeHeartbeat(payload.heartbeat);
     };
     const ctx: BatchContext = {
-      owned: () => !stopping && isRunning() && !isStale(),
+      owned: () => !stopping && !failed && isRunning() && !isStale(),
       take(offset, unit) {
         tracker.take(partition, offset, unit);
         unresolved = offset;
@@ -257,10 +299,23 @@ export function createStageRunner(deps: {
     return queued;
   }
 
+  function every(ms: number, job: () => void | Promise<void>, what: string): void {
+    const t = setInterval(() => {
+      if (stopping || failed) return;
+      Promise.resolve()
+        .then(job)
+        .catch((err) => {
+          if (!failed) log.error({ err }, `${what} failed`);
+        });
+    }, ms);
+    t.unref();
+    timers.push(t);
+  }
+
   async function pause(): Promise<void> {
     stopping = true;
-    if (timer) clearInterval(timer);
-    if (!stopped) consumer.pause([{ topic }]);
+    for (const t of timers) clearInterval(t);
+    if (running && !stopped) consumer.pause([{ topic }]);
     await inBatch;
   }
 
@@ -279,10 +334,9 @@ export function createStageRunner(deps: {
           return p;
         },
       });
-      if (settings.commitIntervalMs) {
-        timer = setInterval(() => void commit(), settings.commitIntervalMs);
-        timer.unref();
-      }
+      running = true;
+      if (settings.commitIntervalMs) every(settings.commitIntervalMs, commit, 'commit');
+      for (const t of handler.timers ?? []) every(t.everyMs, t.run, t.what);
       log.info({ group: settings.groupId }, 'consuming');
     },
     pause,
@@ -295,12 +349,14 @@ export function createStageRunner(deps: {
       stopped = true;
       await consumer.disconnect();
       if (adminConnected) await adminConnected.then(() => admin.disconnect()).catch(() => {});
+      log.info({ group: settings.groupId }, 'left the consumer group');
     },
     healthy() {
-      return !crashed && !stopping && Date.now() - lastHeartbeat < settings.sessionTimeoutMs;
+      return !crashed && !failed && !stopping && Date.now() - lastHeartbeat < settings.sessionTimeoutMs;
     },
     ready() {
       if (crashed) return { ok: false, reason: `Kafka consumer crashed: ${String(crashed).slice(0, 200)}` };
+      if (failed) return { ok: false, reason: `stage failed: ${String(failure).slice(0, 200)}` };
       if (!joined) return { ok: false, reason: `not in consumer group ${settings.groupId} yet` };
       return deps.health?.readiness() ?? { ok: true };
     },
