@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TaskStream } from '../../scenarios/builder.js';
 import { generateScenarios } from '../../scenarios/catalogue.js';
 import { OPS_SCOPE } from '../../scenarios/fixtures.js';
-import type { AgentEvent, Alert } from '../../schemas/index.js';
+import type { AgentEvent, Alert, ScopeInput } from '../../schemas/index.js';
 import { createDetector, type Detector, fullSnapshotJsonForTest } from './engine.js';
 import { loadDefaultRules } from './rules/default-rules.js';
 import { loadRules } from './rules/sequence/load.js';
@@ -106,58 +106,53 @@ describe('detector engine: snapshot and restore', () => {
     expect(JSON.parse(resumed.snapshotJson())).toEqual(JSON.parse(fullSnapshotJsonForTest(first)));
   });
 
-  it('baselines survive a restart', () => {
-    const s = new TaskStream({ taskId: 'b', workloadIdentity: 'spiffe://acme/agent' }).declared({
-      allow: [{ tools: ['**'] }],
-    });
+  type ActionData = Parameters<TaskStream['action']>[0];
+  const warmCfg = { baselines: { first_use_warmup_actions: 5 } };
+  /** A task whose identity is warmed up on fs.read, fed to a detector that is then snapshotted. */
+  const warmed = (taskId: string, allow: ScopeInput['allow'], extra: ActionData[] = []) => {
+    const s = new TaskStream({ taskId, workloadIdentity: 'spiffe://acme/agent' }).declared({ allow });
     for (let i = 0; i < 5; i++) s.action({ tool: 'fs.read', operation: 'read' });
-    const cfg = { baselines: { first_use_warmup_actions: 5 } };
-    const a = createDetector({ rules, config: cfg });
-    feed(a, s.events());
-    const b = createDetector({ rules, config: cfg, snapshot: a.snapshot() });
-    s.action({ tool: 'shell.exec', operation: 'execute' });
+    for (const x of extra) s.action(x);
+    const a = createDetector({ rules, config: warmCfg });
+    const before = feed(a, s.events());
+    const next = (data: ActionData) => s.action(data).events().at(-1)!;
+    return { s, a, before, next };
+  };
+
+  it('baselines survive a restart', () => {
+    const { a, next } = warmed('b', [{ tools: ['**'] }]);
+    const b = createDetector({ rules, config: warmCfg, snapshot: a.snapshot() });
+    const e = next({ tool: 'shell.exec', operation: 'execute' });
     // A first use is a risk signal on the task, not a page: the restored baseline still knows
     // fs.read (no signal for it) and sees shell.exec as new.
-    expect(b.process(s.events().at(-1)!)).toEqual([]);
+    expect(b.process(e)).toEqual([]);
     const risk = b.state.tasks.get('acme')?.get('b')?.risk;
-    expect(risk?.signals.map((x) => [x.rule, x.event])).toEqual([
-      ['AT-BASE-002', s.events().at(-1)!.event_id],
-    ]);
+    expect(risk?.signals.map((x) => [x.rule, x.event])).toEqual([['AT-BASE-002', e.event_id]]);
   });
 
   it("a task's risk signals survive a restart and ride on its next alert", () => {
-    const s = new TaskStream({ taskId: 'r', workloadIdentity: 'spiffe://acme/agent' }).declared({
-      allow: [{ tools: ['fs.read', 'fs.list'], operations: ['read'] }],
-    });
-    for (let i = 0; i < 5; i++) s.action({ tool: 'fs.read', operation: 'read' });
-    s.action({ tool: 'fs.list', operation: 'read' });
-    const cfg = { baselines: { first_use_warmup_actions: 5 } };
-    const a = createDetector({ rules, config: cfg });
-    expect(feed(a, s.events())).toEqual([]);
-    const b = createDetector({ rules, config: cfg, snapshot: JSON.parse(a.snapshotJson()) });
+    const { s, a, before, next } = warmed(
+      'r',
+      [{ tools: ['fs.read', 'fs.list'], operations: ['read'] }],
+      [{ tool: 'fs.list', operation: 'read' }],
+    );
+    expect(before).toEqual([]);
+    const firstUse = s.events().at(-1)!.event_id;
+    const b = createDetector({ rules, config: warmCfg, snapshot: JSON.parse(a.snapshotJson()) });
     expect(JSON.parse(b.snapshotJson())).toEqual(JSON.parse(a.snapshotJson()));
-    s.action({ tool: 'fs.list', operation: 'delete' });
-    const [alert, ...rest] = b.process(s.events().at(-1)!);
+    const [alert, ...rest] = b.process(next({ tool: 'fs.list', operation: 'delete' }));
     expect(rest).toEqual([]);
     expect(alert?.rule_id).toBe('AT-SCOPE-002');
-    expect(alert?.risk_signals?.map((x) => x.rule_id)).toEqual(['AT-BASE-002']);
-    expect(alert?.risk_signals?.[0]?.event_id).toBe(s.events().at(-2)!.event_id);
+    expect(alert?.risk_signals?.map((x) => [x.rule_id, x.event_id])).toEqual([['AT-BASE-002', firstUse]]);
     expect(alert?.risk_score).toBe(2);
   });
 
-  it('a snapshot from before risk signals (tasks without `risk`) restores and keeps working', () => {
-    const s = new TaskStream({ taskId: 'old', workloadIdentity: 'spiffe://acme/agent' }).declared({
-      allow: [{ tools: ['fs.read'] }],
-    });
-    for (let i = 0; i < 5; i++) s.action({ tool: 'fs.read', operation: 'read' });
-    const cfg = { baselines: { first_use_warmup_actions: 5 } };
-    const a = createDetector({ rules, config: cfg });
-    feed(a, s.events());
+  it('a snapshot whose tasks carry no `risk` (as before risk signals) restores and keeps working', () => {
+    const { a, next } = warmed('old', [{ tools: ['fs.read'] }]);
     const snap = a.snapshot();
     for (const t of snap.tasks) expect(t).not.toHaveProperty('risk');
-    const b = createDetector({ rules, config: cfg, snapshot: snap });
-    s.action({ tool: 'shell.exec', operation: 'execute' });
-    const out = b.process(s.events().at(-1)!);
+    const b = createDetector({ rules, config: warmCfg, snapshot: snap });
+    const out = b.process(next({ tool: 'shell.exec', operation: 'execute' }));
     expect(out.map((x) => x.rule_id)).toEqual(['AT-SCOPE-001']);
     expect(out[0]?.risk_signals?.map((x) => x.rule_id)).toEqual(['AT-BASE-002']);
   });
