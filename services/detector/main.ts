@@ -1,18 +1,17 @@
-import { ALL_TENANTS, AlertsRepository } from '../platform/clickhouse/read/index.js';
 import { runStage } from '../platform/stage/run-stage.js';
 import { createDetector } from './engine.js';
 import { detectorHandler } from './service/consume.js';
 import { createDetectorMetrics } from './service/metrics.js';
 import { AlertPublisher } from './service/publish.js';
-import { alertsOnTopicSince } from './service/recover.js';
+import { readSnapshot, resumeFrom } from './service/restart.js';
 import { loadRulesFiles, watchRules } from './service/rules-watcher.js';
 import { Serial } from './service/serial.js';
 import { detectorSettings } from './service/settings.js';
 import { SnapshotStore } from './service/snapshot-store.js';
-import { setStartPosition } from './service/start-position.js';
 
 // The detector's own parts on the stage bootstrap (platform/stage/run-stage.ts): rules and the
-// snapshot before any client, then state, restart recovery, the rules watcher and its handler.
+// snapshot before any client, then state, restart recovery (service/restart.ts), the rules
+// watcher and its handler.
 
 runStage({
   name: 'detector',
@@ -28,12 +27,7 @@ runStage({
       return exit(78, undefined, 'rules failed to load (AT_ERR_RULES_INVALID)');
     }
     const store = new SnapshotStore(config.DETECTOR_STATE_DIR);
-    let stored = store.read();
-    if (stored && stored.topic !== config.KAFKA_TOPIC_EVENTS) {
-      log.warn({ snapshotTopic: stored.topic }, 'snapshot is of another topic; starting without it');
-      stored = undefined;
-    }
-    return { ruleSet: rules.ruleSet, store, stored };
+    return { ruleSet: rules.ruleSet, store, stored: readSnapshot(store, config.KAFKA_TOPIC_EVENTS, log) };
   },
   async start(ctx, { ruleSet, store, stored }) {
     const { config, log, lifecycle, metrics, health, clickhouse, kafka, producer } = ctx;
@@ -54,57 +48,21 @@ runStage({
       config: config.DETECTOR_LINK_BASE_URL ? { link_base_url: config.DETECTOR_LINK_BASE_URL } : {},
       ...(stored ? { snapshot: stored.detector } : {}),
     });
-    const positions = await setStartPosition({
+    const positions = await resumeFrom(stored, {
       kafka,
-      groupId: config.DETECTOR_CONSUMER_GROUP,
-      topic: config.KAFKA_TOPIC_EVENTS,
-      snapshotOffsets: stored?.offsets,
-      startFrom: config.DETECTOR_START_FROM,
+      clickhouse,
+      publisher,
       log,
-      timeoutMs: config.DETECTOR_SESSION_TIMEOUT_MS * 3,
-    });
-    log.info(
-      {
-        snapshot: stored ? new Date(stored.written_at_ms).toISOString() : null,
-        tasks: stored?.detector.tasks.length ?? 0,
-        positions: Object.fromEntries([...positions].map(([p, o]) => [p, String(o)])),
-      },
-      stored ? 'state restored from snapshot' : `no snapshot; starting from ${config.DETECTOR_START_FROM}`,
-    );
-
-    if (stored) {
-      // After setStartPosition: a killed predecessor has left the group by now, so its last
-      // background insert is no longer in flight when the table is asked.
-      const since = stored.written_at_ms - config.DETECTOR_SUPPRESS_MARGIN_MS;
-      const onTopic = await alertsOnTopicSince({
-        kafka,
-        topic: config.KAFKA_TOPIC_ALERTS,
-        sinceMs: since,
-        groupPrefix: config.DETECTOR_CONSUMER_GROUP,
-        log,
-        timeoutMs: config.DETECTOR_SESSION_TIMEOUT_MS * 6,
-      });
-      const alertsRead = new AlertsRepository({
-        client: clickhouse,
+      settings: {
+        eventsTopic: config.KAFKA_TOPIC_EVENTS,
+        alertsTopic: config.KAFKA_TOPIC_ALERTS,
+        groupId: config.DETECTOR_CONSUMER_GROUP,
         database: config.CLICKHOUSE_DATABASE,
-        caller: 'detector',
-      });
-      const inTable = await alertsRead.idsAmong(ALL_TENANTS, [...onTopic.keys()]);
-      const missing = [...onTopic.values()].filter((a) => !inTable.has(a.alert_id));
-      await publisher.storeRecovered(missing);
-      const ids = await alertsRead.idsSince(ALL_TENANTS, since);
-      publisher.suppress(ids);
-      publisher.suppress(onTopic.keys());
-      log.info(
-        {
-          on_topic: onTopic.size,
-          stored_from_topic: missing.length,
-          in_table: ids.length,
-          since: new Date(since).toISOString(),
-        },
-        'alerts published since the snapshot will not be sent again',
-      );
-    }
+        startFrom: config.DETECTOR_START_FROM,
+        sessionTimeoutMs: config.DETECTOR_SESSION_TIMEOUT_MS,
+        suppressMarginMs: config.DETECTOR_SUPPRESS_MARGIN_MS,
+      },
+    });
 
     const serial = new Serial();
     const watcher = watchRules({

@@ -26,8 +26,8 @@ import { TickClock } from './tick-clock.js';
 //
 // After a crash the detector restarts from the snapshot and its offsets (start-position.ts);
 // events after it are processed again against the same state and raise the same alert ids,
-// which the publisher skips when they are already on the topic or in the table (main.ts and
-// recover.ts load them at start and store the rows the crash left unwritten).
+// which the publisher skips when they are already on the topic or in the table (restart.ts
+// loads them at start and stores the rows the crash left unwritten).
 //
 // One instance per consumer group: credentials and baselines are cross-task state, so the
 // engine must see every partition. Scale-out is by tenant (one group, topic or detector per
