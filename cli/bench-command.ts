@@ -11,6 +11,11 @@ const BENCHES: Record<string, { file: string; summary: string }> = {
     file: 'gateway-ingest.bench.ts',
     summary: 'HTTP batches → gateway → Kafka (acks=all): events/s, p99, CPU µs/event vs a JSON+SHA-256 floor',
   },
+  otlp: {
+    file: 'otlp.bench.ts',
+    summary:
+      'OTLP/HTTP protobuf spans → gateway /v1/traces → Kafka: spans/s, CPU µs/span vs the same actions on /v1/events',
+  },
   'kafka-client': {
     file: 'kafka-client.bench.ts',
     summary: 'kafkajs producer/consumer alone: msgs/s, CPU µs/msg, one-core ceilings',
