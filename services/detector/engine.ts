@@ -208,9 +208,7 @@ class DetectorImpl implements Detector {
         vars,
         createdAtMs: this.clock(),
         linkBaseUrl: this.config.link_base_url,
-        ...(risk !== undefined && risk.signals.length > 0
-          ? { riskSignals: risk.signals, riskScore: risk.score }
-          : {}),
+        ...(risk !== undefined ? { riskSignals: risk.signals, riskScore: risk.score } : {}),
       }),
     );
   }
@@ -219,14 +217,13 @@ class DetectorImpl implements Detector {
   private combine(event: AgentEvent): { signals: RiskSignal[]; score: number } | undefined {
     const task = this.state.tasks.get(event.tenant)?.get(event.task_id);
     if (task === undefined) return undefined;
-    const { risk, signals } = combineSignals(
-      task.risk,
-      parseIsoMs(event.occurred_at),
-      this.config.baselines.risk,
-    );
-    task.risk = risk;
-    this.writer.tasks.touch(task);
-    return { signals: signals.map(toRiskSignal), score: risk.score };
+    const atMs = parseIsoMs(event.occurred_at);
+    if (task.lastAlertMs === undefined || atMs > task.lastAlertMs) {
+      task.lastAlertMs = atMs;
+      this.writer.tasks.touch(task);
+    }
+    const signals = combineSignals(task.risk, atMs, this.config.baselines.risk);
+    return signals.length === 0 ? undefined : { signals: signals.map(toRiskSignal), score: task.risk!.score };
   }
 
   process(event: AgentEvent, hashCheck?: HashCheck): Alert[] {
@@ -387,7 +384,7 @@ class DetectorImpl implements Detector {
   private settleRisk(task: TaskState, event: EventOf<'action'>, atMs: number): void {
     const risk = task.risk!;
     const cfg = this.config.baselines.risk;
-    if (!settleRisk(risk, event.tenant, atMs, cfg)) return;
+    if (!settleRisk(risk, task.lastAlertMs, event.tenant, atMs, cfg)) return;
     const evidence = [...new Set(risk.signals.map((s) => s.event))];
     if (evidence.at(-1) !== event.event_id) evidence.push(event.event_id);
     this.raise(

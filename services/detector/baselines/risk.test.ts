@@ -23,7 +23,7 @@ describe('risk signals (pure)', () => {
       ['AT-BASE-003', 0],
       ['AT-BASE-002', 2],
     ]);
-    expect(settleRisk(r, 'acme', 2000, c)).toBe(false);
+    expect(settleRisk(r, undefined, 'acme', 2000, c)).toBe(false);
   });
 
   it('repeat_signals_score: every signal adds its weight', () => {
@@ -37,7 +37,7 @@ describe('risk signals (pure)', () => {
       text,
     );
     expect(r.score).toBe(6);
-    expect(settleRisk(r, 'acme', 1000, c)).toBe(true);
+    expect(settleRisk(r, undefined, 'acme', 1000, c)).toBe(true);
   });
 
   it('pages once per task, at the tenant page_score', () => {
@@ -46,24 +46,23 @@ describe('risk signals (pure)', () => {
     expect(pageScore(c, 'acme')).toBe(5);
     const strict = recordSignals(undefined, [finding('AT-BASE-002')], ev(1), 1000, c, text);
     const other = recordSignals(undefined, [finding('AT-BASE-002')], ev(1), 1000, c, text);
-    expect(settleRisk(other, 'acme', 1000, c)).toBe(false);
-    expect(settleRisk(strict, 'strict', 1000, c)).toBe(true);
+    expect(settleRisk(other, undefined, 'acme', 1000, c)).toBe(false);
+    expect(settleRisk(strict, undefined, 'strict', 1000, c)).toBe(true);
     recordSignals(strict, [finding('AT-BASE-001')], ev(2), 2000, c, text);
-    expect(settleRisk(strict, 'strict', 2000, c)).toBe(false);
+    expect(settleRisk(strict, undefined, 'strict', 2000, c)).toBe(false);
   });
 
   it('another alert within the window takes the signals as context and holds back the accumulated page', () => {
     const c = cfg({ combine_window_ms: 10_000 });
     let r = recordSignals(undefined, [finding('AT-BASE-002')], ev(1), 1000, c, text);
-    const near = combineSignals(r, 11_000, c);
-    expect(near.signals.map((s) => s.event)).toEqual(['e1']);
-    r = near.risk;
-    expect(combineSignals(r, 11_001, c).signals).toEqual([]);
+    expect(combineSignals(r, 11_000, c).map((s) => s.event)).toEqual(['e1']);
+    expect(combineSignals(r, 11_001, c)).toEqual([]);
+    const lastAlertMs = 11_000;
     r = recordSignals(r, [finding('AT-BASE-001')], ev(15), 15_000, c, text);
     expect(r.score).toBe(5);
-    expect(settleRisk(r, 'acme', 15_000, c)).toBe(false); // the alert at 11 s paged the task
+    expect(settleRisk(r, lastAlertMs, 'acme', 15_000, c)).toBe(false); // the alert at 11 s paged the task
     r = recordSignals(r, [finding('AT-BASE-004')], ev(30), 30_000, c, text);
-    expect(settleRisk(r, 'acme', 30_000, c)).toBe(true); // alone again, past the window
+    expect(settleRisk(r, lastAlertMs, 'acme', 30_000, c)).toBe(true); // alone again, past the window
   });
 
   it('bounded: over max_signals_per_task the oldest signal that added nothing goes first', () => {

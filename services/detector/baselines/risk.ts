@@ -69,25 +69,25 @@ export function recordSignals(
   return r;
 }
 
-/** Note an alert of another rule on the task at `atMs`; returns the signals it carries as context. */
-export function combineSignals(
-  risk: TaskRisk | undefined,
-  atMs: number,
-  cfg: RiskConfig,
-): { risk: TaskRisk; signals: RiskSignalState[] } {
-  const r = risk ?? emptyRisk();
-  if (r.lastAlertMs === undefined || atMs > r.lastAlertMs) r.lastAlertMs = atMs;
-  const signals = r.signals.filter((s) => atMs - s.atMs <= cfg.combine_window_ms);
-  return { risk: r, signals };
+/** The task's signals an alert of another rule raised at `atMs` carries as context. */
+export function combineSignals(risk: TaskRisk | undefined, atMs: number, cfg: RiskConfig): RiskSignalState[] {
+  if (risk === undefined) return [];
+  return risk.signals.filter((s) => atMs - s.atMs <= cfg.combine_window_ms);
 }
 
 /**
  * After an action added signals: true when they now page on their own (AT-BASE-005). Marks the
- * task as paged, so it pages once.
+ * task as paged, so it pages once. `lastAlertMs`: event time of the task's latest other alert.
  */
-export function settleRisk(risk: TaskRisk, tenant: string, atMs: number, cfg: RiskConfig): boolean {
+export function settleRisk(
+  risk: TaskRisk,
+  lastAlertMs: number | undefined,
+  tenant: string,
+  atMs: number,
+  cfg: RiskConfig,
+): boolean {
   if (risk.paged || risk.score < pageScore(cfg, tenant)) return false;
-  if (risk.lastAlertMs !== undefined && atMs - risk.lastAlertMs <= cfg.combine_window_ms) return false;
+  if (lastAlertMs !== undefined && atMs - lastAlertMs <= cfg.combine_window_ms) return false;
   risk.paged = true;
   return true;
 }

@@ -60,6 +60,8 @@ export interface TaskState {
   flags: number;
   /** Baseline risk signals and the task's score (baselines/risk.ts); absent until the first. */
   risk?: TaskRisk;
+  /** Event time of the task's latest alert other than a risk one (baselines/risk.ts). */
+  lastAlertMs?: number;
 }
 
 /** One baseline finding kept on its task (baselines/risk.ts). */
@@ -83,8 +85,6 @@ export interface TaskRisk {
   signals: RiskSignalState[];
   /** Rules whose weight the score already holds (each counts once unless `repeat_signals_score`). */
   counted: string[];
-  /** Event time of the task's latest alert of another rule: its signals rode on a page then. */
-  lastAlertMs?: number;
   /** True once the signals paged on their own (AT-BASE-005: once per task). */
   paged?: boolean;
 }
