@@ -1,6 +1,7 @@
 import { EVENT_TYPES } from '../../../../schemas/index.js';
 import type { Collected } from './collect.js';
 import { compileRule } from './compile-rule.js';
+import type { Located } from './read.js';
 import type { CompiledSequenceRule, RuleLoadIssue, RuleSet } from './types.js';
 
 // Stage 3 of the rules loader (load.ts): compile every enabled rule (compile-rule.ts), warn of
@@ -23,26 +24,19 @@ export function compileRules(c: Collected): {
     if (compiled) rules.push(compiled);
   }
   // Macros compile inside rules, so a list used only by a used macro is marked used there.
-  for (const [name, loc] of c.macros) {
-    if (!usedMacros.has(name))
-      warnings.push({
-        code: 'AT_WARN_RULES_UNUSED_MACRO',
-        message: `macro '${name}' is never used`,
-        file: loc.file,
-        line: loc.line,
-        item: `macro ${name}`,
-      });
-  }
-  for (const [name, loc] of c.listLoc) {
-    if (!usedLists.has(name))
-      warnings.push({
-        code: 'AT_WARN_RULES_UNUSED_LIST',
-        message: `list '${name}' is never used`,
-        file: loc.file,
-        line: loc.line,
-        item: `list ${name}`,
-      });
-  }
+  const unused = (kind: 'macro' | 'list', defined: Map<string, Located<unknown>>, used: Set<string>) => {
+    for (const [name, loc] of defined)
+      if (!used.has(name))
+        warnings.push({
+          code: kind === 'macro' ? 'AT_WARN_RULES_UNUSED_MACRO' : 'AT_WARN_RULES_UNUSED_LIST',
+          message: `${kind} '${name}' is never used`,
+          file: loc.file,
+          line: loc.line,
+          item: `${kind} ${name}`,
+        });
+  };
+  unused('macro', c.macros, usedMacros);
+  unused('list', c.listLoc, usedLists);
   if (errors.length > 0) return { errors, warnings };
   const byType = new Map<string, CompiledSequenceRule[]>();
   for (const type of EVENT_TYPES) {
