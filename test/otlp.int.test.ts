@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as OtlpHttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -5,6 +8,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil, storedAlerts } from '../cli/pipeline/observe.js';
+import { pythonCommand, repoRoot } from '../stack/paths.js';
 import { type E2E, startE2E } from './helpers/pipeline.js';
 import { clickhouseClient } from './helpers/stack.js';
 
@@ -12,6 +16,8 @@ import { clickhouseClient } from './helpers/stack.js';
 // exporters (protobuf, and JSON with gzip), exports an agent's run to the gateway's /v1/traces;
 // the events go through Kafka to ClickHouse and the detector, and the task's timeline on the
 // query API shows every tool call with its tool, arguments and outcome, and where it left scope.
+// And README's Python example, run as written with the OpenTelemetry Python SDK
+// (examples/otel/requirements.txt, installed by .ci/run into AGENTTRAIL_PYTHON's virtualenv).
 
 const TENANT = 'otel';
 const SECRET = 'whsec_otlp_int_test';
@@ -71,7 +77,7 @@ async function runAgent(exporter: SpanExporter, taskId: string): Promise<void> {
   await provider.shutdown();
 }
 
-async function timeline(taskId: string) {
+async function timeline(taskId: string, events = 4) {
   const url = `${e2e.pipeline.queryApiUrl}/v1/tasks/${encodeURIComponent(taskId)}?tenant=${TENANT}`;
   const got = await pollUntil(
     async () => {
@@ -81,7 +87,7 @@ async function timeline(taskId: string) {
         ? ((await r.json()) as { events: TimelineEvent[]; alerts: Array<{ rule_id: string }> })
         : undefined;
     },
-    (t) => t !== undefined && t.events.length >= 4 && t.alerts.length > 0,
+    (t) => t !== undefined && t.events.length >= events && t.alerts.length > 0,
     30_000,
     200,
   );
@@ -141,4 +147,40 @@ describe('OpenTelemetry SDK → OTLP/HTTP → gateway → Kafka → ClickHouse, 
       expect(alerts.map((a) => a.rule_id)).toContain('AT-SCOPE-001');
     },
   );
+});
+
+/** The ```python block of README's "Collect: OpenTelemetry GenAI receiver" section. */
+function readmeSnippet(): string {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Collect: OpenTelemetry GenAI receiver'));
+  const m = /```python\n([\s\S]*?)```/.exec(section);
+  if (!m) throw new Error('README has no ```python block in its OpenTelemetry section');
+  return m[1]!;
+}
+
+describe('README: the OpenTelemetry Python SDK example', () => {
+  it('runs as written and its task is in the timeline, the undeclared tool alerted on', async () => {
+    const r = spawnSync(pythonCommand(), ['-'], {
+      input: readmeSnippet(),
+      encoding: 'utf8',
+      env: { ...process.env, AGENTTRAIL_URL: e2e.pipeline.gatewayUrl, KEY: e2e.pipeline.apiKey },
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('exported invoice-42');
+    const t = await timeline('invoice-42', 5);
+    expect(t.events.map((e) => [e.type, e.event.data.tool ?? '', e.mark?.in_scope ?? null])).toEqual([
+      ['task.declared', '', null],
+      ['action', 'tickets.read', true],
+      ['action', 'payments.send', true],
+      ['action', 'files.share', false],
+      ['task.ended', '', null],
+    ]);
+    expect(t.events[2]!.event.data).toMatchObject({
+      operation: 'transfer',
+      arguments: { iban: 'DE89370400440532013000', amount_eur: 120 },
+    });
+    const alerts = await storedAlerts(ch, e2e.run, TENANT, ['invoice-42']);
+    expect(alerts.map((a) => a.rule_id)).toContain('AT-SCOPE-001');
+  });
 });
