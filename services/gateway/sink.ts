@@ -1,7 +1,10 @@
-import type { Message, Producer } from 'kafkajs';
 import { AgentTrailError } from '../platform/errors.js';
 import { type HashCheck, VALIDATED_HEADER, validatedValue } from '../platform/kafka/headers.js';
-import { sendAcked } from '../platform/kafka/producer.js';
+import {
+  type KafkaMessage as Message,
+  type KafkaProducer as Producer,
+  sendAcked,
+} from '../platform/kafka/producer.js';
 
 // Where accepted events go. An interface so app.ts can be built in tests with a fake; the real
 // one is the shared idempotent acks=all producer (platform/kafka/producer.ts).

@@ -1,5 +1,4 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Producer } from 'kafkajs';
 import type { Alert } from '../../../schemas/alert.js';
 import {
   type AlertCurrentStatus,
@@ -15,7 +14,7 @@ import {
   type StoredAlertRow,
 } from '../../platform/clickhouse/read/index.js';
 import { AgentTrailError } from '../../platform/errors.js';
-import { sendAcked } from '../../platform/kafka/producer.js';
+import { type KafkaProducer, sendAcked } from '../../platform/kafka/producer.js';
 import type { ApiPrincipal } from '../roles.js';
 import { alertFromRow } from './alert-row.js';
 
@@ -50,7 +49,7 @@ export interface AlertStatusWriter {
 }
 
 export interface AlertStatusWriterDeps {
-  producer: Producer;
+  producer: KafkaProducer;
   /** KAFKA_TOPIC_ALERT_STATUS. */
   topic: string;
   clickhouse: ClickHouseClient;

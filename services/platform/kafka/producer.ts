@@ -2,11 +2,18 @@ import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafka
 import type { KafkaClient } from './client.js';
 
 /**
+ * The producer a service holds, and a message as it sends it (kafkajs' types, named here as
+ * `KafkaClient` is in client.ts): code outside this folder imports these, never kafkajs.
+ */
+export type KafkaProducer = Producer;
+export type KafkaMessage = Message;
+
+/**
  * The one producer configuration for AgentTrail: idempotent, acks=all, so a send that
  * resolves means every in-sync replica has the records. Callers answer success only after
  * `send` resolves.
  */
-export function createProducer(kafka: Kafka): Producer {
+export function createProducer(kafka: Kafka): KafkaProducer {
   return kafka.producer({
     idempotent: true,
     // One request in flight per broker keeps kafkajs' idempotent sequence numbers in order;
