@@ -6,7 +6,7 @@ import { TaskStream } from '../scenarios/builder.js';
 import { prng } from '../scenarios/prng.js';
 import { Alert } from '../schemas/alert.js';
 import type { AgentEvent } from '../schemas/index.js';
-import { toAlertRow } from '../services/detector/service/alert-rows.js';
+import { toAlertRow } from '../services/detector/io/alert-rows.js';
 import { toLine, toRow } from '../services/ingester/rows.js';
 import { createEventWriter } from '../services/ingester/writer.js';
 

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
+import { type BacktestResult, runBacktest } from '../services/detector/io/backtest.js';
+import { loadRulesFiles } from '../services/detector/io/rules-watcher.js';
+import { readStoredEvents } from '../services/detector/io/stored-events.js';
 import { DEFAULT_RULES_PATH } from '../services/detector/rules/default-rules.js';
-import { type BacktestResult, runBacktest } from '../services/detector/service/backtest.js';
-import { loadRulesFiles } from '../services/detector/service/rules-watcher.js';
-import { readStoredEvents } from '../services/detector/service/stored-events.js';
 import { createClickHouse } from '../services/platform/clickhouse/client.js';
 import { clickhouseConfig, parseConfig } from '../services/platform/config.js';
 import { type Command, wantsHelp } from './command.js';

@@ -1,6 +1,6 @@
 import { alerterConfig } from '../services/alerter/config.js';
 import { apiConfigShape } from '../services/api/config.js';
-import { detectorSettings } from '../services/detector/service/settings.js';
+import { detectorSettings } from '../services/detector/io/settings.js';
 import { gatewayConfigShape } from '../services/gateway/config.js';
 import { ingesterConfig } from '../services/ingester/config.js';
 import {

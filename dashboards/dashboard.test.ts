@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAlerterMetrics } from '../services/alerter/metrics.js';
 import { createApiMetrics } from '../services/api/metrics.js';
-import { createDetectorMetrics } from '../services/detector/service/metrics.js';
+import { createDetectorMetrics } from '../services/detector/io/metrics.js';
 import { createGatewayMetrics } from '../services/gateway/metrics.js';
 import { createStageMetrics } from '../services/platform/metrics.js';
 import { WriteHealth } from '../services/platform/write-health.js';

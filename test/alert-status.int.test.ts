@@ -9,7 +9,7 @@ import { makeAlert } from '../services/alerter/testing.js';
 import { createAlertStatusWriter } from '../services/api/alert-status/writer.js';
 import type { ApiPrincipal } from '../services/api/roles.js';
 import { alertStatusRoutes } from '../services/api/routes/alert-status.js';
-import { toAlertRow } from '../services/detector/service/alert-rows.js';
+import { toAlertRow } from '../services/detector/io/alert-rows.js';
 import { createClickHouse } from '../services/platform/clickhouse/client.js';
 import { migrate } from '../services/platform/clickhouse/migrate.js';
 import { AlertStatusRepository, AlertsRepository } from '../services/platform/clickhouse/read/index.js';

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { alerterConfig } from '../services/alerter/config.js';
 import { loadRouting } from '../services/alerter/routes.js';
 import { apiConfigShape } from '../services/api/config.js';
-import { detectorSettings } from '../services/detector/service/settings.js';
+import { detectorSettings } from '../services/detector/io/settings.js';
 import { checkGatewayConfig, gatewayConfigShape } from '../services/gateway/config.js';
 import { checkIngesterConfig, ingesterConfig } from '../services/ingester/config.js';
 import { type ConfigShape, parseConfig } from '../services/platform/config.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskStream } from '../scenarios/builder.js';
 import type { AgentEvent } from '../schemas/index.js';
 import { makeAlert } from '../services/alerter/testing.js';
-import { toAlertRow } from '../services/detector/service/alert-rows.js';
+import { toAlertRow } from '../services/detector/io/alert-rows.js';
 import { toLine, toRow } from '../services/ingester/rows.js';
 import { createEventWriter } from '../services/ingester/writer.js';
 import { migrate } from '../services/platform/clickhouse/migrate.js';

@@ -1,16 +1,16 @@
 import { runStage } from '../platform/stage/run-stage.js';
 import { createDetector } from './engine.js';
-import { detectorHandler } from './service/consume.js';
-import { createDetectorMetrics } from './service/metrics.js';
-import { AlertPublisher } from './service/publish.js';
-import { readSnapshot, resumeFrom } from './service/restart.js';
-import { loadRulesFiles, watchRules } from './service/rules-watcher.js';
-import { Serial } from './service/serial.js';
-import { detectorSettings } from './service/settings.js';
-import { SnapshotStore } from './service/snapshot-store.js';
+import { detectorHandler } from './io/consume.js';
+import { createDetectorMetrics } from './io/metrics.js';
+import { AlertPublisher } from './io/publish.js';
+import { readSnapshot, resumeFrom } from './io/restart.js';
+import { loadRulesFiles, watchRules } from './io/rules-watcher.js';
+import { Serial } from './io/serial.js';
+import { detectorSettings } from './io/settings.js';
+import { SnapshotStore } from './io/snapshot-store.js';
 
 // The detector's own parts on the stage bootstrap (platform/stage/run-stage.ts): rules and the
-// snapshot before any client, then state, restart recovery (service/restart.ts), the rules
+// snapshot before any client, then state, restart recovery (io/restart.ts), the rules
 // watcher and its handler.
 
 runStage({

@@ -9,7 +9,7 @@ import type { AgentEvent } from '../../schemas/index.js';
 import { makeAlert } from '../../services/alerter/testing.js';
 import { type AlertStatusWriter, createAlertStatusWriter } from '../../services/api/alert-status/writer.js';
 import { buildApi } from '../../services/api/app.js';
-import { toAlertRow } from '../../services/detector/service/alert-rows.js';
+import { toAlertRow } from '../../services/detector/io/alert-rows.js';
 import { toLine, toRow } from '../../services/ingester/rows.js';
 import { createEventWriter } from '../../services/ingester/writer.js';
 import { migrate } from '../../services/platform/clickhouse/migrate.js';

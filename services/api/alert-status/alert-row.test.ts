@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeAlert } from '../../alerter/testing.js';
-import { toAlertRow } from '../../detector/service/alert-rows.js';
+import { toAlertRow } from '../../detector/io/alert-rows.js';
 import { alertFromRow } from './alert-row.js';
 
 // The status message carries the alert rebuilt from its stored row: it must be the alert the

@@ -1,4 +1,4 @@
-// One `alerts` row (migrations/0002_alerts.sql), as written (detector/service/alert-rows.ts)
+// One `alerts` row (migrations/0002_alerts.sql), as written (detector/io/alert-rows.ts)
 // and as read back (read/alerts.ts). Optional alert fields are NULL.
 
 export interface AlertRow {
