@@ -143,9 +143,7 @@ export function resolveConfig(
           ? server.mapping
           : resolve(baseDir, server.mapping);
     const mapping =
-      mappingPath === undefined
-        ? MappingFile.parse({ version: 1 })
-        : loadMappingFile(mappingPath);
+      mappingPath === undefined ? MappingFile.parse({ version: 1 }) : loadMappingFile(mappingPath);
     const headers: Record<string, string> = {};
     if (server.transport === 'http') {
       for (const [header, varName] of Object.entries(server.headers_env)) {

@@ -48,7 +48,7 @@ async function upstream(name: string, prefix = ''): Promise<Upstream> {
   };
 }
 
-async function setup(opts: { mode: Mode; task?: boolean; upstreams?: Upstream[] }) {
+async function setup(opts: { mode: Mode; task?: boolean; upstreams?: Upstream[]; scope?: unknown }) {
   const mem = memoryTransport();
   const trail = createAgentTrail({
     transport: mem.transport,
@@ -58,7 +58,11 @@ async function setup(opts: { mode: Mode; task?: boolean; upstreams?: Upstream[] 
   });
   const recorder = new TaskRecorder({ trail, mode: opts.mode, defaultDeclarer: 'bot', excerptChars: 64 });
   if (opts.task !== false) {
-    await recorder.declare({ task_id: 'task-1', intent: 'read the docs', scope: Scope.parse(SCOPE) });
+    await recorder.declare({
+      task_id: 'task-1',
+      intent: 'read the docs',
+      scope: Scope.parse(opts.scope ?? SCOPE),
+    });
   }
   const ups = opts.upstreams ?? [await upstream('files')];
   const warned: string[] = [];
@@ -180,6 +184,35 @@ describe('mcp proxy (in memory)', () => {
     expect(check.isError).toBe(true);
   });
 
+  it('records every recipient the mapping names as a target, and enforce mode judges each', async () => {
+    const { client, events } = await setup({
+      mode: 'enforce',
+      scope: {
+        allow: [{ tools: ['send_mail'], operations: ['transfer'] }],
+        recipients: { emails: ['*@acme.example'] },
+      },
+    });
+    const mail = (to: string[], cc?: string) =>
+      client.callTool({ name: 'send_mail', arguments: { to, ...(cc ? { cc } : {}), subject: 'Q3' } });
+    expect(await mail(['ann@acme.example', 'bob@acme.example'])).toEqual({
+      content: [{ type: 'text', text: 'sent to 2 recipient(s)' }],
+    });
+    // The second recipient and the cc are judged, not only the first address.
+    const refused = await mail(['ann@acme.example'], 'x@evil.example').catch((e: Error) => e);
+    expect((refused as Error).message).toContain('x@evil.example');
+
+    const a = actions(await events());
+    expect(a.map((x) => x.outcome)).toEqual(['ok', 'denied']);
+    expect(a[0]!.targets).toEqual([
+      { kind: 'recipient', value: 'ann@acme.example', form: 'email', role: 'to' },
+      { kind: 'recipient', value: 'bob@acme.example', form: 'email', role: 'to' },
+    ]);
+    expect(a[1]!.targets).toEqual([
+      { kind: 'recipient', value: 'ann@acme.example', form: 'email', role: 'to' },
+      { kind: 'recipient', value: 'x@evil.example', form: 'email', role: 'cc' },
+    ]);
+  });
+
   it('takes the task from the first call _meta, strips it, and refuses a different second task', async () => {
     const { client, events } = await setup({ mode: 'record', task: false });
     const none = await client.callTool({ name: 'echo', arguments: { text: 'a' } }).catch((e: Error) => e);
@@ -215,7 +248,7 @@ describe('mcp proxy (in memory)', () => {
     const names = (await client.listTools()).tools.map((t) => t.name);
     expect(names).toContain('a.read_file');
     expect(names).toContain('b.echo');
-    expect(names).toHaveLength(12);
+    expect(names).toHaveLength(14);
     await client.callTool({ name: 'b.write_file', arguments: { path: '/w/new', content: 'x' } });
     expect(
       (await client.callTool({ name: 'b.read_file', arguments: { path: '/w/new' } })).isError,

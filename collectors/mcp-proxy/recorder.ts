@@ -2,6 +2,7 @@ import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Scope } from '../../schemas/scope.js';
 import type { AgentTrail, TaskHandle } from '../../sdk/index.js';
 import { AgentTrailSdkError } from '../../sdk/index.js';
+import { extractTargets } from '../../sdk/targets.js';
 import { type Evaluation, evaluateAction } from '../../services/detector/scope/evaluate.js';
 import type { MappedCall } from '../../services/platform/tool-mapping.js';
 import type { TaskDeclaration } from './config.js';
@@ -108,12 +109,21 @@ export class TaskRecorder {
   async call(c: ToolCall, forward: () => Promise<ToolResult>): Promise<ToolResult> {
     const task = await this.taskFor(c.declaration);
     task.actions += 1;
+    // The targets the mapping names, extracted once: enforce mode judges them as the detector will.
+    const targets =
+      c.mapped.targets.length > 0
+        ? extractTargets(c.mapped.targets, [c.args ?? {}], {
+            resource: c.mapped.resource,
+            destination: c.mapped.destination,
+          }).targets
+        : undefined;
     const target = {
       tool: c.tool,
       operation: c.mapped.operation,
-      resource: c.mapped.resource,
-      destination: c.mapped.destination,
+      resource: c.mapped.resource ?? targets?.find((t) => t.kind === 'resource')?.value,
+      destination: c.mapped.destination ?? targets?.find((t) => t.kind === 'destination')?.value,
       data_classes: c.mapped.data_classes,
+      ...(targets && targets.length > 0 ? { targets } : {}),
     };
     const refusal =
       this.o.mode === 'enforce'
@@ -132,6 +142,7 @@ export class TaskRecorder {
         resource: target.resource,
         destination: target.destination,
         data_classes: target.data_classes,
+        targets: c.mapped.targets,
         arguments: (a) => a,
         excerpt: resultText,
         excerptChars: this.o.excerptChars,

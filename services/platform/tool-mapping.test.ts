@@ -27,6 +27,7 @@ describe('mapping file', () => {
       operation: 'read',
       resource: 'file:///work/a.txt',
       data_classes: [],
+      targets: [],
       rule: 0,
     });
     expect(map('edit_file', { path: '/w/x' })).toMatchObject({
@@ -45,19 +46,49 @@ describe('mapping file', () => {
   });
 
   it('leaves a target unset when an argument it names is missing or not a scalar', () => {
-    expect(map('read_file', {})).toEqual({ operation: 'read', data_classes: [], rule: 0 });
+    expect(map('read_file', {})).toEqual({ operation: 'read', data_classes: [], targets: [], rule: 0 });
     expect(map('read_file', { path: { nested: true } }).resource).toBeUndefined();
     expect(map('gh_push', { repo: { owner: 'acme' } }).resource).toBeUndefined();
   });
 
   it('an unmapped tool gets the default operation and no rule', () => {
     const m = compileMapping(parse({ version: 1, default: { operation: 'read' }, tools: [] }));
-    expect(m('whatever', { path: 'x' })).toEqual({ operation: 'read', data_classes: [], rule: undefined });
+    expect(m('whatever', { path: 'x' })).toEqual({
+      operation: 'read',
+      data_classes: [],
+      targets: [],
+      rule: undefined,
+    });
     expect(compileMapping(EMPTY_MAPPING)('x', undefined)).toEqual({
       operation: 'execute',
       data_classes: [],
+      targets: [],
       rule: undefined,
     });
+  });
+
+  it('carries target rules (recipients, accounts) for the SDK to extract from the arguments', () => {
+    const m = compileMapping(
+      parse({
+        version: 1,
+        tools: [
+          { match: 'send_*', operation: 'transfer', targets: [{ kind: 'recipient', from: 'message.to' }] },
+        ],
+      }),
+    );
+    expect(m('send_mail', {}).targets).toEqual([{ kind: 'recipient', from: 'message.to' }]);
+    expect(() =>
+      parse({
+        version: 1,
+        tools: [{ match: 'x', operation: 'read', targets: [{ kind: 'recipient', from: 'a b' }] }],
+      }),
+    ).toThrow(/tools\.0\.targets\.0\.from: must be an argument path/);
+    expect(() =>
+      parse({
+        version: 1,
+        tools: [{ match: 'x', operation: 'read', targets: [{ kind: 'inbox', from: 'to' }] }],
+      }),
+    ).toThrow(/tools\.0\.targets\.0\.kind/);
   });
 
   it('reads argument paths through objects and arrays, scalars only', () => {

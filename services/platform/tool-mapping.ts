@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DataClass, Glob, Operation } from '../../schemas/common.js';
+import { RecipientForm, TargetKind } from '../../schemas/events/action.js';
 import { parseDocument, readDocument } from './config-file.js';
 import { compileGlobList, type Matcher } from './glob.js';
 
@@ -33,6 +34,28 @@ export const Template = z
     if (problem) ctx.addIssue({ code: 'custom', message: `template ${problem}` });
   });
 
+/**
+ * Every value at an argument path becomes one target of the call (`to`, `message.cc`, `members`:
+ * a string, a list, or a comma-separated list of addresses), judged by the detector like the
+ * resource: the SDK's target mapping (sdk/targets.ts), as data.
+ */
+export const TargetRule = z.strictObject({
+  kind: TargetKind,
+  /** Argument path: keys and indexes separated by '.'. */
+  from: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine(
+      (p) => p.split('.').every((s) => PATH_SEGMENT.test(s)),
+      "must be an argument path (keys and indexes separated by '.')",
+    ),
+  form: RecipientForm.optional(),
+  /** Default: the path's last segment (`cc`, `members`). */
+  role: z.string().min(1).max(64).optional(),
+});
+export type TargetRule = z.infer<typeof TargetRule>;
+
 export const ToolRule = z.strictObject({
   /** Glob(s) over the tool's name as the upstream server lists it (`*` within a `/` segment). */
   match: z.union([Glob, z.array(Glob).min(1).max(64)]),
@@ -40,6 +63,8 @@ export const ToolRule = z.strictObject({
   resource: Template.optional(),
   /** Egress destination (URL or host) for tools that send data out. */
   destination: Template.optional(),
+  /** Further things the call touches (recipients, accounts, more resources), from its arguments. */
+  targets: z.array(TargetRule).max(32).default([]),
   data_classes: z.array(DataClass).max(32).default([]),
 });
 export type ToolRule = z.infer<typeof ToolRule>;
@@ -61,6 +86,8 @@ export interface MappedCall {
   resource?: string;
   destination?: string;
   data_classes: string[];
+  /** Target mappings to apply to the arguments (sdk/targets.ts extractTargets); empty for most tools. */
+  targets: TargetRule[];
   rule: number | undefined;
 }
 
@@ -104,10 +131,20 @@ export function compileMapping(file: MappingFile): Mapper {
   return (tool, args) => {
     const i = rules.findIndex((r) => r.matches(tool));
     if (i < 0) {
-      return { operation: file.default.operation, data_classes: file.default.data_classes, rule: undefined };
+      return {
+        operation: file.default.operation,
+        data_classes: file.default.data_classes,
+        targets: [],
+        rule: undefined,
+      };
     }
     const r = rules[i]!.rule;
-    const out: MappedCall = { operation: r.operation, data_classes: r.data_classes, rule: i };
+    const out: MappedCall = {
+      operation: r.operation,
+      data_classes: r.data_classes,
+      targets: r.targets,
+      rule: i,
+    };
     const resource = r.resource === undefined ? undefined : fillTemplate(r.resource, args);
     const destination = r.destination === undefined ? undefined : fillTemplate(r.destination, args);
     if (resource !== undefined) out.resource = resource;

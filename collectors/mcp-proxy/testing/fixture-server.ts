@@ -16,6 +16,14 @@ export const FIXTURE_MAPPING: MappingFileInput = {
     { match: 'read_file', operation: 'read', resource: 'file://{path}' },
     { match: ['write_file', 'delete_file'], operation: 'write', resource: 'file://{path}' },
     { match: 'http_post', operation: 'transfer', destination: '{url}' },
+    {
+      match: 'send_mail',
+      operation: 'transfer',
+      targets: [
+        { kind: 'recipient', from: 'to', form: 'email' },
+        { kind: 'recipient', from: 'cc', form: 'email' },
+      ],
+    },
   ],
 };
 
@@ -51,6 +59,14 @@ export function buildFixtureServer(name = 'fixture-files'): McpServer {
     'http_post',
     { description: 'Send data to a URL', inputSchema: { url: z.string(), body: z.string() } },
     async ({ url, body }) => text(`posted ${body.length} bytes to ${url}`),
+  );
+  server.registerTool(
+    'send_mail',
+    {
+      description: 'Send an e-mail',
+      inputSchema: { to: z.array(z.string()), cc: z.string().optional(), subject: z.string() },
+    },
+    async (a) => text(`sent to ${[...a.to, ...(a.cc ? [a.cc] : [])].length} recipient(s)`),
   );
   server.registerTool('echo', { description: 'Echo', inputSchema: { text: z.string() } }, async (a) =>
     text(a.text),

@@ -200,6 +200,30 @@ describe('spans to events', () => {
     expect(e!.data).toMatchObject({ operation: 'read', resource: 'file:///reports/q3.pdf' });
   });
 
+  it('extracts every target the mapping names from the arguments', () => {
+    const mapped = compileMapping(
+      MappingFile.parse({
+        version: 1,
+        tools: [{ match: 'mail.send', operation: 'transfer', targets: [{ kind: 'recipient', from: 'to' }] }],
+      }),
+    );
+    const r = run({
+      declare: false,
+      toolCalls: [{ tool: 'mail.send', args: { to: 'a@acme.example, x@evil.example' } }],
+    });
+    const out = spansToEvents(decodeTraceRequest(r.protobuf), {
+      tenant: 'acme',
+      seqs: new TaskSeqs(),
+      mapper: mapped,
+    });
+    const [e] = out.events as unknown as Ev[];
+    expect(validateEvent(e)).toMatchObject({ ok: true });
+    expect(e!.data.targets).toEqual([
+      { kind: 'recipient', value: 'a@acme.example', role: 'to' },
+      { kind: 'recipient', value: 'x@evil.example', role: 'to' },
+    ]);
+  });
+
   it('rejects, with a reason each, the spans that cannot become events', () => {
     const r = run({
       declare: false,

@@ -1,6 +1,7 @@
 import { MAX_ARGUMENTS_BYTES, MAX_OUTPUT_EXCERPT_CHARS } from '../../../schemas/events/action.js';
 import { SCHEMA_VERSION } from '../../../schemas/index.js';
 import { type Adjustment, fitText, withAdjustments } from '../../../sdk/adjust.js';
+import { extractTargets } from '../../../sdk/targets.js';
 import type { Mapper } from '../../platform/tool-mapping.js';
 import { AT, EXECUTE_TOOL, GENAI, INVOKE_AGENT, RESOURCE } from './attributes.js';
 import { type AttrValue, type OtlpSpan, STATUS_ERROR } from './model.js';
@@ -162,6 +163,13 @@ function action(s: OtlpSpan, o: ConvertOptions): Record<string, unknown> {
   if (destination !== undefined) data.destination = destination;
   const targets = jsonAttr(s, AT.targets);
   if (targets !== undefined) data.targets = targets;
+  else if (mapped.targets.length > 0) {
+    const x = extractTargets(mapped.targets, [args.value ?? {}], { resource, destination });
+    if (x.targets.length > 0) data.targets = x.targets;
+    data.resource ??= x.targets.find((t) => t.kind === 'resource')?.value;
+    data.destination ??= x.targets.find((t) => t.kind === 'destination')?.value;
+    adjustments.push(...x.adjustments);
+  }
   const classes = s.attributes[AT.dataClasses];
   data.data_classes =
     classes === undefined ? mapped.data_classes : Array.isArray(classes) ? classes : [classes];
