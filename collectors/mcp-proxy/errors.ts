@@ -1,4 +1,5 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { ErrorCode as CatalogueCode } from '../../services/platform/errors.js';
 
 // What the proxy answers with when it, not the upstream server, fails a request: JSON-RPC errors
 // with the code and message as written here (the SDK's McpError would prefix "MCP error N:" to
@@ -7,12 +8,8 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 /** JSON-RPC server-error range (-32000…-32099); the SDK uses -32000 and -32001. */
 export const OUT_OF_SCOPE_CODE = -32003;
 
-export type ProxyErrorCode =
-  | 'AT_ERR_MCP_OUT_OF_SCOPE'
-  | 'AT_ERR_MCP_NO_TASK'
-  | 'AT_ERR_MCP_TASK_INVALID'
-  | 'AT_ERR_MCP_UNKNOWN_TARGET'
-  | 'AT_ERR_MCP_UNRECORDED';
+/** The proxy's codes: entries of the shared catalogue (services/platform/errors.ts, README's table). */
+export type ProxyErrorCode = Extract<CatalogueCode, `AT_ERR_MCP_${string}`>;
 
 /** A JSON-RPC error as the SDK's Protocol sends it: `code`, `message`, `data` taken as they are. */
 export class RpcError extends Error {

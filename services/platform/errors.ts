@@ -7,7 +7,13 @@ export interface ErrorSpec {
   retriable: boolean;
   summary: string;
   /** Where it surfaces: an HTTP answer, a dead-letter header, a service exit, a log and metric. */
-  seen: 'HTTP answer' | 'dead-letter header' | 'exit at start' | 'rules check' | 'log and metric';
+  seen:
+    | 'HTTP answer'
+    | 'dead-letter header'
+    | 'exit at start'
+    | 'rules check'
+    | 'log and metric'
+    | 'MCP error';
 }
 
 export const ERRORS = {
@@ -223,6 +229,46 @@ export const ERRORS = {
     status: 502,
     retriable: true,
     summary: 'a destination did not accept a page',
+    seen: 'log and metric',
+  },
+  // The MCP proxy's own refusals: JSON-RPC errors whose `data.code` is one of these (status unused).
+  AT_ERR_MCP_OUT_OF_SCOPE: {
+    status: 403,
+    retriable: false,
+    summary:
+      "enforce mode: the call is outside the task's scope (JSON-RPC -32003; data.violations names each element)",
+    seen: 'MCP error',
+  },
+  AT_ERR_MCP_NO_TASK: {
+    status: 400,
+    retriable: false,
+    summary: 'a tools/call before any task was declared (config `task` or `_meta["agenttrail/task"]`)',
+    seen: 'MCP error',
+  },
+  AT_ERR_MCP_TASK_INVALID: {
+    status: 400,
+    retriable: false,
+    summary: 'the declaration in `_meta` is invalid, or declares a second task in one session',
+    seen: 'MCP error',
+  },
+  AT_ERR_MCP_UNKNOWN_TARGET: {
+    status: 400,
+    retriable: false,
+    summary: 'the tool, prompt or resource names no upstream server',
+    seen: 'MCP error',
+  },
+  AT_ERR_MCP_UNRECORDED: {
+    status: 503,
+    retriable: true,
+    summary:
+      'the call was made but its action could not be recorded (the SDK refused or could not deliver it)',
+    seen: 'MCP error',
+  },
+  AT_ERR_MCP_UPSTREAM: {
+    status: 502,
+    retriable: false,
+    summary:
+      "an upstream MCP server answered with an error of its own (relayed unchanged; counted in the proxy's agenttrail_errors_total)",
     seen: 'log and metric',
   },
 } as const satisfies Record<string, ErrorSpec>;
