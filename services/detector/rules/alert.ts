@@ -54,10 +54,13 @@ export function explainEvent(
   });
 }
 
-/** The risk signals as a sentence appended to an explanation: what else was unusual about the task. */
+/**
+ * The risk signals as lines appended to an explanation (what else was unusual about the task):
+ * the CLI and the timeline print an explanation line by line.
+ */
 export function describeSignals(signals: readonly RiskSignal[], score: number): string {
-  const parts = signals.map((s) => `${s.rule_id} (+${s.score}, event ${s.event_id}): ${s.explanation}`);
-  return `Risk signals on this task (score ${score}): ${parts.join(' | ')}`;
+  const lines = signals.map((s) => `\n- ${s.rule_id} +${s.score} (event ${s.event_id}): ${s.explanation}`);
+  return `Risk signals on this task (score ${score}):${lines.join('')}`;
 }
 
 export interface AlertInputs {
@@ -90,7 +93,7 @@ export function buildAlert(input: AlertInputs): Alert {
   let explanation = explainEvent(meta, event, input.vars, taskId);
   const signals = input.riskSignals;
   if (signals !== undefined && signals.length > 0)
-    explanation += ` ${describeSignals(signals, input.riskScore ?? 0)}`;
+    explanation += `\n${describeSignals(signals, input.riskScore ?? 0)}`;
   const alert: Alert = {
     alert_id: alertId(event.tenant, meta.id, taskId, evidence),
     rule_id: meta.id,
