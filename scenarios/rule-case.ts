@@ -5,13 +5,21 @@ import { OPS_SCOPE } from './fixtures.js';
 // Turns a rule-test case (rules/tests/<rule-id>.yaml) into events. A case is a list of steps,
 // each one key naming the event kind, plus delivery tweaks (reorder, duplicate, tamper).
 
-type Sight = { kind?: string; in?: 'output' | 'arguments'; of: string };
+/** A sighting: in the output excerpt, in the arguments, or at another field of `data` (`targets.1.value`). */
+type Sight = { kind?: string; in?: string; of: string };
 
 export interface CaseStep {
   task?: string;
   dt?: number;
   received_delay_ms?: number;
-  declared?: { scope?: ScopeInput; expires_in_ms?: number; intent?: string; by?: string } | null;
+  declared?: {
+    scope?: ScopeInput;
+    expires_in_ms?: number;
+    intent?: string;
+    by?: string;
+    /** Entities the gateway would find in the declaration (default field: `intent`). */
+    entities?: Sight[];
+  } | null;
   action?: Record<string, unknown> & { secrets?: Sight[]; entities?: Sight[] };
   credential?: { id: string; expires_in_ms?: number; for_task?: string };
   revoke?: { id: string };
@@ -52,11 +60,17 @@ export interface RuleCase {
   explain_not?: Record<string, string[]>;
 }
 
-function sightings(list: Sight[] | undefined, defaultIn: 'output' | 'arguments'): Sighting[] | undefined {
+function sightingPath(where: string): string {
+  if (where === 'output') return 'data.output.excerpt';
+  if (where === 'arguments') return 'data.arguments.value';
+  return `data.${where}`;
+}
+
+function sightings(list: Sight[] | undefined, defaultIn: string): Sighting[] | undefined {
   if (!list) return undefined;
   return list.map((s) => ({
     kind: s.kind ?? 'token',
-    path: (s.in ?? defaultIn) === 'output' ? 'data.output.excerpt' : 'data.arguments.value',
+    path: sightingPath(s.in ?? defaultIn),
     fp: fp(s.of),
   }));
 }
@@ -112,7 +126,7 @@ export function buildCaseEvents(c: RuleCase): AgentEvent[] {
           ...(d.by ? { by: d.by } : {}),
           ...(d.expires_in_ms !== undefined ? { expiresAt: s.iso(d.expires_in_ms) } : {}),
         },
-        extra,
+        d.entities ? { ...extra, entities: sightings(d.entities, 'intent') } : extra,
       );
     } else if (step.action) {
       const { secrets, entities, ...data } = step.action;

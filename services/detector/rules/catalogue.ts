@@ -263,6 +263,14 @@ export const BUILTIN_RULES = {
     [F.ASI01, F.T0051],
     'scope',
   ),
+  'AT-PROV-002': rule(
+    'AT-PROV-002',
+    'high',
+    'Content from tool output carried out',
+    "{action} carries in {field} a {kind} that first appeared in the output of event {source} (not in the declaration) and is not one of the call's targets: content injected into a tool's output, passed on (a phishing link, an exfiltration address), even where the recipients are in scope.",
+    [F.ASI01, F.T0051],
+    'scope',
+  ),
   // Baselines. AT-BASE-001…004 are risk signals (baselines/risk.ts): they never page alone; their
   // explanations describe the signal, carried in `risk_signals` of the task's alerts. AT-BASE-005
   // is the page for signals alone. Their severity is what a signal would have if it paged.

@@ -36,6 +36,8 @@ export interface Violation {
   element: ScopeElement;
   kind: ViolationKind;
   detail: string;
+  /** Index in `data.targets` of the target it is about, when it is about one (provenance looks it up). */
+  target?: number;
 }
 
 export interface Evaluation {
@@ -127,6 +129,7 @@ function judgeTargets(
       const on = { tool: action.tool, operation: action.operation, resource: t.value };
       if (scope.deny.some((e) => entryMatches(e, on))) {
         out = append(out, {
+          target: i,
           element: 'scope.deny',
           kind: 'denied',
           detail: `${targetLabel(t, i)} matches a scope.deny entry`,
@@ -136,6 +139,7 @@ function judgeTargets(
         // A tool or operation miss is reported once, for the action itself.
         if (miss.kind === 'resource')
           out = append(out, {
+            target: i,
             element: 'scope.allow',
             kind: 'resource',
             detail: `${targetLabel(t, i)} is not in scope.allow for ${action.tool}/${action.operation}`,
@@ -147,6 +151,7 @@ function judgeTargets(
       const host = destinationHost(t.value);
       if (scope.egress(host) || r?.urls(normaliseRecipient('urls', t.value))) continue;
       out = append(out, {
+        target: i,
         element: 'scope.egress',
         kind: 'egress',
         detail: `${targetLabel(t, i)}: host '${host}' is not in scope.egress${r !== undefined ? ' nor the URL in scope.recipients.urls' : ''}`,
@@ -156,6 +161,7 @@ function judgeTargets(
     if (t.kind === 'account') {
       if (r === undefined || r.accounts(normaliseRecipient('accounts', t.value))) continue;
       out = append(out, {
+        target: i,
         element: 'scope.recipients',
         kind: 'recipient',
         detail: `${targetLabel(t, i)} is not in scope.recipients.accounts`,
@@ -169,6 +175,7 @@ function judgeTargets(
       // Contract 1.0: only a host can be judged, against egress (what `destination` got).
       if (host !== undefined && !scope.egress(host))
         out = append(out, {
+          target: i,
           element: 'scope.egress',
           kind: 'egress',
           detail: `${targetLabel(t, i, form)}: host '${host}' is not in scope.egress`,
@@ -180,6 +187,7 @@ function judgeTargets(
       form !== undefined ? [LIST_OF_FORM[form]] : ['chat_users', 'chat_channels', 'emails'];
     if (lists.some((l) => r[l](normaliseRecipient(l, t.value)))) continue;
     out = append(out, {
+      target: i,
       element: 'scope.recipients',
       kind: 'recipient',
       detail: `${targetLabel(t, i, form)} is not in scope.recipients.${lists.join('/')}${host !== undefined ? ` and its host '${host}' is not in scope.egress` : ''}`,

@@ -6,7 +6,7 @@
 // Values are normalised (lower-cased hosts and e-mails, trailing punctuation dropped) so the same
 // entity written twice gives the same fingerprint.
 
-export type EntityKind = 'email' | 'url' | 'host' | 'account';
+export type EntityKind = 'email' | 'url' | 'host' | 'account' | 'chat_user' | 'chat_channel';
 
 export interface EntityHit {
   kind: EntityKind;
@@ -21,6 +21,8 @@ const DIGITS_RE = /\b\d{8,19}\b/g;
 const IBAN_RE = /\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b/g;
 const HAS_DIGIT_RUN = /\d{8}/;
 const HAS_IBAN_START = /[A-Z]{2}\d{2}/;
+/** `@name` (not the @ of an e-mail) and `#channel-name` (a letter first: not `#1` or a heading). */
+const CHAT_RE = /(?<![\w@.#/-])([@#])([A-Za-z][A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])/g;
 
 /** Generic TLDs worth treating as hosts; two-letter ccTLDs are accepted unless they are file extensions. */
 const GENERIC_TLDS = new Set(
@@ -87,6 +89,13 @@ export function extractEntities(text: string): EntityHit[] {
   if (HAS_IBAN_START.test(text)) {
     IBAN_RE.lastIndex = 0;
     for (let m = IBAN_RE.exec(text); m !== null; m = IBAN_RE.exec(text)) add(hits, 'account', m[0]);
+  }
+  if (text.includes('@') || text.includes('#')) {
+    // Chat users and channels: case-insensitive on every chat platform we know of.
+    CHAT_RE.lastIndex = 0;
+    for (let m = CHAT_RE.exec(text); m !== null; m = CHAT_RE.exec(text)) {
+      add(hits, m[1] === '@' ? 'chat_user' : 'chat_channel', `${m[1]}${m[2]!.toLowerCase()}`);
+    }
   }
   return hits;
 }

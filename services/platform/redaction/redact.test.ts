@@ -258,4 +258,13 @@ describe('extractEntities', () => {
       value: 'DE89370400440532013000',
     });
   });
+  it('finds chat users and channels, not the @ of an e-mail, a #1 or a URL fragment', () => {
+    const hits = extractEntities(
+      'Also add @Ext-Bob_7, cross-post to #General-ext-12. mail a@b.example, see #1 or https://x.example/p#top',
+    );
+    expect(hits.filter((h) => h.kind === 'chat_user' || h.kind === 'chat_channel')).toEqual([
+      { kind: 'chat_user', value: '@ext-bob_7' },
+      { kind: 'chat_channel', value: '#general-ext-12' },
+    ]);
+  });
 });
