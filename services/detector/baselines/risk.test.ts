@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TaskStream } from '../../../scenarios/builder.js';
 import type { AgentEvent, Alert } from '../../../schemas/index.js';
+import { decodeAlert } from '../../alerter/consume.js';
 import { RiskConfig } from '../config.js';
 import { createDetector } from '../engine.js';
 import { loadDefaultRules } from '../rules/default-rules.js';
@@ -113,5 +114,23 @@ describe('risk signals in one shared detector', () => {
     // The first ~12 tasks (50 actions) are the warm-up; every later one pages AT-BASE-005.
     expect(alerts.every((a) => a.rule_id === 'AT-BASE-005')).toBe(true);
     expect(paged(alerts).size).toBeGreaterThan(100);
+  });
+});
+
+describe('risk signals on the wire', () => {
+  it("the alerter's decoder takes an alert carrying risk signals as the detector built it", () => {
+    const s = new TaskStream({ taskId: 'wire', workloadIdentity: 'spiffe://acme/agent' }).declared({
+      allow: [{ tools: ['fs.read'] }],
+    });
+    for (let i = 0; i < 3; i++) s.action({ tool: 'fs.read', operation: 'read' });
+    s.action({ tool: 'shell.exec', operation: 'execute' });
+    const d = createDetector({
+      rules: loadDefaultRules(),
+      config: { baselines: { first_use_warmup_actions: 3 } },
+    });
+    const [alert] = s.events().flatMap((e) => d.process(e));
+    expect(alert?.risk_signals?.map((x) => x.rule_id)).toEqual(['AT-BASE-002']);
+    const wire = JSON.parse(JSON.stringify(alert));
+    expect(decodeAlert(wire)).toEqual({ success: true, data: { alert: wire } });
   });
 });
