@@ -46,6 +46,14 @@ export const COMPARISONS = [
   'lte',
 ] as const;
 
+/**
+ * Where a value an action names came from: `tool_output` (first seen in an earlier tool's output
+ * of the task: possibly injected), `declared` (named by the declaration or an approved scope
+ * change), `new` (named nowhere before: a guess). Judged on the gateway's entity fingerprints.
+ */
+export const Provenance = z.enum(['tool_output', 'declared', 'new']);
+export type Provenance = z.infer<typeof Provenance>;
+
 export type Condition =
   | { all: Condition[] }
   | { any: Condition[] }
@@ -54,6 +62,7 @@ export type Condition =
   | { field: string; exists: boolean }
   | { field?: string; in_scope: z.infer<typeof ScopeElementName> }
   | { field?: string; outside_scope: z.infer<typeof ScopeElementName> }
+  | { field?: string; provenance: Provenance }
   | ({ field: string } & { [K in (typeof COMPARISONS)[number]]?: Operand });
 
 const Comparison = z
@@ -82,6 +91,7 @@ export const Condition: z.ZodType<Condition> = z.lazy(() =>
     z.strictObject({ field: FieldPath, exists: z.boolean() }),
     z.strictObject({ field: FieldPath.optional(), in_scope: ScopeElementName }),
     z.strictObject({ field: FieldPath.optional(), outside_scope: ScopeElementName }),
+    z.strictObject({ field: FieldPath.optional(), provenance: Provenance }),
     Comparison,
   ]),
 ) as z.ZodType<Condition>;

@@ -1,4 +1,4 @@
-import type { AgentEvent, Condition, Operand, Scalar } from '../../../../schemas/index.js';
+import type { AgentEvent, Condition, Operand, Provenance, Scalar } from '../../../../schemas/index.js';
 import type { ErrorCode, WarningCode } from '../../../platform/errors.js';
 import { compileGlob, destinationHost, globForValue } from '../../../platform/glob.js';
 import { requiredApprovalEntry } from '../../scope/approval.js';
@@ -154,6 +154,33 @@ function compileComparison(
   };
 }
 
+/** Entity paths of what an action is addressed to (its targets), not its arguments or output. */
+const isTargetPath = (path: string) =>
+  path.startsWith('data.targets.') || path === 'data.destination' || path === 'data.resource';
+
+/**
+ * provenance: some value at `field` (default: the action's targets, destination and resource)
+ * that the gateway fingerprinted has this provenance (rules/builtin/provenance.ts explains it).
+ */
+function compileProvenanceTest(want: Provenance, field: string | undefined): Predicate {
+  const under =
+    field === undefined ? isTargetPath : (path: string) => path === field || path.startsWith(`${field}.`);
+  return (e, env) => {
+    if (e.type !== 'action' || e.entities === undefined) return false;
+    const task = env.task;
+    for (const s of e.entities) {
+      if (s.path.startsWith('data.output') || !under(s.path)) continue;
+      const p: Provenance = task?.trustedFps?.includes(s.fp)
+        ? 'declared'
+        : task?.outputFps?.includes(s.fp)
+          ? 'tool_output'
+          : 'new';
+      if (p === want) return true;
+    }
+    return false;
+  };
+}
+
 /** in_scope / outside_scope: compare against the task's current declared scope. */
 function compileScopeTest(element: string, field: string | undefined, outside: boolean): Predicate {
   switch (element) {
@@ -241,6 +268,7 @@ export function compileCondition(cond: Condition, env: PredicateCompileEnv): Pre
   }
   if ('in_scope' in cond) return compileScopeTest(cond.in_scope, cond.field, false);
   if ('outside_scope' in cond) return compileScopeTest(cond.outside_scope, cond.field, true);
+  if ('provenance' in cond) return compileProvenanceTest(cond.provenance, cond.field);
   if ('exists' in cond) {
     const get = compileField(cond.field);
     const want = cond.exists;
@@ -412,7 +440,13 @@ export function compileMay(cond: Condition, env: PredicateCompileEnv, depth = 0)
     const body = env.macros.get(cond.macro);
     return body === undefined ? ALWAYS_MAYBE : compileMay(body, env, depth + 1);
   }
-  if (!('field' in cond) || typeof cond.field !== 'string' || 'in_scope' in cond || 'outside_scope' in cond)
+  if (
+    !('field' in cond) ||
+    typeof cond.field !== 'string' ||
+    'in_scope' in cond ||
+    'outside_scope' in cond ||
+    'provenance' in cond
+  )
     return ALWAYS_MAYBE;
   const field = cond.field;
   const sighting = SIGHTING_FIELDS[field];
