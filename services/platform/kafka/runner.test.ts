@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import type { KafkaClient } from './client.js';
+import type { Durable } from './offsets.js';
 import { createStageRunner, type StageControl, type StageHandler } from './runner.js';
 
 // The runner's contract with a stage, on a fake kafkajs consumer that hands over the batches a
@@ -149,7 +150,7 @@ describe('stage runner', () => {
       const fake = fakeKafka();
       const order: string[] = [];
       let ticks = 0;
-      let held: { done(): void } | undefined;
+      let held: Durable | undefined;
       const runner = createStageRunner({
         kafka: fake.kafka,
         log,
