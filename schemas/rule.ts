@@ -38,6 +38,8 @@ export const COMPARISONS = [
   'equals',
   'in',
   'glob',
+  /** The field's value is a glob (an approval's target resource) that matches one of the operand's values. */
+  'matched_by',
   'contains',
   'starts_with',
   'gt',
@@ -71,6 +73,7 @@ const Comparison = z
     equals: Operand.optional(),
     in: Operand.optional(),
     glob: Operand.optional(),
+    matched_by: Operand.optional(),
     contains: Operand.optional(),
     starts_with: Operand.optional(),
     gt: Operand.optional(),

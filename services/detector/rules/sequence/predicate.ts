@@ -86,6 +86,13 @@ const TESTS: Record<string, Test> = {
   equals: (v, ops) => ops.includes(v),
   in: (v, ops) => ops.includes(v),
   glob: (v, ops) => typeof v === 'string' && ops.some((g) => typeof g === 'string' && compileGlob(g)(v)),
+  // The reverse of glob: the event's field holds the pattern (what an approval covers), and the
+  // operand holds values, e.g. `data.target.resource matched_by {ref: bulk.data.resource}`.
+  matched_by: (v, ops) => {
+    if (typeof v !== 'string') return false;
+    const matches = compileGlob(v);
+    return ops.some((x) => typeof x === 'string' && matches(x));
+  },
   contains: (v, ops) => typeof v === 'string' && ops.some((s) => typeof s === 'string' && v.includes(s)),
   starts_with: (v, ops) => typeof v === 'string' && ops.some((s) => typeof s === 'string' && v.startsWith(s)),
   gt: (v, ops) => typeof v === 'number' && typeof ops[0] === 'number' && v > ops[0],
