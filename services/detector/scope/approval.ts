@@ -6,10 +6,32 @@ import { type CompiledEntry, type CompiledScope, compileScope, entryMatches } fr
 // a given action. An approval refers to an action by its id, or by tool + operation (+ resource);
 // a target without a resource covers the tool/operation on any resource the scope allows.
 
-type ActionLike = Pick<ActionData, 'tool' | 'operation' | 'resource'>;
+type ActionLike = Pick<ActionData, 'tool' | 'operation' | 'resource'> & Partial<Pick<ActionData, 'targets'>>;
 
+/**
+ * The resources an action touches: its `resource` and every `resource` target (a multi-target
+ * call is judged on each, not only the first), or `[undefined]` when it names none.
+ */
+export function resourcesOf(action: ActionLike): ReadonlyArray<string | undefined> {
+  const targets = action.targets;
+  if (targets === undefined) return [action.resource];
+  let out: Array<string | undefined> | undefined;
+  for (const t of targets) {
+    if (t.kind !== 'resource' || t.value === action.resource) continue;
+    out ??= [action.resource];
+    if (!out.includes(t.value)) out.push(t.value);
+  }
+  return out ?? [action.resource];
+}
+
+/** The scope.approvals.required entry any resource of the action falls under, if one does. */
 export function requiredApprovalEntry(scope: CompiledScope, action: ActionLike): CompiledEntry | undefined {
-  for (const entry of scope.approvalRequired) if (entryMatches(entry, action)) return entry;
+  if (scope.approvalRequired.length === 0) return undefined;
+  for (const resource of resourcesOf(action)) {
+    const on =
+      resource === action.resource ? action : { tool: action.tool, operation: action.operation, resource };
+    for (const entry of scope.approvalRequired) if (entryMatches(entry, on)) return entry;
+  }
   return undefined;
 }
 
@@ -34,11 +56,10 @@ export function matchTarget(
   if (target.tool !== undefined && !compileGlob(target.tool)(action.tool)) return 'other_tool';
   if (target.operation !== undefined && target.operation !== (action.operation as Operation))
     return 'other_operation';
-  if (
-    target.resource !== undefined &&
-    (action.resource === undefined || !compileGlob(target.resource)(action.resource))
-  ) {
-    return 'other_resource';
+  if (target.resource !== undefined) {
+    // It must cover every resource the call touches: approving one file is not approving two.
+    const covers = compileGlob(target.resource);
+    if (resourcesOf(action).some((r) => r === undefined || !covers(r))) return 'other_resource';
   }
   return 'match';
 }

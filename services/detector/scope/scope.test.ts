@@ -8,7 +8,7 @@ import {
   globCovers,
   globForValue,
 } from '../../platform/glob.js';
-import { matchTarget, requiresApproval } from './approval.js';
+import { matchTarget, requiresApproval, resourcesOf } from './approval.js';
 import { evaluateAction } from './evaluate.js';
 import { inferRecipientForm, normaliseRecipient } from './recipients.js';
 import { isSubScope } from './subscope.js';
@@ -245,5 +245,24 @@ describe('recipients', () => {
       data_classes: [],
     };
     expect(evaluateAction(withRecipients, action)).toEqual(evaluateAction(ops, action));
+  });
+});
+
+describe('resourcesOf (approvals and sequence scope tests judge every resource)', () => {
+  it('is the resource and each further resource target, once each', () => {
+    const base = { tool: 'db.admin', operation: 'delete' as const, resource: 'db:a' };
+    expect(resourcesOf(base)).toEqual(['db:a']);
+    expect(
+      resourcesOf({
+        ...base,
+        targets: [
+          { kind: 'resource', value: 'db:a' },
+          { kind: 'recipient', value: 'x@y.example' },
+          { kind: 'resource', value: 'db:b' },
+          { kind: 'resource', value: 'db:b' },
+        ],
+      }),
+    ).toEqual(['db:a', 'db:b']);
+    expect(resourcesOf({ tool: 't', operation: 'read', resource: undefined })).toEqual([undefined]);
   });
 });

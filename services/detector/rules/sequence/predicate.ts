@@ -1,7 +1,7 @@
 import type { AgentEvent, Condition, Operand, Provenance, Scalar } from '../../../../schemas/index.js';
 import type { ErrorCode, WarningCode } from '../../../platform/errors.js';
 import { compileGlob, destinationHost, globForValue } from '../../../platform/glob.js';
-import { requiredApprovalEntry } from '../../scope/approval.js';
+import { requiredApprovalEntry, resourcesOf } from '../../scope/approval.js';
 import { type CompiledScope, entryMatches } from '../../scope/compile.js';
 import type { TaskState } from '../../state/types.js';
 import { compileField } from './fields.js';
@@ -215,15 +215,20 @@ function compileScopeTest(element: string, field: string | undefined, outside: b
     case 'approval_required':
       return (e, env) => {
         if (e.type !== 'action' || env.scope === undefined) return false;
+        const scope = env.scope;
         let inside: boolean;
-        if (element === 'allow') {
+        if (element === 'approval_required') inside = requiredApprovalEntry(scope, e.data) !== undefined;
+        else {
+          // Every resource of a multi-target call: in allow when all are, in deny when any is.
+          const a = e.data;
+          const each = resourcesOf(a).map((resource) =>
+            resource === a.resource ? a : { tool: a.tool, operation: a.operation, resource },
+          );
+          const denied = each.some((on) => scope.deny.some((x) => entryMatches(x, on)));
           inside =
-            env.scope.allow.some((x) => entryMatches(x, e.data)) &&
-            !env.scope.deny.some((x) => entryMatches(x, e.data));
-        } else if (element === 'deny') {
-          inside = env.scope.deny.some((x) => entryMatches(x, e.data));
-        } else {
-          inside = requiredApprovalEntry(env.scope, e.data) !== undefined;
+            element === 'deny'
+              ? denied
+              : !denied && each.every((on) => scope.allow.some((x) => entryMatches(x, on)));
         }
         return inside !== outside;
       };
