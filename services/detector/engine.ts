@@ -149,10 +149,12 @@ class DetectorImpl implements Detector {
   /** The gateway's hash verdicts of buffered events (a restored buffer has none: recomputed). */
   private readonly bufferedChecks = new WeakMap<AgentEvent, HashCheck>();
   /**
-   * Cached snapshot texts of tasks and credentials. Every path that changes a task in place
-   * touches it: process() (admission and evaluation of the event's task), skipGap() (tick/flush),
-   * applyEvent (a delegated child, a revoked credential). Sequence keys and baseline identities
-   * are touched by their own classes. Deleted units need nothing: a snapshot walks live state.
+   * Cached snapshot texts per unit, and the observers of in-place changes (state/changes.ts)
+   * handed to the state, the sequences and the baselines. Every path that changes a task in
+   * place touches it: process() (admission and evaluation of the event's task), skipGap()
+   * (tick/flush), applyEvent (a delegated child, a revoked credential). Sequence keys and baseline
+   * identities are touched by their own classes. Deleted units need nothing: a snapshot walks
+   * live state.
    */
   private readonly writer = new SnapshotWriter();
   // Per-event scratch, reused to avoid allocating closures on the hot path.
@@ -175,8 +177,8 @@ class DetectorImpl implements Detector {
     this.rules = opts.rules ?? emptyRuleSet();
     this.dispatcher = new Dispatcher(this.rules);
     this.state = emptyDetectorState();
-    this.sequences = new SequenceState();
-    this.baselines = new Baselines(this.config.baselines);
+    this.sequences = new SequenceState(this.writer.sequenceKeys);
+    this.baselines = new Baselines(this.config.baselines, this.writer.identities);
     this.counters = newStats();
     // One mutable check context, refilled per event (checks never keep a reference to it).
     this.ctx = {
@@ -321,7 +323,7 @@ class DetectorImpl implements Detector {
         checkScopeChanged(ctx as CheckContext<EventOf<'task.scope_changed'>>);
         break;
     }
-    applyEvent(this.state, event, { cfg, atMs, coveredBy, fragments: this.writer });
+    applyEvent(this.state, event, { cfg, atMs, coveredBy, changes: this.writer });
     this.runSequences(task, event, atMs);
     if (findings !== undefined) this.settleRisk(task, event as EventOf<'action'>, atMs);
   }
@@ -464,8 +466,8 @@ class DetectorImpl implements Detector {
     return {
       tasks: this.writer.tasks.rendered,
       credentials: this.writer.credentials.rendered,
-      sequenceKeys: this.sequences.fragments.rendered,
-      identities: this.baselines.fragments.rendered,
+      sequenceKeys: this.writer.sequenceKeys.rendered,
+      identities: this.writer.identities.rendered,
     };
   }
 
@@ -503,12 +505,12 @@ class DetectorImpl implements Detector {
       }
       byId.set(id, c);
     }
-    this.sequences = SequenceState.fromJSON(s.sequences);
+    this.sequences = SequenceState.fromJSON(s.sequences, this.writer.sequenceKeys);
     this.sequences.retain(
       new Map(this.rules.rules.map((r) => [r.meta.id, r.fingerprint])),
       new Map(Object.entries(s.ruleFingerprints)),
     );
-    this.baselines = Baselines.fromJSON(s.baselines, this.config.baselines);
+    this.baselines = Baselines.fromJSON(s.baselines, this.config.baselines, this.writer.identities);
     this.counters = { ...newStats(), ...s.stats };
   }
 }

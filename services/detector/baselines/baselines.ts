@@ -1,7 +1,7 @@
 import type { EventOf } from '../../../schemas/index.js';
 import { append } from '../append.js';
 import type { BaselineConfig } from '../config.js';
-import { JsonFragments, memberJson } from '../snapshot/fragments.js';
+import { type Changes, IGNORE_CHANGES } from '../state/changes.js';
 import { newRateState, observeRate, type RateState } from './rate.js';
 import { resourceClass } from './resource-class.js';
 
@@ -39,7 +39,7 @@ export interface BaselinesJSON {
   >;
 }
 
-function identityJSON(b: IdentityBaseline): BaselinesJSON['identities'][string] {
+export function identityJSON(b: IdentityBaseline): BaselinesJSON['identities'][string] {
   return {
     ...b,
     rate: { ...b.rate, history: [...b.rate.history] },
@@ -56,10 +56,11 @@ export function identityOf(event: EventOf<'action'>): string {
 export class Baselines {
   /** tenant → identity → baseline (nested: no key string built per event). */
   readonly identities = new Map<string, Map<string, IdentityBaseline>>();
-  /** Snapshot text per identity; `observe` touches the identity it folds an action into. */
-  readonly fragments = new JsonFragments<IdentityBaseline>();
-
-  constructor(private readonly cfg: BaselineConfig) {}
+  /** `changes` is told of each identity `observe` folds an action into (the snapshot writer caches their text). */
+  constructor(
+    private readonly cfg: BaselineConfig,
+    readonly changes: Changes<IdentityBaseline> = IGNORE_CHANGES,
+  ) {}
 
   /** Fold one action in; returns what is unusual about it (usually nothing). */
   observe(event: EventOf<'action'>, atMs: number): BaselineFinding[] | undefined {
@@ -83,7 +84,7 @@ export class Baselines {
         fanFired: false,
       };
       byId.set(identity, b);
-    } else this.fragments.touch(b);
+    } else this.changes.touch(b);
     let out: BaselineFinding[] | undefined;
     const warm = b.actions >= cfg.first_use_warmup_actions;
     b.actions++;
@@ -151,20 +152,8 @@ export class Baselines {
     return { identities };
   }
 
-  /** `JSON.stringify(this.toJSON())`, concatenated from the cached text of each identity. */
-  toJsonText(): string {
-    let out = '{"identities":{';
-    let n = 0;
-    for (const [tenant, byId] of this.identities)
-      for (const [id, b] of byId) {
-        if (n++ > 0) out += ',';
-        out += this.fragments.get(b) ?? this.fragments.set(b, memberJson(`${tenant}/${id}`, identityJSON(b)));
-      }
-    return `${out}}}`;
-  }
-
-  static fromJSON(json: BaselinesJSON, cfg: BaselineConfig): Baselines {
-    const out = new Baselines(cfg);
+  static fromJSON(json: BaselinesJSON, cfg: BaselineConfig, changes?: Changes<IdentityBaseline>): Baselines {
+    const out = new Baselines(cfg, changes);
     for (const [key, b] of Object.entries(json.identities)) {
       const slash = key.indexOf('/');
       const tenant = key.slice(0, slash);

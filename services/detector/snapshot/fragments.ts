@@ -1,3 +1,5 @@
+import type { Changes } from '../state/changes.js';
+
 // Incremental snapshots. A snapshot of 10,000 tasks is ~26 MB of JSON, and serialising all of it
 // every DETECTOR_SNAPSHOT_INTERVAL_MS paused the consume loop ~450 ms, most of it for state that
 // had not changed since the previous snapshot. Instead each unit of state (a task, a credential,
@@ -5,14 +7,14 @@
 // assembled from those texts in the same structure and order as one `JSON.stringify` pass. The
 // price is memory: the texts stay, about one snapshot's size (bench: ~2.8 KB per task).
 //
-// Invalidation is by object identity: whatever mutates a unit in place calls `touch(unit)` on its
-// cache; a unit that is replaced by a new object, created or restored has no text yet, and a
+// Invalidation is by object identity: whatever mutates a unit in place calls `touch(unit)` on the
+// observer it was handed (state/changes.ts), which is the unit's cache here; a unit that is replaced by a new object, created or restored has no text yet, and a
 // unit that is deleted is simply no longer visited when the snapshot walks the live maps. The
 // caches are WeakMaps: they never keep a dropped unit alive, and a detector that never snapshots
 // (backtest) only pays the `touch`, not a growing set of dirty units.
 
 /** Cached JSON text per state object; `touch` when the object is mutated in place. */
-export class JsonFragments<T extends object> {
+export class JsonFragments<T extends object> implements Changes<T> {
   private readonly texts = new WeakMap<T, string>();
   /** Texts rendered (units new or touched since they were last rendered), for diagnostics and tests. */
   rendered = 0;

@@ -1,13 +1,15 @@
 import type { Scope } from '../../../schemas/index.js';
-import type { Baselines } from '../baselines/baselines.js';
+import { type Baselines, type IdentityBaseline, identityJSON } from '../baselines/baselines.js';
 import type { DetectorSnapshot, DetectorStats, SnapshotTask } from '../engine.js';
-import type { SequenceState } from '../rules/sequence/matcher.js';
+import type { KeyState, SequenceState } from '../rules/sequence/matcher.js';
 import type { RuleSet } from '../rules/sequence/types.js';
 import type { CredentialState, DetectorState, TaskState } from '../state/types.js';
-import { flat, JsonFragments } from './fragments.js';
+import { flat, JsonFragments, member, memberJson } from './fragments.js';
 
 // The detector snapshot as JSON text (the `DetectorSnapshot` shape, restored by engine.ts), built
-// from per-unit cached texts (fragments.ts) by plain concatenation. In V8 that makes a rope, O(1)
+// from per-unit cached texts (fragments.ts) by plain concatenation. The writer's caches are the
+// observers the domain notifies of in-place changes (state/changes.ts): the engine hands them to
+// its state, sequences and baselines, which never import this folder. In V8 that makes a rope, O(1)
 // per piece; the one copy into flat memory happens where the text is used: the Buffer.from in
 // service/snapshot-store.ts, which copied the one-pass text too (spliced into its envelope).
 // Measured at 10,000 tasks: joining the ~100,000 pieces into a flat string here took ~50 ms,
@@ -49,6 +51,8 @@ function ruleFingerprints(rules: RuleSet): Record<string, string> {
 export class SnapshotWriter {
   readonly tasks = new JsonFragments<TaskState>();
   readonly credentials = new JsonFragments<CredentialState>();
+  readonly sequenceKeys = new JsonFragments<KeyState>();
+  readonly identities = new JsonFragments<IdentityBaseline>();
   /** Scopes are interned and never changed in place (state/intern.ts): rendered once per object. */
   private readonly scopes = new JsonFragments<Scope>();
   /** The end of a task's text by (scopeRef, declaredScopeRef): a few distinct strings, reused. */
@@ -87,10 +91,46 @@ export class SnapshotWriter {
     }
     return (
       `{"version":1,"scopes":[${scopes.join(',')}],"tasks":[${tasks}],"credentials":[${credentials}]` +
-      `,"sequences":${src.sequences.toJsonText()}` +
+      `,"sequences":${this.sequencesText(src.sequences)}` +
       `,"ruleFingerprints":${flat(JSON.stringify(ruleFingerprints(src.rules)))}` +
-      `,"baselines":${src.baselines.toJsonText()},"stats":${JSON.stringify(src.stats)}}`
+      `,"baselines":${this.baselinesText(src.baselines)},"stats":${JSON.stringify(src.stats)}}`
     );
+  }
+
+  /** `JSON.stringify(sequences.toJSON())`, concatenated from the cached text of each key state. */
+  private sequencesText(sequences: SequenceState): string {
+    let out = '{"rules":{';
+    let rules = 0;
+    for (const [id, tenants] of sequences.byRule) {
+      if (rules++ > 0) out += ',';
+      out += `${member(id)}{`;
+      let count = 0;
+      for (const [tenant, keys] of tenants) {
+        if (count++ > 0) out += ',';
+        out += `${member(tenant)}{`;
+        let n = 0;
+        for (const [key, ks] of keys) {
+          if (n++ > 0) out += ',';
+          out += this.sequenceKeys.get(ks) ?? this.sequenceKeys.set(ks, memberJson(key, ks));
+        }
+        out += '}';
+      }
+      out += '}';
+    }
+    return `${out}},"stats":${JSON.stringify(sequences.stats)}}`;
+  }
+
+  /** `JSON.stringify(baselines.toJSON())`, concatenated from the cached text of each identity. */
+  private baselinesText(baselines: Baselines): string {
+    let out = '{"identities":{';
+    let n = 0;
+    for (const [tenant, byId] of baselines.identities)
+      for (const [id, b] of byId) {
+        if (n++ > 0) out += ',';
+        out +=
+          this.identities.get(b) ?? this.identities.set(b, memberJson(`${tenant}/${id}`, identityJSON(b)));
+      }
+    return `${out}}}`;
   }
 
   /** `,"scopeRef":0,"declaredScopeRef":0}` and the like (-1: absent); `more`: a member precedes. */

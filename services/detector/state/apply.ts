@@ -1,7 +1,7 @@
 import type { AgentEvent, EventOf, Scope } from '../../../schemas/index.js';
 import type { DetectorConfig } from '../config.js';
 import { compileScope } from '../scope/compile.js';
-import type { JsonFragments } from '../snapshot/fragments.js';
+import type { StateChanges } from './changes.js';
 import { idHash } from './ids.js';
 import { internScope } from './intern.js';
 import { type CredentialState, type DetectorState, TaskFlag, type TaskState } from './types.js';
@@ -22,13 +22,10 @@ export interface ApplyContext {
   /** Approval that covered this action (decided by the approval check on the pre-state). */
   coveredBy?: string | undefined;
   /**
-   * Snapshot texts of the units this event changes in place other than its own task (the caller
-   * touches that one, as admission changes it too): a delegated child, a revoked credential.
+   * Told of the units this event changes in place other than its own task (the caller notes
+   * that one, as admission changes it too): a delegated child, a revoked credential.
    */
-  fragments?: {
-    tasks: JsonFragments<TaskState>;
-    credentials: JsonFragments<CredentialState>;
-  };
+  changes?: StateChanges;
 }
 
 export function getTask(state: DetectorState, tenant: string, taskId: string): TaskState | undefined {
@@ -142,7 +139,7 @@ function applyDelegated(
     if (task.expiresMs !== undefined) child.expiresMs = task.expiresMs;
   }
   child.parent = task.id;
-  ctx.fragments?.tasks.touch(child);
+  ctx.changes?.tasks.touch(child);
 }
 
 function applyCredentialIssued(state: DetectorState, event: EventOf<'credential.issued'>): void {
@@ -170,7 +167,7 @@ function applyCredentialRevoked(
   if (cred !== undefined && cred.revokedMs === undefined) {
     cred.revokedMs = ctx.atMs;
     cred.revokedEvent = event.event_id;
-    ctx.fragments?.credentials.touch(cred);
+    ctx.changes?.credentials.touch(cred);
   }
 }
 

@@ -1,4 +1,5 @@
 export * from './apply.js';
+export * from './changes.js';
 export * from './ids.js';
 export * from './intern.js';
 export * from './order.js';

@@ -1,6 +1,6 @@
 import type { AgentEvent } from '../../../../schemas/index.js';
 import { append } from '../../append.js';
-import { JsonFragments, member, memberJson } from '../../snapshot/fragments.js';
+import { type Changes, IGNORE_CHANGES } from '../../state/changes.js';
 import { type Discriminant, type EvalEnv, NO } from './predicate.js';
 import type { CompiledSequenceRule, RuleSet } from './types.js';
 
@@ -18,7 +18,8 @@ export interface Partial {
   captures?: Record<string, unknown>;
 }
 
-interface KeyState {
+/** The pending state of one (rule, tenant, key): the unit whose in-place changes are notified. */
+export interface KeyState {
   partials: Partial[];
   /** Last time a leading `absent` condition matched for this key. */
   absentMs?: number;
@@ -39,15 +40,22 @@ type KeyMap = Map<string, KeyState>;
 /** rule id → tenant → key value → pending state. Nested maps: no key string is built per event. */
 type RuleMap = Map<string, KeyMap>;
 
+/** A `SequenceState` as plain data (snapshots): rule id → tenant → key value → key state. */
+export interface SequencesJSON {
+  rules: Record<string, Record<string, Record<string, KeyState>>>;
+  stats: SequenceStats;
+}
+
 /** Per-rule, per-key pending partials. Plain data inside Maps: `toJSON`/`fromJSON` snapshot it. */
 export class SequenceState {
   readonly byRule = new Map<string, RuleMap>();
   readonly stats: SequenceStats = { overflow: 0, expired: 0 };
-  /** Snapshot text per key state; whatever changes a key state in place touches it here. */
-  readonly fragments = new JsonFragments<KeyState>();
 
-  toJSON(): { rules: Record<string, Record<string, Record<string, KeyState>>>; stats: SequenceStats } {
-    const rules: Record<string, Record<string, Record<string, KeyState>>> = {};
+  /** `changes` is told of every key state changed in place (the snapshot writer caches their text). */
+  constructor(readonly changes: Changes<KeyState> = IGNORE_CHANGES) {}
+
+  toJSON(): SequencesJSON {
+    const rules: SequencesJSON['rules'] = {};
     for (const [id, tenants] of this.byRule) {
       rules[id] = {};
       for (const [tenant, keys] of tenants) rules[id][tenant] = Object.fromEntries(keys);
@@ -55,31 +63,8 @@ export class SequenceState {
     return { rules, stats: { ...this.stats } };
   }
 
-  /** `JSON.stringify(this.toJSON())`, concatenated from the cached text of each key state. */
-  toJsonText(): string {
-    let out = '{"rules":{';
-    let rules = 0;
-    for (const [id, tenants] of this.byRule) {
-      if (rules++ > 0) out += ',';
-      out += `${member(id)}{`;
-      let count = 0;
-      for (const [tenant, keys] of tenants) {
-        if (count++ > 0) out += ',';
-        out += `${member(tenant)}{`;
-        let n = 0;
-        for (const [key, ks] of keys) {
-          if (n++ > 0) out += ',';
-          out += this.fragments.get(ks) ?? this.fragments.set(ks, memberJson(key, ks));
-        }
-        out += '}';
-      }
-      out += '}';
-    }
-    return `${out}},"stats":${JSON.stringify(this.stats)}}`;
-  }
-
-  static fromJSON(json: ReturnType<SequenceState['toJSON']>): SequenceState {
-    const s = new SequenceState();
+  static fromJSON(json: SequencesJSON, changes?: Changes<KeyState>): SequenceState {
+    const s = new SequenceState(changes);
     for (const [id, tenants] of Object.entries(json.rules)) {
       const m: RuleMap = new Map();
       for (const [tenant, keys] of Object.entries(tenants)) m.set(tenant, new Map(Object.entries(keys)));
@@ -107,7 +92,7 @@ export class SequenceState {
           const before = ks.partials.length;
           ks.partials = ks.partials.filter((p) => nowMs - p.startMs <= rule.withinMs);
           this.stats.expired += before - ks.partials.length;
-          if (ks.partials.length !== before) this.fragments.touch(ks);
+          if (ks.partials.length !== before) this.changes.touch(ks);
           if (ks.partials.length === 0 && (ks.absentMs === undefined || nowMs - ks.absentMs > rule.withinMs))
             keys.delete(key);
         }
@@ -278,10 +263,10 @@ export function advanceRule(
   if (ks === undefined && !startsHere && leadingAbsent === undefined) return undefined;
 
   let matches: SequenceMatch[] | undefined;
-  // Every in-place change to `ks` below touches its snapshot text (a new `ks` has none yet).
+  // Every in-place change to `ks` below is notified (a new `ks` needs no notice).
   if (ks !== undefined && masks.until && rule.until?.(event, env)) {
     ks.partials.length = 0;
-    state.fragments.touch(ks);
+    state.changes.touch(ks);
   }
 
   let grown: Partial[] | undefined;
@@ -326,7 +311,7 @@ export function advanceRule(
     }
     if (kept !== count) {
       partials.length = kept;
-      state.fragments.touch(ks);
+      state.changes.touch(ks);
     }
   }
   env.captures = undefined;
@@ -352,7 +337,7 @@ export function advanceRule(
     if (ks === undefined) ks = { partials: [] };
     if (ks.absentMs === undefined || atMs > ks.absentMs) {
       ks.absentMs = atMs;
-      state.fragments.touch(ks);
+      state.changes.touch(ks);
     }
   }
 
@@ -362,7 +347,7 @@ export function advanceRule(
     if (ks === undefined) ks = { partials: grown.slice() };
     else {
       ks.partials = ks.partials.length === 0 ? grown.slice() : ks.partials.concat(grown);
-      state.fragments.touch(ks);
+      state.changes.touch(ks);
     }
     const excess = ks.partials.length - maxPartials;
     if (excess > 0) {
