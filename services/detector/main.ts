@@ -1,4 +1,6 @@
+import { parseDocument, readDocument } from '../platform/config-file.js';
 import { runStage } from '../platform/stage/run-stage.js';
+import { DetectorConfig, type DetectorConfigInput } from './config.js';
 import { createDetector } from './engine.js';
 import { detectorHandler } from './io/consume.js';
 import { createDetectorMetrics } from './io/metrics.js';
@@ -26,10 +28,26 @@ runStage({
         process.stderr.write(`${e.code} ${e.file}:${e.line ?? '?'} ${e.message}\n`);
       return exit(78, undefined, 'rules failed to load (AT_ERR_RULES_INVALID)');
     }
+    let engine: DetectorConfigInput = {};
+    try {
+      if (config.DETECTOR_CONFIG_FILE) {
+        const path = config.DETECTOR_CONFIG_FILE;
+        engine = parseDocument(DetectorConfig, readDocument(path), path);
+      }
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n`);
+      return exit(78, undefined, 'DETECTOR_CONFIG_FILE is invalid (AT_ERR_CONFIG_INVALID)');
+    }
+    if (config.DETECTOR_LINK_BASE_URL) engine = { ...engine, link_base_url: config.DETECTOR_LINK_BASE_URL };
     const store = new SnapshotStore(config.DETECTOR_STATE_DIR);
-    return { ruleSet: rules.ruleSet, store, stored: readSnapshot(store, config.KAFKA_TOPIC_EVENTS, log) };
+    return {
+      ruleSet: rules.ruleSet,
+      engine,
+      store,
+      stored: readSnapshot(store, config.KAFKA_TOPIC_EVENTS, log),
+    };
   },
-  async start(ctx, { ruleSet, store, stored }) {
+  async start(ctx, { ruleSet, engine, store, stored }) {
     const { config, log, lifecycle, metrics, health, clickhouse, kafka, producer } = ctx;
     const detectorMetrics = createDetectorMetrics(metrics.registry);
     const publisher = new AlertPublisher({
@@ -45,7 +63,7 @@ runStage({
     });
     const detector = createDetector({
       rules: ruleSet,
-      config: config.DETECTOR_LINK_BASE_URL ? { link_base_url: config.DETECTOR_LINK_BASE_URL } : {},
+      config: engine,
       ...(stored ? { snapshot: stored.detector } : {}),
     });
     const positions = await resumeFrom(stored, {

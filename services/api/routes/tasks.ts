@@ -72,11 +72,28 @@ export async function currentStatuses(
   );
 }
 
-export const alertView = (a: StoredAlertRow): TimelineAlertInput & Record<string, unknown> => ({
-  ...a,
-  occurred_at: isoTime(a.occurred_at)!,
-  created_at: isoTime(a.created_at)!,
-});
+/** JSON text of an alert's risk signals (migrations/0008) as the array; none when empty or unreadable. */
+function riskSignals(text: string | undefined): unknown[] | undefined {
+  if (!text) return undefined;
+  try {
+    const v = JSON.parse(text) as unknown;
+    return Array.isArray(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const alertView = (a: StoredAlertRow): TimelineAlertInput & Record<string, unknown> => {
+  const { risk_signals, risk_score, ...rest } = a;
+  const signals = riskSignals(risk_signals);
+  return {
+    ...rest,
+    occurred_at: isoTime(a.occurred_at)!,
+    created_at: isoTime(a.created_at)!,
+    // The task's baseline signals that rode on the alert (detector baselines/risk.ts), as context.
+    ...(signals ? { risk_signals: signals, risk_score: risk_score ?? null } : {}),
+  };
+};
 
 export const tasksRoutes: FastifyPluginAsync<{
   read: ReadLayer;

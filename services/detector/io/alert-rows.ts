@@ -26,5 +26,8 @@ export function toAlertRow(a: Alert): AlertRow {
     status: a.status,
     labels: a.labels,
     link: a.link ?? null,
+    risk_score: a.risk_score ?? null,
+    risk_signals:
+      a.risk_signals === undefined || a.risk_signals.length === 0 ? '' : JSON.stringify(a.risk_signals),
   };
 }

@@ -60,6 +60,13 @@ export const detectorSettings = {
     0,
     86_400_000,
   ),
+  DETECTOR_CONFIG_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'YAML or JSON file of engine settings (services/detector/config.ts: clock skew, reorder window, verify_hash, baselines and baselines.risk with per-tenant page_score); read at start, default: built-in defaults',
+    ),
   DETECTOR_LINK_BASE_URL: z
     .string()
     .url()

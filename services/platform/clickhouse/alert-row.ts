@@ -21,4 +21,8 @@ export interface AlertRow {
   status: string;
   labels: Record<string, string>;
   link: string | null;
+  /** The task's risk score when raised (migrations/0008), or NULL. */
+  risk_score: number | null;
+  /** JSON text of the alert's risk signals, '' when none. */
+  risk_signals: string;
 }

@@ -51,7 +51,8 @@ export interface AlertCursor {
 }
 
 const COLUMNS = `alert_id, rule_id, severity, title, explanation, tenant, task_id, agent_id, workload_identity,
-  evidence, scope_element, frameworks, dedup_key, occurred_at, created_at, status, labels, link`;
+  evidence, scope_element, frameworks, dedup_key, occurred_at, created_at, status, labels, link,
+  risk_score, risk_signals`;
 
 const CLAUSES: Record<keyof AlertFilter, Clause> = {
   severity: { param: 'severity', sql: 'severity = {severity:String}' },
