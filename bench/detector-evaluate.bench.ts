@@ -22,8 +22,9 @@ import { runInNewContext } from 'node:vm';
 import { fp, TaskStream } from '../scenarios/builder.js';
 import { OPS_SCOPE } from '../scenarios/fixtures.js';
 import type { AgentEvent, ScopeInput } from '../schemas/index.js';
-import { createDetector, type Detector, snapshotRenders } from '../services/detector/engine.js';
+import { createDetector, type Detector } from '../services/detector/engine.js';
 import { loadDefaultRules } from '../services/detector/rules/default-rules.js';
+import { snapshotRenders } from '../services/detector/snapshot/inspect.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

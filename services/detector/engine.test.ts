@@ -3,9 +3,10 @@ import { TaskStream } from '../../scenarios/builder.js';
 import { generateScenarios } from '../../scenarios/catalogue.js';
 import { OPS_SCOPE } from '../../scenarios/fixtures.js';
 import type { AgentEvent, Alert, ScopeInput } from '../../schemas/index.js';
-import { createDetector, type Detector, fullSnapshotJsonForTest } from './engine.js';
+import { createDetector, type Detector } from './engine.js';
 import { loadDefaultRules } from './rules/default-rules.js';
 import { loadRules } from './rules/sequence/load.js';
+import { fullSnapshotJsonForTest } from './snapshot/inspect.js';
 
 const rules = loadDefaultRules();
 const ids = (alerts: Alert[]) => alerts.map((a) => a.alert_id).sort();

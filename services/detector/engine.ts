@@ -1,7 +1,7 @@
-import type { AgentEvent, Alert, EventOf, RiskSignal, Scope } from '../../schemas/index.js';
+import type { AgentEvent, Alert, EventOf, RiskSignal } from '../../schemas/index.js';
 import { parseIsoMs } from '../platform/iso-time.js';
 import type { HashCheck } from '../platform/kafka/headers.js';
-import { type BaselineFinding, Baselines, type BaselinesJSON } from './baselines/baselines.js';
+import { type BaselineFinding, Baselines } from './baselines/baselines.js';
 import {
   ACCUMULATED_RISK_RULE,
   combineSignals,
@@ -32,16 +32,13 @@ import {
 import type { EvalEnv } from './rules/sequence/predicate.js';
 import type { CompiledSequenceRule, RuleSet } from './rules/sequence/types.js';
 import { compileScope } from './scope/compile.js';
-import { fullSnapshotJson, type SnapshotSources, SnapshotWriter } from './snapshot/writer.js';
+import { restoreSnapshot } from './snapshot/restore.js';
+import type { DetectorSnapshot } from './snapshot/types.js';
+import { type SnapshotSources, SnapshotWriter } from './snapshot/writer.js';
 import { applyEvent, getOrCreateTask } from './state/apply.js';
-import { internScope } from './state/intern.js';
 import { admit, bufferOverflowing, declareGap, takeReady } from './state/order.js';
-import {
-  type CredentialState,
-  type DetectorState,
-  emptyDetectorState,
-  type TaskState,
-} from './state/types.js';
+import { type DetectorState, emptyDetectorState, type TaskState } from './state/types.js';
+import { type DetectorStats, newStats } from './stats.js';
 
 // The detector: validated events in, alerts out. Synchronous, no I/O, deterministic given the
 // events and the clock (used only for `created_at`). The I/O shell (Kafka consumer, producer,
@@ -59,36 +56,6 @@ export interface DetectorOptions {
   /** Wall clock for `created_at` only; inject a fixed one for reproducible output. */
   clock?: () => number;
   snapshot?: DetectorSnapshot;
-}
-
-export interface DetectorStats {
-  events: number;
-  alerts: number;
-  duplicates: number;
-  stale: number;
-  conflicts: number;
-  buffered: number;
-  late: number;
-  gaps: number;
-  partialOverflow: number;
-}
-
-/** A task in a snapshot: scopes are indexes into `DetectorSnapshot.scopes` (stored once each). */
-export type SnapshotTask = Omit<TaskState, 'scope' | 'declaredScope'> & {
-  scopeRef?: number;
-  declaredScopeRef?: number;
-};
-
-export interface DetectorSnapshot {
-  version: 1;
-  /** Distinct scopes: tasks declared with the same scope share one entry (they share one object in memory). */
-  scopes: Scope[];
-  tasks: SnapshotTask[];
-  credentials: [string, string, CredentialState][];
-  sequences: ReturnType<SequenceState['toJSON']>;
-  ruleFingerprints: Record<string, string>;
-  baselines: BaselinesJSON;
-  stats: DetectorStats;
 }
 
 export interface Detector {
@@ -121,20 +88,6 @@ const MAX_SIGNAL_TEXT = 512;
 /** Shared empty result: most events raise nothing, and returning this allocates nothing. */
 const NO_ALERTS: Alert[] = [];
 
-function newStats(): DetectorStats {
-  return {
-    events: 0,
-    alerts: 0,
-    duplicates: 0,
-    stale: 0,
-    conflicts: 0,
-    buffered: 0,
-    late: 0,
-    gaps: 0,
-    partialOverflow: 0,
-  };
-}
-
 class DetectorImpl implements Detector {
   readonly config: Readonly<DetectorConfig>;
   readonly state: DetectorState;
@@ -156,7 +109,7 @@ class DetectorImpl implements Detector {
    * identities are touched by their own classes. Deleted units need nothing: a snapshot walks
    * live state.
    */
-  private readonly writer = new SnapshotWriter();
+  readonly writer = new SnapshotWriter(() => this.snapshotSources());
   // Per-event scratch, reused to avoid allocating closures on the hot path.
   private out: Alert[] = NO_ALERTS;
   private current!: AgentEvent;
@@ -176,10 +129,19 @@ class DetectorImpl implements Detector {
     this.clock = opts.clock ?? Date.now;
     this.rules = opts.rules ?? emptyRuleSet();
     this.dispatcher = new Dispatcher(this.rules);
-    this.state = emptyDetectorState();
-    this.sequences = new SequenceState(this.writer.sequenceKeys);
-    this.baselines = new Baselines(this.config.baselines, this.writer.identities);
-    this.counters = newStats();
+    const restored =
+      opts.snapshot !== undefined
+        ? restoreSnapshot(opts.snapshot, {
+            rules: this.rules,
+            baselines: this.config.baselines,
+            writer: this.writer,
+          })
+        : undefined;
+    this.state = restored?.state ?? emptyDetectorState();
+    this.sequences = restored?.sequences ?? new SequenceState(this.writer.sequenceKeys);
+    this.baselines = restored?.baselines ?? new Baselines(this.config.baselines, this.writer.identities);
+    this.counters = restored?.stats ?? newStats();
+    for (const t of restored?.waiting ?? []) this.waiting.add(t);
     // One mutable check context, refilled per event (checks never keep a reference to it).
     this.ctx = {
       cfg: this.config,
@@ -189,7 +151,6 @@ class DetectorImpl implements Detector {
       atMs: 0,
       emit: this.emit,
     };
-    if (opts.snapshot) this.restore(opts.snapshot);
   }
 
   private raise(
@@ -453,22 +414,7 @@ class DetectorImpl implements Detector {
   }
 
   snapshotJson(): string {
-    return this.writer.write(this.snapshotSources());
-  }
-
-  /** The reference one-pass serialisation (tests hold `snapshotJson()` to it). */
-  fullSnapshotJson(): string {
-    return fullSnapshotJson(this.snapshotSources());
-  }
-
-  /** Units rendered by snapshots so far, per kind (the rest were cached texts). */
-  snapshotRenders(): SnapshotRenders {
-    return {
-      tasks: this.writer.tasks.rendered,
-      credentials: this.writer.credentials.rendered,
-      sequenceKeys: this.writer.sequenceKeys.rendered,
-      identities: this.writer.identities.rendered,
-    };
+    return this.writer.write();
   }
 
   private snapshotSources(): SnapshotSources {
@@ -480,61 +426,13 @@ class DetectorImpl implements Detector {
       stats: this.stats(),
     };
   }
-
-  private restore(snap: DetectorSnapshot): void {
-    const s = JSON.parse(JSON.stringify(snap)) as DetectorSnapshot;
-    const scopes = (s.scopes ?? []).map((sc) => internScope(sc));
-    for (const st of s.tasks) {
-      const { scopeRef, declaredScopeRef, ...rest } = st;
-      const t: TaskState = rest;
-      if (scopeRef !== undefined) t.scope = scopes[scopeRef];
-      if (declaredScopeRef !== undefined) t.declaredScope = scopes[declaredScopeRef];
-      let byId = this.state.tasks.get(t.tenant);
-      if (byId === undefined) {
-        byId = new Map();
-        this.state.tasks.set(t.tenant, byId);
-      }
-      byId.set(t.id, t);
-      if (t.pending !== undefined) this.waiting.add(t);
-    }
-    for (const [tenant, id, c] of s.credentials) {
-      let byId = this.state.credentials.get(tenant);
-      if (byId === undefined) {
-        byId = new Map();
-        this.state.credentials.set(tenant, byId);
-      }
-      byId.set(id, c);
-    }
-    this.sequences = SequenceState.fromJSON(s.sequences, this.writer.sequenceKeys);
-    this.sequences.retain(
-      new Map(this.rules.rules.map((r) => [r.meta.id, r.fingerprint])),
-      new Map(Object.entries(s.ruleFingerprints)),
-    );
-    this.baselines = Baselines.fromJSON(s.baselines, this.config.baselines, this.writer.identities);
-    this.counters = { ...newStats(), ...s.stats };
-  }
 }
 
 export function createDetector(opts: DetectorOptions = {}): Detector {
   return new DetectorImpl(opts);
 }
 
-export interface SnapshotRenders {
-  tasks: number;
-  credentials: number;
-  sequenceKeys: number;
-  identities: number;
-}
-
-/**
- * How many units snapshots of `detector` have serialised so far (new or changed since the
- * snapshot before), per kind: a diagnostic for the bench and the tests, not part of the API.
- */
-export function snapshotRenders(detector: Detector): SnapshotRenders {
-  return (detector as DetectorImpl).snapshotRenders();
-}
-
-/** The snapshot text of today's state written in one full pass: the reference for tests. */
-export function fullSnapshotJsonForTest(detector: Detector): string {
-  return (detector as DetectorImpl).fullSnapshotJson();
+/** The detector's snapshot writer, for diagnostics (snapshot/inspect.ts); not part of the API. */
+export function snapshotWriterOf(detector: Detector): SnapshotWriter {
+  return (detector as DetectorImpl).writer;
 }

@@ -1,7 +1,8 @@
 import type { Alert } from '../../../schemas/alert.js';
 import type { AgentEvent } from '../../../schemas/events/index.js';
-import { createDetector, type DetectorStats } from '../engine.js';
+import { createDetector } from '../engine.js';
 import type { RuleSet } from '../rules/sequence/types.js';
+import type { DetectorStats } from '../stats.js';
 
 // What a rule set would have raised over a stream of stored events: a fresh detector, the
 // events in order, flush() at the end. No I/O here: nothing is produced or written.

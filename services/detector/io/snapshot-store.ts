@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DetectorSnapshot } from '../engine.js';
+import type { DetectorSnapshot } from '../snapshot/types.js';
 
 // The detector's durable state: the engine snapshot plus, per partition, the next offset to
 // consume. Both are written together, atomically (tmp file, fsync, rename, fsync of the

@@ -5,10 +5,11 @@ import { generateScenarios } from '../../../scenarios/catalogue.js';
 import { OPS_SCOPE } from '../../../scenarios/fixtures.js';
 import type { AgentEvent, Alert } from '../../../schemas/index.js';
 import type { DetectorConfigInput } from '../config.js';
-import { createDetector, type Detector, fullSnapshotJsonForTest, snapshotRenders } from '../engine.js';
+import { createDetector, type Detector } from '../engine.js';
 import { DEFAULT_RULES_PATH } from '../rules/default-rules.js';
 import { loadRules } from '../rules/sequence/load.js';
 import type { RuleSet } from '../rules/sequence/types.js';
+import { fullSnapshotJsonForTest, snapshotRenders } from './inspect.js';
 
 // The incremental snapshot (cached text per unit, re-rendered when touched) must be the same JSON
 // as serialising the whole state in one pass, at every snapshot: a mutation path that forgets to

@@ -1,17 +1,19 @@
 import type { Scope } from '../../../schemas/index.js';
 import { type Baselines, type IdentityBaseline, identityJSON } from '../baselines/baselines.js';
-import type { DetectorSnapshot, DetectorStats, SnapshotTask } from '../engine.js';
 import type { KeyState, SequenceState } from '../rules/sequence/matcher.js';
 import type { RuleSet } from '../rules/sequence/types.js';
 import type { CredentialState, DetectorState, TaskState } from '../state/types.js';
+import type { DetectorStats } from '../stats.js';
 import { flat, JsonFragments, member, memberJson } from './fragments.js';
+import type { DetectorSnapshot, SnapshotTask } from './types.js';
 
-// The detector snapshot as JSON text (the `DetectorSnapshot` shape, restored by engine.ts), built
+// The detector snapshot as JSON text (the `DetectorSnapshot` shape of types.ts, read back by
+// restore.ts), built
 // from per-unit cached texts (fragments.ts) by plain concatenation. The writer's caches are the
 // observers the domain notifies of in-place changes (state/changes.ts): the engine hands them to
 // its state, sequences and baselines, which never import this folder. In V8 that makes a rope, O(1)
 // per piece; the one copy into flat memory happens where the text is used: the Buffer.from in
-// service/snapshot-store.ts, which copied the one-pass text too (spliced into its envelope).
+// io/snapshot-store.ts, which copied the one-pass text too (spliced into its envelope).
 // Measured at 10,000 tasks: joining the ~100,000 pieces into a flat string here took ~50 ms,
 // several times the rest of a snapshot with little changed. With every unit touched, a snapshot
 // costs what the one-pass serialisation did (same process, alternating: 411-455 vs 416-462 ms).
@@ -38,6 +40,13 @@ function scopeText(scope: Scope): string {
   return flat(JSON.stringify(scope));
 }
 
+export interface SnapshotRenders {
+  tasks: number;
+  credentials: number;
+  sequenceKeys: number;
+  identities: number;
+}
+
 function ruleFingerprints(rules: RuleSet): Record<string, string> {
   return Object.fromEntries(rules.rules.map((r) => [r.meta.id, r.fingerprint]));
 }
@@ -58,7 +67,27 @@ export class SnapshotWriter {
   /** The end of a task's text by (scopeRef, declaredScopeRef): a few distinct strings, reused. */
   private readonly ends = new Map<number, string>();
 
-  write(src: SnapshotSources): string {
+  /** `sources`: the detector's live state, read at each snapshot. */
+  constructor(private readonly sources: () => SnapshotSources) {}
+
+  /** Units rendered by snapshots so far, per kind (the rest were cached texts): a diagnostic. */
+  renders(): SnapshotRenders {
+    return {
+      tasks: this.tasks.rendered,
+      credentials: this.credentials.rendered,
+      sequenceKeys: this.sequenceKeys.rendered,
+      identities: this.identities.rendered,
+    };
+  }
+
+  /** The state now in the one-pass serialisation: the reference the tests hold `write()` to. */
+  fullText(): string {
+    return fullSnapshotJson(this.sources());
+  }
+
+  /** The snapshot text of the state now: only units touched since the last call are rendered again. */
+  write(): string {
+    const src = this.sources();
     const scopes: string[] = [];
     const scopeIndex = new Map<Scope, number>();
     const ref = (scope: Scope | undefined): number => {
