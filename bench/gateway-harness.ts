@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { createKey } from '../services/gateway/keys.js';
-import { randomFreePort } from '../stack/index.js';
+import { randomFreePort, stackDown, stackUp } from '../stack/index.js';
 import { processCpuMicros } from './process-cpu.js';
 
 // The gateway as a benchmark target: started as a CHILD process (so the load generator does not
@@ -190,4 +190,40 @@ export function percentile(sorted: readonly number[], p: number): number {
 /** CPU µs per accepted event (or span), one decimal; null when it could not be read. */
 export function cpuPer(r: DriveResult): number | null {
   return r.cpuUs !== undefined && r.measured > 0 ? Number((r.cpuUs / r.measured).toFixed(1)) : null;
+}
+
+/**
+ * A gateway benchmark's frame: the stack up (or reused), one gateway target on a fresh topic,
+ * `measure` run against it, its figures printed as the last stdout line, everything stopped;
+ * a failure is logged and exits 1. `acknowledged` in the figures is checked against the topic.
+ */
+export function runGatewayBench(
+  o: Omit<GatewayTargetOptions, 'brokers' | 'run'> & { runPrefix: string },
+  measure: (
+    target: GatewayTarget,
+    run: string,
+  ) => Promise<Record<string, unknown> & { acknowledged: number }>,
+): void {
+  const main = async () => {
+    const stack = await stackUp();
+    const brokers = stack.kafka.brokers;
+    o.log(`stack: kafka ${brokers.join(',')} (started: ${stack.started.join(',') || 'none, reused'})`);
+    const run = `${o.runPrefix}${Date.now().toString(36)}`;
+    const target = await startGatewayTarget({ ...o, brokers, run });
+    try {
+      const result = await measure(target, run);
+      const onTopic = await target.onTopic();
+      if (onTopic < result.acknowledged) {
+        o.log(`WARNING: ${result.acknowledged} acknowledged but only ${onTopic} on the topic`);
+      }
+      process.stdout.write(`${JSON.stringify({ ...result, on_topic: onTopic })}\n`);
+    } finally {
+      await target.close();
+      if (stack.started.length > 0) await stackDown({ only: stack.started });
+    }
+  };
+  main().catch((err) => {
+    o.log(`failed: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  });
 }

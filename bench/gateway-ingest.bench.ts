@@ -16,8 +16,7 @@
 // + SHA-256 per event, in this process, after the load) and `ratio_vs_floor` = gateway / floor.
 
 import { cpus } from 'node:os';
-import { stackDown, stackUp } from '../stack/index.js';
-import { cpuPer, drive, percentile, startGatewayTarget } from './gateway-harness.js';
+import { cpuPer, drive, percentile, runGatewayBench } from './gateway-harness.js';
 import { jsonFloor } from './json-floor.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -64,25 +63,14 @@ function event(run: string, req: number, i: number): Record<string, unknown> {
   };
 }
 
-async function main() {
-  const stack = await stackUp();
-  const brokers = stack.kafka.brokers;
-  log(`stack: kafka ${brokers.join(',')} (started: ${stack.started.join(',') || 'none, reused'})`);
-  const run = `gwb${Date.now().toString(36)}`;
-  // BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of the gateway process there.
-  const nodeFlags = process.env.BENCH_PROFILE_DIR
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
-    : [];
-  const target = await startGatewayTarget({
-    brokers,
-    run,
-    partitions: PARTITIONS,
-    maxBatchEvents: BATCH,
-    workers: WORKERS,
-    nodeFlags,
-    log,
-  });
-  try {
+// BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of the gateway process there.
+const nodeFlags = process.env.BENCH_PROFILE_DIR
+  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+  : [];
+
+runGatewayBench(
+  { runPrefix: 'gwb', partitions: PARTITIONS, maxBatchEvents: BATCH, workers: WORKERS, nodeFlags, log },
+  async (target, run) => {
     // A pool of pre-serialised bodies: the generator's own CPU stays small next to the gateway's.
     const bodies = Array.from({ length: POOL }, (_, r) =>
       JSON.stringify(Array.from({ length: BATCH }, (_, i) => event(run, r, i))),
@@ -101,13 +89,12 @@ async function main() {
       concurrency: CONCURRENCY,
       log,
     });
-    const onTopic = await target.onTopic();
     // Measured after the load, with the gateway idle: the floor gets a core to itself as far as
     // the machine allows, so the ratio errs on the gateway's side.
     const floor = jsonFloor(bodies);
     log(`floor passes (µs/event): ${floor.passes_us_per_event.join(', ')}`);
     const gatewayUs = cpuPer(r);
-    const result = {
+    return {
       gateway_events_per_s: Math.round(r.measured / r.elapsedS),
       p99_ms: Number(percentile(r.latencies, 99).toFixed(1)),
       p50_ms: Number(percentile(r.latencies, 50).toFixed(1)),
@@ -120,22 +107,11 @@ async function main() {
       concurrency: CONCURRENCY,
       gateway_workers: WORKERS,
       measured_s: Number(r.elapsedS.toFixed(1)),
-      events_acknowledged: r.accepted,
-      events_on_topic: onTopic,
+      acknowledged: r.accepted,
       failed_requests: r.failed,
       acks: 'all',
       cpus: cpus().length,
       node: process.version,
     };
-    if (onTopic < r.accepted) log(`WARNING: ${r.accepted} acknowledged but only ${onTopic} on the topic`);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-  } finally {
-    await target.close();
-    if (stack.started.length > 0) await stackDown({ only: stack.started });
-  }
-}
-
-main().catch((err) => {
-  log(`failed: ${(err as Error).stack ?? err}`);
-  process.exit(1);
-});
+  },
+);

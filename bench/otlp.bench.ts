@@ -22,8 +22,7 @@ import { spansToEvents } from '../services/gateway/otlp/spans-to-events.js';
 import { TaskSeqs } from '../services/gateway/otlp/task-seqs.js';
 import { memoryProvider } from '../services/gateway/otlp/testing.js';
 import { compileMapping, EMPTY_MAPPING } from '../services/platform/tool-mapping.js';
-import { stackDown, stackUp } from '../stack/index.js';
-import { cpuPer, type DriveResult, drive, percentile, startGatewayTarget } from './gateway-harness.js';
+import { cpuPer, type DriveResult, drive, percentile, runGatewayBench } from './gateway-harness.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
@@ -78,19 +77,9 @@ function median(xs: number[]): number | null {
   return s.length % 2 === 1 ? s[mid]! : Number(((s[mid - 1]! + s[mid]!) / 2).toFixed(1));
 }
 
-async function main() {
-  const stack = await stackUp();
-  const brokers = stack.kafka.brokers;
-  log(`stack: kafka ${brokers.join(',')} (started: ${stack.started.join(',') || 'none, reused'})`);
-  const run = `otlpb${Date.now().toString(36)}`;
-  const target = await startGatewayTarget({
-    brokers,
-    run,
-    partitions: PARTITIONS,
-    maxBatchEvents: SPANS,
-    log,
-  });
-  try {
+runGatewayBench(
+  { runPrefix: 'otlpb', partitions: PARTITIONS, maxBatchEvents: SPANS, log },
+  async (target) => {
     const traces = Array.from({ length: POOL }, (_, r) => exportBody(r));
     // The peer: exactly the events the receiver builds from those spans, as /v1/events JSON.
     const mapper = compileMapping(EMPTY_MAPPING);
@@ -132,12 +121,11 @@ async function main() {
       );
       log(`round ${round}: traces ${cpuPer(t.at(-1)!)} µs/span, events ${cpuPer(e.at(-1)!)} µs/event`);
     }
-    const onTopic = await target.onTopic();
     const accepted = [...t, ...e].reduce((n, r) => n + r.accepted, 0);
     const otlpUs = median(t.map(cpuPer).filter((x): x is number => x !== null));
     const eventsUs = median(e.map(cpuPer).filter((x): x is number => x !== null));
     const lat = t.flatMap((r) => r.latencies).sort((a, b) => a - b);
-    const result = {
+    return {
       otlp_spans_per_s: median(t.map((r) => Math.round(r.measured / r.elapsedS))),
       otlp_cpu_us_per_span: otlpUs,
       events_cpu_us_per_event: eventsUs,
@@ -152,21 +140,10 @@ async function main() {
       protobuf_bytes_per_span: Math.round(traces[0]!.length / SPANS),
       concurrency: CONCURRENCY,
       acknowledged: accepted,
-      on_topic: onTopic,
       failed_requests: [...t, ...e].reduce((n, r) => n + r.failed, 0),
       acks: 'all',
       cpus: cpus().length,
       node: process.version,
     };
-    if (onTopic < accepted) log(`WARNING: ${accepted} acknowledged but only ${onTopic} on the topic`);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-  } finally {
-    await target.close();
-    if (stack.started.length > 0) await stackDown({ only: stack.started });
-  }
-}
-
-main().catch((err) => {
-  log(`failed: ${(err as Error).stack ?? err}`);
-  process.exit(1);
-});
+  },
+);

@@ -3,7 +3,7 @@ import type { FieldError } from '../../schemas/validate.js';
 import { fastEventHash } from '../platform/chain-hash.js';
 import { AgentTrailError } from '../platform/errors.js';
 import type { HashCheck } from '../platform/kafka/headers.js';
-import { type Fingerprinter, redactEvent } from '../platform/redaction/index.js';
+import { Fingerprinter, type FingerprintKey, redactEvent } from '../platform/redaction/index.js';
 import type { Principal } from './keys.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { TokenBuckets } from './rate-limit.js';
@@ -19,6 +19,25 @@ export interface AcceptContext {
   metrics: GatewayMetrics;
   buckets: TokenBuckets;
   fingerprinter: Fingerprinter;
+}
+
+/** What an intake route is registered with (app.ts): the same for every route. */
+export interface IntakeOptions {
+  sink: EventSink;
+  metrics: GatewayMetrics;
+  buckets: TokenBuckets;
+  fingerprintKey: FingerprintKey;
+  maxBodyBytes: number;
+  maxBatchEvents: number;
+}
+
+export function acceptContext(o: IntakeOptions): AcceptContext {
+  return {
+    sink: o.sink,
+    metrics: o.metrics,
+    buckets: o.buckets,
+    fingerprinter: new Fingerprinter(o.fingerprintKey),
+  };
 }
 
 /** Takes `n` events' worth from the key's bucket, or refuses the request (429). */

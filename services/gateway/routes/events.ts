@@ -1,12 +1,15 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AgentEvent } from '../../../schemas/index.js';
 import { AgentTrailError } from '../../platform/errors.js';
-import { Fingerprinter, type FingerprintKey } from '../../platform/redaction/index.js';
-import { type AcceptContext, produceAccepted, requireOwnTenant, takeRate, validateAll } from '../accept.js';
+import {
+  acceptContext,
+  type IntakeOptions,
+  produceAccepted,
+  requireOwnTenant,
+  takeRate,
+  validateAll,
+} from '../accept.js';
 import { type ParsedBody, parseJsonBody, parseNdjsonBody, utf8Text } from '../body.js';
-import type { GatewayMetrics } from '../metrics.js';
-import type { TokenBuckets } from '../rate-limit.js';
-import type { EventSink } from '../sink.js';
 import { acceptedBody, errorBody, eventJsonSchema } from './schemas.js';
 
 // POST /v1/events — one event, a JSON array, or NDJSON.
@@ -25,14 +28,7 @@ declare module 'fastify' {
   }
 }
 
-export interface EventsRouteOptions {
-  sink: EventSink;
-  metrics: GatewayMetrics;
-  buckets: TokenBuckets;
-  fingerprintKey: FingerprintKey;
-  maxBodyBytes: number;
-  maxBatchEvents: number;
-}
+export type EventsRouteOptions = IntakeOptions;
 
 export const EVENTS_CONTENT_TYPES = ['application/json', 'application/x-ndjson', 'application/ndjson'];
 
@@ -60,12 +56,7 @@ export function eventsRouteSchema(maxBatchEvents: number) {
 }
 
 export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app: FastifyInstance, opts) => {
-  const ctx: AcceptContext = {
-    sink: opts.sink,
-    metrics: opts.metrics,
-    buckets: opts.buckets,
-    fingerprinter: new Fingerprinter(opts.fingerprintKey),
-  };
+  const ctx = acceptContext(opts);
   // Our own parsers (this context only): errors that name the problem, and NDJSON. Fastify's
   // defaults (JSON, text/plain) are removed so any other type is a clean 415.
   app.removeAllContentTypeParsers();

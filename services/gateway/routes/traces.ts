@@ -3,18 +3,21 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import type { AgentEvent } from '../../../schemas/index.js';
 import { describeErrors } from '../../../schemas/validate.js';
 import { AgentTrailError } from '../../platform/errors.js';
-import { Fingerprinter, type FingerprintKey } from '../../platform/redaction/index.js';
 import type { Mapper } from '../../platform/tool-mapping.js';
-import { type AcceptContext, produceAccepted, requireOwnTenant, takeRate, validateAll } from '../accept.js';
+import {
+  acceptContext,
+  type IntakeOptions,
+  produceAccepted,
+  requireOwnTenant,
+  takeRate,
+  validateAll,
+} from '../accept.js';
 import { utf8Text } from '../body.js';
-import type { GatewayMetrics } from '../metrics.js';
 import { decodeTraceJson, traceResponseJson } from '../otlp/json.js';
 import { OtlpDecodeError, type OtlpSpan } from '../otlp/model.js';
 import { decodeTraceRequest, encodeTraceResponse } from '../otlp/protobuf.js';
 import { type Rejection, spansToEvents } from '../otlp/spans-to-events.js';
 import type { TaskSeqs } from '../otlp/task-seqs.js';
-import type { TokenBuckets } from '../rate-limit.js';
-import type { EventSink } from '../sink.js';
 import { errorBody } from './schemas.js';
 
 // POST /v1/traces — OTLP/HTTP traces (protobuf or JSON, optionally gzip), what an OpenTelemetry
@@ -29,13 +32,7 @@ import { errorBody } from './schemas.js';
 // converted event is in Kafka, or the answer is an error (503, retried by exporters) and no span
 // of the request counts as received.
 
-export interface TracesRouteOptions {
-  sink: EventSink;
-  metrics: GatewayMetrics;
-  buckets: TokenBuckets;
-  fingerprintKey: FingerprintKey;
-  maxBodyBytes: number;
-  maxBatchEvents: number;
+export interface TracesRouteOptions extends IntakeOptions {
   mapper: Mapper;
   seqs: TaskSeqs;
 }
@@ -84,12 +81,7 @@ function rejectionMessage(rejected: readonly Rejection[]): string {
 }
 
 export const tracesRoutes: FastifyPluginAsync<TracesRouteOptions> = async (app: FastifyInstance, opts) => {
-  const ctx: AcceptContext = {
-    sink: opts.sink,
-    metrics: opts.metrics,
-    buckets: opts.buckets,
-    fingerprinter: new Fingerprinter(opts.fingerprintKey),
-  };
+  const ctx = acceptContext(opts);
   app.removeAllContentTypeParsers();
   const parse =
     (decode: (body: Buffer) => OtlpSpan[]) =>
