@@ -1,6 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as OtlpHttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -8,8 +6,9 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil, storedAlerts } from '../cli/pipeline/observe.js';
-import { pythonCommand, repoRoot } from '../stack/paths.js';
+import { pythonCommand } from '../stack/paths.js';
 import { type E2E, startE2E } from './helpers/pipeline.js';
+import { readmePythonBlock } from './helpers/readme.js';
 import { clickhouseClient } from './helpers/stack.js';
 
 // OpenTelemetry GenAI spans end to end: the OpenTelemetry JS SDK, with its real OTLP/HTTP
@@ -149,19 +148,10 @@ describe('OpenTelemetry SDK → OTLP/HTTP → gateway → Kafka → ClickHouse, 
   );
 });
 
-/** The ```python block of README's "Collect: OpenTelemetry GenAI receiver" section. */
-function readmeSnippet(): string {
-  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Collect: OpenTelemetry GenAI receiver'));
-  const m = /```python\n([\s\S]*?)```/.exec(section);
-  if (!m) throw new Error('README has no ```python block in its OpenTelemetry section');
-  return m[1]!;
-}
-
 describe('README: the OpenTelemetry Python SDK example', () => {
   it('runs as written and its task is in the timeline, the undeclared tool alerted on', async () => {
     const r = spawnSync(pythonCommand(), ['-'], {
-      input: readmeSnippet(),
+      input: readmePythonBlock('## Collect: OpenTelemetry GenAI receiver'),
       encoding: 'utf8',
       env: { ...process.env, AGENTTRAIL_URL: e2e.pipeline.gatewayUrl, KEY: e2e.pipeline.apiKey },
       timeout: 60_000,

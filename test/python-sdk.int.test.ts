@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil, storedAlerts, storedEventCounts } from '../cli/pipeline/observe.js';
@@ -8,6 +7,7 @@ import { rowToEventInput } from '../services/platform/clickhouse/read/event-rebu
 import { createReadLayer } from '../services/platform/clickhouse/read/index.js';
 import { pythonCommand, repoRoot } from '../stack/paths.js';
 import { type E2E, startE2E } from './helpers/pipeline.js';
+import { readmePythonBlock } from './helpers/readme.js';
 import { clickhouseClient } from './helpers/stack.js';
 
 // The Python SDK (sdk/python) against the real pipeline: README's quick start, run as written,
@@ -21,15 +21,6 @@ import { clickhouseClient } from './helpers/stack.js';
 const TENANT = 'acme';
 let e2e: E2E;
 const ch = clickhouseClient();
-
-/** The ```python block of README's "Python SDK" section. */
-function readmeQuickStart(): string {
-  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('**Python SDK**'));
-  const m = /```python\n([\s\S]*?)```/.exec(section);
-  if (!m) throw new Error('README has no ```python block in its "Python SDK" section');
-  return m[1]!;
-}
 
 function python(args: string[], input?: string): string {
   const r = spawnSync(pythonCommand(), args, {
@@ -62,7 +53,7 @@ let big: { task_id: string; stats: Record<string, number>; errors: string[] };
 
 beforeAll(async () => {
   e2e = await startE2E('python_sdk', { tenant: TENANT, secret: 'whsec_python_sdk', prefix: 't_pysdk_int' });
-  const out = python(['-'], readmeQuickStart()).trim().split('\n').at(-1)!;
+  const out = python(['-'], readmePythonBlock('**Python SDK**')).trim().split('\n').at(-1)!;
   const [taskId, ...stats] = out.split(' ');
   quick = { taskId: taskId!, stats: stats.join(' ') };
   big = JSON.parse(
