@@ -81,7 +81,9 @@ describe('POST /v1/traces', () => {
     expect(partial.errorMessage).toMatch(/data\.operation: /);
     expect(sink.produced).toHaveLength(1);
     const metrics = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${acme.key}` } });
-    expect(metrics.body).toMatch(/agenttrail_otlp_spans_total\{result="rejected",reason="no_tool_name"[^}]*\} 1\n/);
+    expect(metrics.body).toMatch(
+      /agenttrail_otlp_spans_total\{result="rejected",reason="no_tool_name"[^}]*\} 1\n/,
+    );
     expect(metrics.body).toMatch(
       /agenttrail_otlp_spans_total\{result="ignored",reason="not_agent_span"[^}]*\} \d+/,
     );
