@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EventRow } from '../platform/clickhouse/event-row.js';
 import type { DeadLetter, MessageSource } from '../platform/kafka/dead-letter.js';
 import type { Durable } from '../platform/kafka/offsets.js';
+import type { StageMessage } from '../platform/kafka/runner.js';
 import { toLine } from './rows.js';
 
 // What the ingester holds between commits: rows to insert and dead letters to send. Its
@@ -18,6 +19,12 @@ export class Batch {
   /** Message of each row, same index: the bytes a row goes to the DLQ with if ClickHouse rejects it. */
   readonly sources: Source[] = [];
   readonly dead: DeadLetter[] = [];
+  /**
+   * Marked messages for the `input` insert mode (input-sql.ts): the message as consumed, for
+   * ClickHouse to derive the row from its bytes, and its source, same index.
+   */
+  readonly raws: StageMessage[] = [];
+  readonly rawSources: Source[] = [];
   /** Message bytes held, to bound memory. */
   bytes = 0;
   /** When the first item arrived (ms), for the time-based flush. */
@@ -27,7 +34,12 @@ export class Batch {
   constructor(readonly unit: Durable) {}
 
   get size(): number {
-    return this.lines.length + this.dead.length;
+    return this.lines.length + this.raws.length + this.dead.length;
+  }
+
+  /** Rows to insert, of both kinds. */
+  get rows(): number {
+    return this.lines.length + this.raws.length;
   }
 
   addRow(row: EventRow, source: Source, now: number): void {
@@ -42,6 +54,13 @@ export class Batch {
     this.track(source, now);
   }
 
+  /** A marked message whose row ClickHouse derives (input mode); its value is a non-empty object text. */
+  addRaw(m: StageMessage, source: Source, now: number): void {
+    this.raws.push(m);
+    this.rawSources.push(source);
+    this.track(source, now);
+  }
+
   addDead(letter: DeadLetter, source: Source, now: number): void {
     this.dead.push(letter);
     this.track(source, now);
@@ -51,7 +70,7 @@ export class Batch {
   isDue(now: number, limits: { maxRows: number; maxBytes: number; intervalMs: number }): boolean {
     if (this.size === 0) return false;
     return (
-      this.lines.length >= limits.maxRows ||
+      this.rows >= limits.maxRows ||
       this.bytes >= limits.maxBytes ||
       now - (this.openedAt ?? now) >= limits.intervalMs
     );
@@ -60,7 +79,8 @@ export class Batch {
   /**
    * insert_deduplication_token: derived from the offset ranges and event ids, so the same
    * batch retried (e.g. after a timeout that ClickHouse actually completed) is dropped on
-   * arrival, while different content can never share a token.
+   * arrival, while different content can never share a token. Messages not parsed here (input
+   * mode) count by their bytes, which determine their event id.
    */
   token(): string {
     const h = createHash('sha256');
@@ -70,6 +90,7 @@ export class Batch {
       h.update(`${r.topic}/${r.partition}/${r.first}-${r.last};`);
     }
     for (const id of this.eventIds) h.update(`${id}\n`);
+    for (const m of this.raws) h.update(m.value!).update('\n');
     return h.digest('hex');
   }
 

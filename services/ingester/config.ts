@@ -13,6 +13,12 @@ export const ingesterConfig = {
     .min(1)
     .default('agenttrail.ingester')
     .describe('Kafka consumer group (one per independent copy of the events table)'),
+  INGESTER_INSERT_MODE: z
+    .enum(['rows', 'input'])
+    .default('rows')
+    .describe(
+      'rows: the ingester builds every row; input: ClickHouse derives the rows of gateway-marked messages from their bytes (README, "Ingester")',
+    ),
   INGESTER_FLUSH_MAX_ROWS: intFromEnv('Insert when this many rows are buffered', 50_000, 1, 1_000_000),
   INGESTER_FLUSH_MAX_BYTES: intFromEnv(
     'Insert when buffered messages reach this many bytes (bounds memory)',

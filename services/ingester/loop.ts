@@ -1,13 +1,15 @@
 import { type RetryPolicy, steadyBackoffMs } from '../platform/backoff.js';
 import { type DeadLetter, poisonLetter, sendDeadLetters } from '../platform/kafka/dead-letter.js';
+import { isValidated } from '../platform/kafka/headers.js';
 import type { StageProducer } from '../platform/kafka/producer.js';
-import type { BatchContext, HandlerFactory, StageBatch } from '../platform/kafka/runner.js';
+import type { BatchContext, HandlerFactory, StageBatch, StageMessage } from '../platform/kafka/runner.js';
 import type { Logger } from '../platform/logger.js';
 import type { StageMetrics } from '../platform/metrics.js';
+import { isUtf8 } from '../platform/utf8.js';
 import type { WriteHealth } from '../platform/write-health.js';
 import { Batch, type Source } from './batch.js';
 import { decodeLine } from './decode.js';
-import type { EventWriter } from './writer.js';
+import type { EventWriter, Rejected } from './writer.js';
 
 // The ingester's handler on the stage runner (platform/kafka/runner.ts): Kafka → decode →
 // batch → ClickHouse. Its durability point: a batch's unit is done once its insert AND its
@@ -30,6 +32,36 @@ export interface IngestSettings {
   maxBytes: number;
   intervalMs: number;
   retry: RetryPolicy;
+  /**
+   * `rows`: every row built here (decode.ts). `input`: ClickHouse derives the rows of marked
+   * messages from their bytes (input-sql.ts); what it refuses, and unmarked messages, take the
+   * rows path.
+   */
+  insertMode?: InsertMode;
+}
+
+export type InsertMode = 'rows' | 'input';
+
+const LF = 0x0a;
+const OPEN = 0x7b; // {
+const CLOSE = 0x7d; // }
+
+/**
+ * Input mode takes a message's bytes as they are when the gateway marked it and they can be
+ * spliced into a JSONEachRow line: one `{…}` on one line, UTF-8 (anything else is poison or a
+ * producer other than the gateway: the rows path names what is wrong).
+ */
+function spliceable(m: StageMessage): boolean {
+  const v = m.value;
+  return (
+    v !== null &&
+    v.length >= 2 &&
+    v[0] === OPEN &&
+    v[v.length - 1] === CLOSE &&
+    isValidated(m.headers) &&
+    v.indexOf(LF) === -1 &&
+    isUtf8(v)
+  );
 }
 
 /** How a flush waits: heartbeating inside a batch, plainly from the timer or at stop. */
@@ -60,6 +92,8 @@ export function ingestHandler(deps: {
       intervalMs: settings.intervalMs,
     };
     const { tracker } = runner;
+    const insertInput = settings.insertMode === 'input' ? writer.insertInput : undefined;
+    const inputMode = insertInput !== undefined;
     let batch = new Batch(tracker.unit());
 
     /**
@@ -96,31 +130,71 @@ export function ingestHandler(deps: {
         onWait: w.heartbeat,
         onRetry: () => metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_UNAVAILABLE' }),
       };
-      const rejected = await writer.insert(b.lines, b.token(), control);
+      const token = b.token();
       const dead: DeadLetter[] = [...b.dead];
-      for (const r of rejected) {
-        dead.push({
-          ...poisonLetter(b.sources[r.index]!, { detail: r.reason, eventId: b.eventIds[r.index] }),
-          code: 'AT_ERR_CLICKHOUSE_REJECTED',
-          clickhouseCode: r.clickhouseCode,
-        });
-        metrics.dropped.inc({ stage: STAGE, reason: 'clickhouse_rejected' });
-        metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_REJECTED' });
-      }
-      if (rejected.length > 0)
-        log.error(
-          { rows: rejected.length, codes: [...new Set(rejected.map((r) => r.clickhouseCode))] },
-          'ClickHouse refused rows as data; sent to the DLQ, the rest stored',
+      const refused = (rejected: Rejected[], sources: Source[], eventIds: string[]) => {
+        for (const r of rejected) {
+          dead.push({
+            ...poisonLetter(sources[r.index]!, { detail: r.reason, eventId: eventIds[r.index] }),
+            code: 'AT_ERR_CLICKHOUSE_REJECTED',
+            clickhouseCode: r.clickhouseCode,
+          });
+          metrics.dropped.inc({ stage: STAGE, reason: 'clickhouse_rejected' });
+          metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_REJECTED' });
+        }
+        if (rejected.length > 0)
+          log.error(
+            { rows: rejected.length, codes: [...new Set(rejected.map((r) => r.clickhouseCode))] },
+            'ClickHouse refused rows as data; sent to the DLQ, the rest stored',
+          );
+        return rejected.length;
+      };
+      let stored = b.rows;
+      stored -= refused(await writer.insert(b.lines, token, control), b.sources, b.eventIds);
+      if (insertInput && b.raws.length > 0) {
+        const inputRefused = await insertInput(
+          b.raws.map((m) => m.value!),
+          b.raws.map((m) => Number(m.timestamp)),
+          `${token}:input`,
+          control,
         );
+        // What ClickHouse refused (bad data, or a row its SQL leaves to the rows path) goes the
+        // rows path: stored as that path stores it, or dead-lettered with the reason it gives.
+        const again = { lines: [] as string[], eventIds: [] as string[], sources: [] as Source[] };
+        for (const r of inputRefused) {
+          const source = b.rawSources[r.index]!;
+          const d = decodeLine(b.raws[r.index]!);
+          if (d.ok) {
+            again.lines.push(d.line);
+            again.eventIds.push(d.eventId);
+            again.sources.push(source);
+          } else {
+            dead.push(poisonLetter(source, d));
+            metrics.dropped.inc({ stage: STAGE, reason: d.reason });
+            metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_MESSAGE_POISON' });
+            stored--;
+          }
+        }
+        if (inputRefused.length > 0)
+          log.debug(
+            { rows: inputRefused.length, stored: again.lines.length },
+            'input mode: rows taken through the rows path',
+          );
+        stored -= refused(
+          await writer.insert(again.lines, `${token}:rows-path`, control),
+          again.sources,
+          again.eventIds,
+        );
+      }
       await sendDeadWithRetry(dead, control);
       // The durability point: rows and dead letters are acknowledged.
       b.unit.done();
       await runner.commit();
-      metrics.sent.inc({ stage: STAGE }, b.lines.length - rejected.length);
+      metrics.sent.inc({ stage: STAGE }, stored);
       metrics.batchSize.observe({ stage: STAGE }, b.size);
       const seconds = (performance.now() - started) / 1000;
       metrics.batchSeconds.observe({ stage: STAGE }, seconds);
-      const fields = { rows: b.lines.length, dead: dead.length, ms: Math.round(seconds * 1000) };
+      const fields = { rows: b.rows, dead: dead.length, ms: Math.round(seconds * 1000) };
       if (seconds > 10) log.warn(fields, 'slow flush');
       else log.debug(fields, 'flushed');
     }
@@ -167,8 +241,10 @@ export function ingestHandler(deps: {
           value: m.value,
         };
         const now = Date.now();
-        const d = decodeLine(m);
-        if (d.ok) {
+        const d = inputMode && spliceable(m) ? undefined : decodeLine(m);
+        if (d === undefined) {
+          batch.addRaw(m, source, now);
+        } else if (d.ok) {
           batch.addLine(d.line, d.eventId, source, now);
         } else {
           batch.addDead(poisonLetter(source, d), source, now);
@@ -178,7 +254,7 @@ export function ingestHandler(deps: {
         ctx.take(m.offset, batch.unit);
         received++;
         // Full: holds intake only while the previous batch is still being written (backpressure).
-        if (batch.lines.length >= limits.maxRows || batch.bytes >= limits.maxBytes) await startFlush(ctx);
+        if (batch.rows >= limits.maxRows || batch.bytes >= limits.maxBytes) await startFlush(ctx);
       }
       metrics.received.inc({ stage: STAGE }, received);
       if (batch.isDue(Date.now(), limits)) await startFlush(ctx);

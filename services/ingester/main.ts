@@ -23,6 +23,7 @@ runStage({
       maxBytes: config.INGESTER_FLUSH_MAX_BYTES,
       intervalMs: config.INGESTER_FLUSH_INTERVAL_MS,
       retry,
+      insertMode: config.INGESTER_INSERT_MODE,
     };
     consume(
       {
@@ -35,6 +36,12 @@ runStage({
       ingestHandler({ producer, writer, log, metrics, health, settings }),
       'a flush failed without an outage to blame; exiting so nothing later is committed',
     );
-    return { fields: { database: config.CLICKHOUSE_DATABASE, topic: config.KAFKA_TOPIC_EVENTS } };
+    return {
+      fields: {
+        database: config.CLICKHOUSE_DATABASE,
+        topic: config.KAFKA_TOPIC_EVENTS,
+        insertMode: config.INGESTER_INSERT_MODE,
+      },
+    };
   },
 });

@@ -24,6 +24,7 @@ const DATA_ERROR_CODES = new Set([
   '306', // TOO_DEEP_RECURSION
   '349', // CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
   '377', // CANNOT_PARSE_UUID
+  '395', // FUNCTION_THROW_IF_VALUE_IS_NON_ZERO (the ingester's input-mode row checks, input-sql.ts)
 ]);
 
 /**
