@@ -116,6 +116,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       ...intake,
       mapper: compileMapping(mapping),
       seqs: new TaskSeqs({ maxTasks: cfg.GATEWAY_OTLP_MAX_TASKS ?? 100_000, maxRemembered: 1024 }),
+      rejectWhole: cfg.GATEWAY_OTLP_PARTIAL_SUCCESS === false,
     });
     await authed.register(docsRoutes, { maxBatchEvents: cfg.GATEWAY_MAX_BATCH_EVENTS });
   });

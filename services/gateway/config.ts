@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfig, intFromEnv, kafkaConfig } from '../platform/config.js';
+import { boolFromEnv, commonConfig, intFromEnv, kafkaConfig } from '../platform/config.js';
 import { statePath } from '../platform/state-dir.js';
 
 // The gateway's settings: one schema, parsed once in main.ts, frozen and passed down.
@@ -63,6 +63,10 @@ export const gatewayConfigShape = {
     .describe(
       "Tool mapping file (YAML or JSON, the MCP proxy's format) for /v1/traces: tool-name globs → operation class, argument paths → resource/destination; unmapped tools are `execute`",
     ),
+  GATEWAY_OTLP_PARTIAL_SUCCESS: boolFromEnv(
+    "/v1/traces: take a request's valid spans and report the rest in OTLP partial_success (true), or refuse the whole request with 422 when any span is rejected (false: all-or-nothing as /v1/events; OTLP exporters then drop the export)",
+    true,
+  ),
   GATEWAY_OTLP_MAX_TASKS: intFromEnv(
     'Tasks /v1/traces numbers at once for spans without agenttrail.seq (least recently used forgotten beyond)',
     100_000,
@@ -99,4 +103,9 @@ export type AppConfig = Pick<
   | 'GATEWAY_PRODUCE_TIMEOUT_MS'
   | 'GATEWAY_RETRY_AFTER_S'
 > &
-  Partial<Pick<GatewayConfig, 'GATEWAY_OTLP_TOOL_MAPPING' | 'GATEWAY_OTLP_MAX_TASKS'>>;
+  Partial<
+    Pick<
+      GatewayConfig,
+      'GATEWAY_OTLP_TOOL_MAPPING' | 'GATEWAY_OTLP_MAX_TASKS' | 'GATEWAY_OTLP_PARTIAL_SUCCESS'
+    >
+  >;

@@ -125,4 +125,24 @@ describe('POST /v1/traces', () => {
     expect((await post(body)).statusCode).toBe(200);
     expect(sink.produced.map((m) => JSON.parse(m.value).seq)).toEqual([1, 2, 3]);
   });
+
+  it('with GATEWAY_OTLP_PARTIAL_SUCCESS=false refuses the whole request (422) and produces nothing', async () => {
+    const strictSink = new FakeSink();
+    const strict = await buildApp({
+      config: { ...TEST_APP_CONFIG, GATEWAY_OTLP_PARTIAL_SUCCESS: false },
+      keys,
+      sink: strictSink,
+    });
+    const body = request({ declare: false, toolCalls: [{ args: {} }, { tool: 'files.read' }] }).protobuf;
+    const r = await strict.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { authorization: `Bearer ${acme.key}`, 'content-type': 'application/x-protobuf' },
+      payload: body,
+    });
+    await strict.close();
+    expect(r.statusCode).toBe(422);
+    expect(r.json()).toMatchObject({ code: 'AT_ERR_EVENT_INVALID', results: [{ reason: 'no_tool_name' }] });
+    expect(strictSink.produced).toEqual([]);
+  });
 });

@@ -35,6 +35,8 @@ import { errorBody } from './schemas.js';
 export interface TracesRouteOptions extends IntakeOptions {
   mapper: Mapper;
   seqs: TaskSeqs;
+  /** Refuse the whole request (422) when any span is rejected, instead of OTLP partial success. */
+  rejectWhole?: boolean;
 }
 
 export const PROTOBUF = 'application/x-protobuf';
@@ -170,6 +172,21 @@ export const tracesRoutes: FastifyPluginAsync<TracesRouteOptions> = async (app: 
         valid.push(c.event);
         acceptedSpans.add(spanId);
       });
+      if (opts.rejectWhole && rejected.length > 0) {
+        // Strict mode: the request is all-or-nothing as on /v1/events (OTLP exporters do not
+        // retry a 4xx, so the whole export is dropped at the client: only for collectors that
+        // log and fix, not for production agents).
+        for (const r of rejected) opts.metrics.otlpSpans.inc({ result: 'rejected', reason: r.reason });
+        throw new AgentTrailError(
+          'AT_ERR_EVENT_INVALID',
+          `${rejectionMessage(rejected)}; nothing was accepted (GATEWAY_OTLP_PARTIAL_SUCCESS=false)`,
+          {
+            details: {
+              results: rejected.map((r) => ({ span_id: r.spanId, reason: r.reason, message: r.message })),
+            },
+          },
+        );
+      }
       if (valid.length > 0) {
         takeRate(opts.buckets, principal, valid.length);
         await produceAccepted(valid, ctx);
