@@ -8,12 +8,9 @@ import { flat, JsonFragments, member, memberJson } from './fragments.js';
 import type { DetectorSnapshot, SnapshotTask } from './types.js';
 
 // The detector snapshot as JSON text (the `DetectorSnapshot` shape of types.ts, read back by
-// restore.ts), built
-// from per-unit cached texts (fragments.ts) by plain concatenation. The writer's caches are the
-// observers the domain notifies of in-place changes (state/changes.ts): the engine hands them to
-// its state, sequences and baselines, which never import this folder. In V8 that makes a rope, O(1)
-// per piece; the one copy into flat memory happens where the text is used: the Buffer.from in
-// io/snapshot-store.ts, which copied the one-pass text too (spliced into its envelope).
+// restore.ts), built from per-unit cached texts (fragments.ts) by plain concatenation. In V8 that
+// makes a rope, O(1) per piece; the one copy into flat memory happens where the text is used: the
+// Buffer.from in io/snapshot-store.ts, which copied the one-pass text too (spliced into its envelope).
 // Measured at 10,000 tasks: joining the ~100,000 pieces into a flat string here took ~50 ms,
 // several times the rest of a snapshot with little changed. With every unit touched, a snapshot
 // costs what the one-pass serialisation did (same process, alternating: 411-455 vs 416-462 ms).
@@ -21,6 +18,10 @@ import type { DetectorSnapshot, SnapshotTask } from './types.js';
 // `fullSnapshotJson` is the one-pass serialisation this replaced, kept as the reference the
 // tests hold the incremental text to: both must give the same JSON value for the same state,
 // so a change to the format goes into both.
+//
+// The writer's caches are also the observers the domain notifies of in-place changes
+// (state/changes.ts): the engine hands them to its state, sequences and baselines, which never
+// import this folder.
 
 export interface SnapshotSources {
   state: DetectorState;
@@ -40,15 +41,16 @@ function scopeText(scope: Scope): string {
   return flat(JSON.stringify(scope));
 }
 
+function ruleFingerprints(rules: RuleSet): Record<string, string> {
+  return Object.fromEntries(rules.rules.map((r) => [r.meta.id, r.fingerprint]));
+}
+
+/** Units rendered by a writer's snapshots so far, per kind. */
 export interface SnapshotRenders {
   tasks: number;
   credentials: number;
   sequenceKeys: number;
   identities: number;
-}
-
-function ruleFingerprints(rules: RuleSet): Record<string, string> {
-  return Object.fromEntries(rules.rules.map((r) => [r.meta.id, r.fingerprint]));
 }
 
 /**
