@@ -154,7 +154,10 @@ describe.skipIf(!hasCompose)('docker-compose.yml (+ docker-compose.services.yml)
         expect(svc.command).toEqual(['node', '--import', 'tsx', `services/${name}/main.ts`]);
         const main = join(repoRoot, svc.command![3]!);
         expect(existsSync(main)).toBe(true);
-        expect(readFileSync(main, 'utf8')).toMatch(new RegExp(`loadConfigOrExit\\(${shapeName}[,)]`));
+        // Directly, or through the stage bootstrap (platform/stage/run-stage.ts), which parses `shape`.
+        expect(readFileSync(main, 'utf8')).toMatch(
+          new RegExp(`loadConfigOrExit\\(${shapeName}[,)]|runStage\\(\\{[^]*\\bshape: ${shapeName},`),
+        );
       });
 
       it('sets only variables its schema declares, every required one, each value valid', () => {
