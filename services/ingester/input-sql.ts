@@ -12,10 +12,10 @@ import { EVENT_COLUMNS } from '../platform/clickhouse/event-row.js';
 // and rows.ts written in SQL; every row must come out byte-identical to the rows path's
 // (test/ingest-modes.int.test.ts).
 //
-// A row the SQL cannot take exactly as the rows path would is refused with throwIf (code 395,
-// FUNCTION_THROW_IF_VALUE_IS_NON_ZERO, a data error): the writer bisects the insert down to that
-// message and hands it back to the rows path (decode.ts), which stores it, or dead-letters it
-// with the reason the rows path gives. So the SQL only has to be at least as strict as the rows
+// A row the SQL cannot take exactly as the rows path would is refused (REFUSED below: a data
+// error naming the line): the writer retries the rows around it and hands it back to the rows
+// path (decode.ts), which stores it, or dead-letters it with the reason the rows path gives. Bad
+// bytes (not one JSON object) fail the parse instead, and are found by bisecting. So the SQL only has to be at least as strict as the rows
 // path, never as complete. It refuses:
 //   - anything trusted.ts refuses (types and formats of what becomes a column);
 //   - times other than the gateway's UTC `…Z` spelling (rows.ts converts the others with Date);
@@ -28,6 +28,21 @@ import { EVENT_COLUMNS } from '../platform/clickhouse/event-row.js';
 //     swallowed lines).
 
 export const INPUT_STRUCTURE = 'n UInt32, ts Int64, e String';
+
+/**
+ * How the SQL refuses a row: converting this text plus the line's `n` to a number fails
+ * (CANNOT_PARSE_TEXT, a data error) with the text in the message, so the writer learns which
+ * row it was (refusedLine) and retries the rows around it, instead of bisecting. Short-circuit
+ * evaluation of `if` runs the conversion only for refused rows; the first one stops the insert.
+ */
+const REFUSED = 'input mode refused line ';
+const REFUSED_AT = new RegExp(`'${REFUSED}(\\d+)'`);
+
+/** The line (`n`) an input-mode insert error names, if it is the SQL's own refusal. */
+export function refusedLine(message: string): number | undefined {
+  const m = REFUSED_AT.exec(message);
+  return m ? Number(m[1]) : undefined;
+}
 
 const ID = `'^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$'`;
 const TENANT = `'^[a-z0-9][a-z0-9_-]*$'`;
@@ -147,6 +162,6 @@ FROM (
     ) AS row_ok
   FROM input('${INPUT_STRUCTURE}')
 )
-WHERE throwIf(NOT ifNull(row_ok, 0), 'row differs from the rows path; taken through it') = 0`;
+WHERE if(ifNull(row_ok, 0), 0, toUInt8(concat('${REFUSED}', toString(n)))) = 0`;
   return `INSERT INTO ${table} (${EVENT_COLUMNS.join(', ')})${select}\nFORMAT JSONEachRow`;
 }

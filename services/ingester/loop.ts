@@ -150,6 +150,8 @@ export function ingestHandler(deps: {
         return rejected.length;
       };
       let stored = b.rows;
+      /** Rows ClickHouse derived from message bytes (input mode). */
+      let derived = 0;
       stored -= refused(await writer.insert(b.lines, token, control), b.sources, b.eventIds);
       if (insertInput && b.raws.length > 0) {
         const inputRefused = await insertInput(
@@ -158,6 +160,7 @@ export function ingestHandler(deps: {
           `${token}:input`,
           control,
         );
+        derived = b.raws.length - inputRefused.length;
         // What ClickHouse refused (bad data, or a row its SQL leaves to the rows path) goes the
         // rows path: stored as that path stores it, or dead-lettered with the reason it gives.
         const again = { lines: [] as string[], eventIds: [] as string[], sources: [] as Source[] };
@@ -186,6 +189,7 @@ export function ingestHandler(deps: {
           again.eventIds,
         );
       }
+      const deadCount = dead.length;
       await sendDeadWithRetry(dead, control);
       // The durability point: rows and dead letters are acknowledged.
       b.unit.done();
@@ -194,7 +198,7 @@ export function ingestHandler(deps: {
       metrics.batchSize.observe({ stage: STAGE }, b.size);
       const seconds = (performance.now() - started) / 1000;
       metrics.batchSeconds.observe({ stage: STAGE }, seconds);
-      const fields = { rows: b.rows, dead: dead.length, ms: Math.round(seconds * 1000) };
+      const fields = { rows: b.rows, derived, dead: deadCount, ms: Math.round(seconds * 1000) };
       if (seconds > 10) log.warn(fields, 'slow flush');
       else log.debug(fields, 'flushed');
     }

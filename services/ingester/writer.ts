@@ -5,7 +5,7 @@ import { EVENT_COLUMNS } from '../platform/clickhouse/event-row.js';
 import { insertIsolatingRefused, isDataError, type RefusedRow } from '../platform/clickhouse/refused-rows.js';
 import type { Logger } from '../platform/logger.js';
 import type { WriteHealth } from '../platform/write-health.js';
-import { inputInsertQuery } from './input-sql.js';
+import { inputInsertQuery, refusedLine } from './input-sql.js';
 
 // Batched insert into `events`: one INSERT per batch with an insert_deduplication_token.
 // ClickHouse away or overloaded → wait and retry with capped exponential backoff, for as long
@@ -140,6 +140,7 @@ export function createEventWriter(
         values.map((value, i): RawRow => ({ value, ts: timestamps[i]! })),
         token,
         (part, partToken) => withRetry(part, () => once(inputQuery, inputChunks(part), partToken), control),
+        (err) => refusedLine(err.message),
       ),
   };
 }
