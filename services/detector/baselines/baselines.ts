@@ -1,7 +1,7 @@
 import type { EventOf } from '../../../schemas/index.js';
 import { append } from '../append.js';
 import type { BaselineConfig } from '../config.js';
-import { type Changes, IGNORE_CHANGES } from '../state/changes.js';
+import type { Changes } from '../state/changes.js';
 import { newRateState, observeRate, type RateState } from './rate.js';
 import { resourceClass } from './resource-class.js';
 
@@ -59,7 +59,7 @@ export class Baselines {
   /** `changes` is told of each identity `observe` folds an action into (the snapshot writer caches their text). */
   constructor(
     private readonly cfg: BaselineConfig,
-    readonly changes: Changes<IdentityBaseline> = IGNORE_CHANGES,
+    readonly changes: Changes<IdentityBaseline>,
   ) {}
 
   /** Fold one action in; returns what is unusual about it (usually nothing). */
@@ -152,7 +152,7 @@ export class Baselines {
     return { identities };
   }
 
-  static fromJSON(json: BaselinesJSON, cfg: BaselineConfig, changes?: Changes<IdentityBaseline>): Baselines {
+  static fromJSON(json: BaselinesJSON, cfg: BaselineConfig, changes: Changes<IdentityBaseline>): Baselines {
     const out = new Baselines(cfg, changes);
     for (const [key, b] of Object.entries(json.identities)) {
       const slash = key.indexOf('/');

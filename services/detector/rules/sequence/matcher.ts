@@ -1,6 +1,6 @@
 import type { AgentEvent } from '../../../../schemas/index.js';
 import { append } from '../../append.js';
-import { type Changes, IGNORE_CHANGES } from '../../state/changes.js';
+import type { Changes } from '../../state/changes.js';
 import { type Discriminant, type EvalEnv, NO } from './predicate.js';
 import type { CompiledSequenceRule, RuleSet } from './types.js';
 
@@ -52,7 +52,7 @@ export class SequenceState {
   readonly stats: SequenceStats = { overflow: 0, expired: 0 };
 
   /** `changes` is told of every key state changed in place (the snapshot writer caches their text). */
-  constructor(readonly changes: Changes<KeyState> = IGNORE_CHANGES) {}
+  constructor(readonly changes: Changes<KeyState>) {}
 
   toJSON(): SequencesJSON {
     const rules: SequencesJSON['rules'] = {};
@@ -63,7 +63,7 @@ export class SequenceState {
     return { rules, stats: { ...this.stats } };
   }
 
-  static fromJSON(json: SequencesJSON, changes?: Changes<KeyState>): SequenceState {
+  static fromJSON(json: SequencesJSON, changes: Changes<KeyState>): SequenceState {
     const s = new SequenceState(changes);
     for (const [id, tenants] of Object.entries(json.rules)) {
       const m: RuleMap = new Map();
