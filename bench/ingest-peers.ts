@@ -1,7 +1,7 @@
 import { createReadStream, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { eventRowsSelect } from '../services/ingester/input-sql.js';
+import { EVENT_STRUCTURE, eventRowsSelect, INPUT_SETTINGS } from '../services/ingester/input-sql.js';
 import { trustedLine } from '../services/ingester/trusted.js';
 import { EVENT_COLUMNS } from '../services/platform/clickhouse/event-row.js';
 import { migrate } from '../services/platform/clickhouse/migrate.js';
@@ -12,8 +12,8 @@ import { cpuMeter } from './process-cpu.js';
 
 // What bench/ingest-throughput.bench.ts measures the ingester against, in the same run:
 //
-//   kafka engine  ClickHouse's own Kafka table engine on the same topic: a Kafka table (one
-//                 String column per message, JSONAsString) and a materialised view into the
+//   kafka engine  ClickHouse's own Kafka table engine on the same topic: a Kafka table (the
+//                 input mode's envelope columns, JSONEachRow) and a materialised view into the
 //                 same `events` table, deriving the rows with the input mode's expressions
 //                 (services/ingester/input-sql.ts; rows its rules refuse are skipped, as a view
 //                 has nowhere to send them).
@@ -88,17 +88,19 @@ export async function runKafkaEngine(
   await migrate(ch, { database: o.database, retentionDays: o.retentionDays });
   const db = o.database;
   // Identifiers and settings are this run's own names, never input; quoted as literals.
+  const formatSettings = Object.entries(INPUT_SETTINGS).map(([k, v]) => `${k} = ${v}`);
   await ch.command({
-    query: `CREATE TABLE ${db}.events_kafka (e String) ENGINE = Kafka SETTINGS
+    query: `CREATE TABLE ${db}.events_kafka (${EVENT_STRUCTURE}) ENGINE = Kafka SETTINGS
       kafka_broker_list = '${o.brokers.join(',')}',
       kafka_topic_list = '${o.topic}',
       kafka_group_name = '${db}.kafka_engine',
-      kafka_format = 'JSONAsString',
+      kafka_format = 'JSONEachRow',
       kafka_num_consumers = 1,
       kafka_max_block_size = ${o.blockRows},
-      kafka_flush_interval_ms = 1000`,
+      kafka_flush_interval_ms = 1000,
+      ${formatSettings.join(',\n      ')}`,
   });
-  const source = `(SELECT toUInt32(0) AS n, toUnixTimestamp64Milli(_timestamp_ms) AS ts, e FROM ${db}.events_kafka)`;
+  const source = `(SELECT *, toUInt32(0) AS n, toUnixTimestamp64Milli(_timestamp_ms) AS ts FROM ${db}.events_kafka)`;
   await ch.command({
     query: `CREATE MATERIALIZED VIEW ${db}.events_kafka_mv TO ${db}.events (${EVENT_COLUMNS.join(', ')}) AS ${eventRowsSelect(source, 'skip')}`,
   });

@@ -117,6 +117,9 @@ function specials(run: string): { stored: Message[]; poison: Message[] } {
     { key: 'p', value: '', headers: MARK },
     marked(run, base + 20, (j) => j.replace('"seq":', '"seq":0,"x":')),
     marked(run, base + 21, (j) => j.replace(/"tenant":"[^"]*"/, '"tenant":"Bad Tenant"')),
+    // Values ClickHouse's parser would convert rather than refuse: a quoted seq, a string data.
+    marked(run, base + 23, (j) => j.replace(/"seq":(\d+)/, '"seq":"$1"')),
+    marked(run, base + 24, (j) => j.replace(/"data":\{/, '"data":"{}","x":{')),
     // A lone surrogate in a column ClickHouse parses: refused by ClickHouse in both modes.
     marked(run, base + 22, (j) => j.replace(/"tool":"[^"]*"/, '"tool":"x\\ud800"')),
     // Two objects in one message, the second looking like an input-mode line (on one line, and

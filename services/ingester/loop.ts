@@ -47,21 +47,43 @@ const OPEN = 0x7b; // {
 const CLOSE = 0x7d; // }
 
 /**
+ * Keys whose value ClickHouse's parser would convert instead of refusing (input-sql.ts), with
+ * what their value must start with here: `seq` and `schema_version` a digit (not a quoted or
+ * boolean number), `data` an object (not a string). In the gateway's spelling (`"key":value`);
+ * anything else takes the rows path, which names what is wrong.
+ */
+const CONVERTED: [Buffer, (c: number) => boolean][] = [
+  [Buffer.from('"schema_version":'), (c) => c >= 0x30 && c <= 0x39],
+  [Buffer.from('"seq":'), (c) => c >= 0x30 && c <= 0x39],
+  [Buffer.from('"data":'), (c) => c === OPEN],
+];
+
+function convertedValue(v: Buffer): boolean {
+  for (const [key, ok] of CONVERTED) {
+    const at = v.indexOf(key);
+    if (at !== -1 && !ok(v[at + key.length]!)) return true;
+  }
+  return false;
+}
+
+/**
  * Input mode takes a message's bytes as they are when the gateway marked it and they can be
  * spliced into a JSONEachRow line: one `{…}` on one line, UTF-8 (anything else is poison or a
  * producer other than the gateway: the rows path names what is wrong).
  */
 function spliceable(m: StageMessage): boolean {
   const v = m.value;
-  return (
-    v !== null &&
-    v.length >= 2 &&
-    v[0] === OPEN &&
-    v[v.length - 1] === CLOSE &&
-    isValidated(m.headers) &&
-    v.indexOf(LF) === -1 &&
-    isUtf8(v)
-  );
+  if (
+    v === null ||
+    v.length < 2 ||
+    v[0] !== OPEN ||
+    v[v.length - 1] !== CLOSE ||
+    !isValidated(m.headers) ||
+    v.indexOf(LF) !== -1 ||
+    !isUtf8(v)
+  )
+    return false;
+  return !convertedValue(v);
 }
 
 /** How a flush waits: heartbeating inside a batch, plainly from the timer or at stop. */
