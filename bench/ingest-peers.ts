@@ -1,7 +1,12 @@
 import { createReadStream, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { EVENT_STRUCTURE, eventRowsSelect, INPUT_SETTINGS } from '../services/ingester/input-sql.js';
+import {
+  EVENT_FIELD_NAMES,
+  EVENT_STRUCTURE,
+  eventRowsSelect,
+  INPUT_SETTINGS,
+} from '../services/ingester/input-sql.js';
 import { trustedLine } from '../services/ingester/trusted.js';
 import { EVENT_COLUMNS } from '../services/platform/clickhouse/event-row.js';
 import { migrate } from '../services/platform/clickhouse/migrate.js';
@@ -82,25 +87,33 @@ export async function runKafkaEngine(
     blockRows: number;
     retentionDays: number;
     pids: Record<string, number | undefined>;
+    format: 'each_row' | 'as_string';
   },
 ): Promise<PeerResult> {
-  progress(`run: ClickHouse Kafka engine into ${o.database}`);
+  progress(`run: ClickHouse Kafka engine (${o.format}) into ${o.database}`);
   await migrate(ch, { database: o.database, retentionDays: o.retentionDays });
   const db = o.database;
   // Identifiers and settings are this run's own names, never input; quoted as literals.
+  // `each_row`: the Kafka table parses the envelope columns (JSONEachRow, the input mode's
+  // settings). `as_string`: one String per message (JSONAsString), the columns then extracted by
+  // JSONExtract in the view. Both feed the same row expressions.
   const formatSettings = Object.entries(INPUT_SETTINGS).map(([k, v]) => `${k} = ${v}`);
+  const table = o.format === 'each_row' ? `(${EVENT_STRUCTURE})` : '(e String)';
   await ch.command({
-    query: `CREATE TABLE ${db}.events_kafka (${EVENT_STRUCTURE}) ENGINE = Kafka SETTINGS
+    query: `CREATE TABLE ${db}.events_kafka ${table} ENGINE = Kafka SETTINGS
       kafka_broker_list = '${o.brokers.join(',')}',
       kafka_topic_list = '${o.topic}',
       kafka_group_name = '${db}.kafka_engine',
-      kafka_format = 'JSONEachRow',
+      kafka_format = '${o.format === 'each_row' ? 'JSONEachRow' : 'JSONAsString'}',
       kafka_num_consumers = 1,
       kafka_max_block_size = ${o.blockRows},
-      kafka_flush_interval_ms = 1000,
-      ${formatSettings.join(',\n      ')}`,
+      kafka_flush_interval_ms = 1000${o.format === 'each_row' ? `,\n      ${formatSettings.join(',\n      ')}` : ''}`,
   });
-  const source = `(SELECT *, toUInt32(0) AS n, toUnixTimestamp64Milli(_timestamp_ms) AS ts FROM ${db}.events_kafka)`;
+  const ts = 'toUnixTimestamp64Milli(_timestamp_ms) AS ts';
+  const source =
+    o.format === 'each_row'
+      ? `(SELECT *, toUInt32(0) AS n, ${ts} FROM ${db}.events_kafka)`
+      : `(SELECT toUInt32(0) AS n, ${ts}, JSONExtract(e, 'Tuple(${EVENT_STRUCTURE})') AS t, ${EVENT_FIELD_NAMES.map((f) => `t.${f} AS ${f}`).join(', ')} FROM ${db}.events_kafka)`;
   await ch.command({
     query: `CREATE MATERIALIZED VIEW ${db}.events_kafka_mv TO ${db}.events (${EVENT_COLUMNS.join(', ')}) AS ${eventRowsSelect(source, 'skip')}`,
   });

@@ -40,7 +40,7 @@ const STRING_TUPLE = (fields: string[]) => `Tuple(${fields.map((f) => `${f} Null
 const SIGHTING = STRING_TUPLE(['kind', 'path', 'fp']);
 
 /** The event's top-level fields as the parser reads them (plus `n` and `ts`). */
-const EVENT_FIELDS = [
+const FIELDS = [
   'event_id Nullable(String)',
   'schema_version Nullable(Float64)',
   'type Nullable(String)',
@@ -60,11 +60,13 @@ const EVENT_FIELDS = [
   `secrets Array(${SIGHTING})`,
   `entities Array(${SIGHTING})`,
   'data String',
-].join(', ');
+];
+const EVENT_FIELDS = FIELDS.join(', ');
 
 export const INPUT_STRUCTURE = `n UInt32, ts Int64, ${EVENT_FIELDS}`;
-/** The event's fields alone (the bench's Kafka-engine table). */
+/** The event's fields alone, and their names (the bench's Kafka-engine tables). */
 export const EVENT_STRUCTURE = EVENT_FIELDS;
+export const EVENT_FIELD_NAMES = FIELDS.map((f) => f.slice(0, f.indexOf(' ')));
 
 /** Format settings of the parse: strict types, `data` kept as its text. */
 export const INPUT_SETTINGS = {
