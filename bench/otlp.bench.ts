@@ -12,7 +12,7 @@
 // `ratio_vs_events_route`.
 //
 // Knobs (env): BENCH_SECONDS (8 per round), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (2),
-// BENCH_SPANS (512), BENCH_CONCURRENCY (8), BENCH_PARTITIONS (6).
+// BENCH_SPANS (512), BENCH_CONCURRENCY (8), BENCH_PARTITIONS (6), BENCH_PROFILE_DIR (unset).
 
 import { cpus } from 'node:os';
 import { context, trace } from '@opentelemetry/api';
@@ -77,8 +77,13 @@ function median(xs: number[]): number | null {
   return s.length % 2 === 1 ? s[mid]! : Number(((s[mid - 1]! + s[mid]!) / 2).toFixed(1));
 }
 
+// BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of the gateway process there.
+const nodeFlags = process.env.BENCH_PROFILE_DIR
+  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+  : [];
+
 runGatewayBench(
-  { runPrefix: 'otlpb', partitions: PARTITIONS, maxBatchEvents: SPANS, log },
+  { runPrefix: 'otlpb', partitions: PARTITIONS, maxBatchEvents: SPANS, nodeFlags, log },
   async (target) => {
     const traces = Array.from({ length: POOL }, (_, r) => exportBody(r));
     // The peer: exactly the events the receiver builds from those spans, as /v1/events JSON.
