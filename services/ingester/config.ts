@@ -15,9 +15,9 @@ export const ingesterConfig = {
     .describe('Kafka consumer group (one per independent copy of the events table)'),
   INGESTER_INSERT_MODE: z
     .enum(['rows', 'input'])
-    .default('rows')
+    .default('input')
     .describe(
-      'rows: the ingester builds every row; input: ClickHouse derives the rows of gateway-marked messages from their bytes (README, "Ingester")',
+      'input: ClickHouse derives the rows of gateway-marked messages from their bytes, the rest take the rows path; rows: the ingester builds every row (README, "Store: ingester")',
     ),
   INGESTER_FLUSH_MAX_ROWS: intFromEnv('Insert when this many rows are buffered', 50_000, 1, 1_000_000),
   INGESTER_FLUSH_MAX_BYTES: intFromEnv(

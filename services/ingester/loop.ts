@@ -35,7 +35,7 @@ export interface IngestSettings {
   /**
    * `rows`: every row built here (decode.ts). `input`: ClickHouse derives the rows of marked
    * messages from their bytes (input-sql.ts); what it refuses, and unmarked messages, take the
-   * rows path.
+   * rows path. Absent: rows (the configuration's default is input, config.ts).
    */
   insertMode?: InsertMode;
 }
