@@ -245,3 +245,68 @@ describe('ingester insert modes', () => {
     expect(letters.rows!.join('\n')).toContain('AT_ERR_MESSAGE_POISON');
   });
 });
+
+describe('ingester in input mode killed with SIGKILL mid-stream', () => {
+  it('still stores exactly 60,000 distinct marked events after a restart', async () => {
+    const { brokers, clickhouseUrl } = testEndpoints();
+    const database = uniqueName('it_ingest_input_kill');
+    cleanup.push(database);
+    const topic = `${database}.events`;
+    const dlqTopic = `${database}.dlq`;
+    const events = 60_000;
+    await createTopics(brokers, [topic, dlqTopic], 6);
+    const opts = {
+      brokers,
+      clickhouseUrl,
+      database,
+      topic,
+      dlqTopic,
+      logDir: LOG_DIR,
+      env: {
+        INGESTER_INSERT_MODE: 'input',
+        LOG_LEVEL: 'debug',
+        // Small batches: many insert/commit cycles, so the kill lands between an insert and its
+        // commit often (ingester-crash.int.test.ts, for the rows path).
+        INGESTER_FLUSH_MAX_ROWS: '3000',
+        INGESTER_SESSION_TIMEOUT_MS: '6000',
+        INGESTER_HEARTBEAT_INTERVAL_MS: '1000',
+      },
+    };
+    const producing = produceEvents({
+      brokers,
+      topic,
+      run: database,
+      from: 0,
+      to: events,
+      ratePerS: 20_000,
+      asGateway: true,
+    });
+    const first = spawnIngester({ ...opts, name: `${database}-1` });
+    const ch = clickhouseClient();
+    try {
+      const before = await waitForRows(ch, database, 15_000, 60_000, { distinct: false, intervalMs: 20 });
+      first.child.kill('SIGKILL');
+      expect((await first.waitExit()).signal).toBe('SIGKILL');
+      expect(before.raw).toBeLessThan(events);
+      const second = spawnIngester({ ...opts, name: `${database}-2` });
+      try {
+        await producing;
+        const after = await waitForRows(ch, database, events, 90_000);
+        expect(after.distinct).toBe(events);
+        expect(after.final).toBe(events);
+        expect(after.raw).toBeGreaterThanOrEqual(events);
+        // The restarted ingester derived its rows in ClickHouse (not through the rows path).
+        second.child.kill('SIGTERM');
+        expect((await second.waitExit()).code).toBe(0);
+        expect(inputDerivedRows(second.logFile)).toBeGreaterThan(0);
+        console.info(
+          `input mode, kill -9 at ${before.raw} rows stored; after restart: ${JSON.stringify(after)}`,
+        );
+      } finally {
+        if (!second.exited()) second.child.kill('SIGKILL');
+      }
+    } finally {
+      await ch.close();
+    }
+  });
+});
