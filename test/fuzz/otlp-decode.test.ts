@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { validateEvent } from '../../schemas/index.js';
 import { decodeTraceJson } from '../../services/gateway/otlp/json.js';
 import { OtlpDecodeError } from '../../services/gateway/otlp/model.js';
-import { decodeTraceRequest } from '../../services/gateway/otlp/protobuf.js';
+import { decodeTraceRequest, varintBytes } from '../../services/gateway/otlp/protobuf.js';
 import { spansToEvents } from '../../services/gateway/otlp/spans-to-events.js';
 import { TaskSeqs } from '../../services/gateway/otlp/task-seqs.js';
 import { memoryProvider, recordAgentRun } from '../../services/gateway/otlp/testing.js';
@@ -75,14 +75,14 @@ describe('fuzz: OTLP protobuf decoding', () => {
     // AnyValue{ array_value: ArrayValue{ values: AnyValue{ array_value: … } } }, 300 deep (the limit is 16).
     let inner = new Uint8Array([0x0a, 0x01, 0x78]); // AnyValue{string_value: "x"}
     for (let i = 0; i < 300; i++) {
-      const arr = Uint8Array.from([0x0a, ...varint(inner.length), ...inner]); // ArrayValue.values
-      inner = Uint8Array.from([0x2a, ...varint(arr.length), ...arr]); // AnyValue.array_value
+      const arr = Uint8Array.from([0x0a, ...varintBytes(inner.length), ...inner]); // ArrayValue.values
+      inner = Uint8Array.from([0x2a, ...varintBytes(arr.length), ...arr]); // AnyValue.array_value
     }
-    const kv = Uint8Array.from([0x0a, 0x01, 0x6b, 0x12, ...varint(inner.length), ...inner]);
-    const span = Uint8Array.from([0x4a, ...varint(kv.length), ...kv]);
-    const scope = Uint8Array.from([0x12, ...varint(span.length), ...span]);
-    const rs = Uint8Array.from([0x12, ...varint(scope.length), ...scope]);
-    const req = Uint8Array.from([0x0a, ...varint(rs.length), ...rs]);
+    const kv = Uint8Array.from([0x0a, 0x01, 0x6b, 0x12, ...varintBytes(inner.length), ...inner]);
+    const span = Uint8Array.from([0x4a, ...varintBytes(kv.length), ...kv]);
+    const scope = Uint8Array.from([0x12, ...varintBytes(span.length), ...span]);
+    const rs = Uint8Array.from([0x12, ...varintBytes(scope.length), ...scope]);
+    const req = Uint8Array.from([0x0a, ...varintBytes(rs.length), ...rs]);
     expect(() => decodeTraceRequest(req)).toThrow(/nested deeper than/);
   });
 });
@@ -101,14 +101,3 @@ describe('fuzz: OTLP/JSON decoding', () => {
     );
   });
 });
-
-function varint(n: number): number[] {
-  const out: number[] = [];
-  let v = n;
-  while (v >= 0x80) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return out;
-}

@@ -320,7 +320,8 @@ export function decodeTraceRequest(body: Uint8Array): OtlpSpan[] {
 
 // --- the response ---------------------------------------------------------------------------
 
-function varintBytes(n: number): number[] {
+/** A non-negative integer as a protobuf varint. */
+export function varintBytes(n: number): number[] {
   const out: number[] = [];
   let v = n;
   while (v >= 0x80) {
