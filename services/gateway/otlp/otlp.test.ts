@@ -244,6 +244,11 @@ describe('spans to events', () => {
     expect(new Set(convert(noAgent).rejected.map((x) => x.reason))).toEqual(
       new Set(['no_agent', 'no_tool_name']),
     );
+    // No task id and no trace id: refused, not filed under one shared task "otel:".
+    const noTrace = decodeTraceRequest(r.protobuf).map((s) => ({ ...s, traceId: '' }));
+    expect(new Set(convert(noTrace).rejected.map((x) => x.reason))).toEqual(
+      new Set(['no_task', 'no_tool_name']),
+    );
   });
 
   it('cuts oversized arguments and results as the SDK does, and says so in data.adjusted', () => {

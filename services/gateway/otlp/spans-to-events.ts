@@ -18,7 +18,13 @@ import { DECLARATION_SEQ, type TaskSeqs } from './task-seqs.js';
 // A span that should become an event but cannot is REJECTED with a reason (counted and reported
 // in the OTLP partial_success), never dropped in silence.
 
-export type RejectReason = 'no_tool_name' | 'no_agent' | 'no_start_time' | 'bad_attribute' | 'invalid_event';
+export type RejectReason =
+  | 'no_tool_name'
+  | 'no_agent'
+  | 'no_task'
+  | 'no_start_time'
+  | 'bad_attribute'
+  | 'invalid_event';
 
 export interface Rejection {
   spanId: string;
@@ -111,7 +117,13 @@ function envelope(s: OtlpSpan, o: ConvertOptions, taskId: string) {
 
 function taskIdOf(s: OtlpSpan): string {
   // One trace is one task unless the instrumentation names the task.
-  return text(attr(s, AT.taskId)) ?? `otel:${s.traceId}`;
+  const named = text(attr(s, AT.taskId));
+  if (named !== undefined) return named;
+  // Without a trace id every such span would fall into one task "otel:": refused instead.
+  if (!/^[0-9a-f]{32}$/.test(s.traceId) || /^0+$/.test(s.traceId)) {
+    throw new Refused('no_task', `no ${AT.taskId} and no valid trace id to take the task from`);
+  }
+  return `otel:${s.traceId}`;
 }
 
 function explicitSeq(s: OtlpSpan): unknown {
