@@ -262,6 +262,7 @@ class DetectorImpl implements Detector {
     ctx.task = task;
     ctx.event = event;
     ctx.atMs = atMs;
+    ctx.scopeEvaluation = undefined;
     switch (event.type) {
       case 'action': {
         const actx = ctx as CheckContext<EventOf<'action'>>;

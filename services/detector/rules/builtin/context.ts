@@ -1,5 +1,6 @@
 import type { AgentEvent, EventOf } from '../../../../schemas/index.js';
 import type { DetectorConfig } from '../../config.js';
+import type { Evaluation } from '../../scope/evaluate.js';
 import type { DetectorState, TaskState } from '../../state/types.js';
 import type { BuiltinRuleId } from '../catalogue.js';
 
@@ -18,6 +19,8 @@ export interface CheckContext<E extends AgentEvent = AgentEvent> {
   event: E;
   atMs: number;
   emit: Emit;
+  /** The action judged against the task's scope, once per event (checkScope); later checks reuse it. */
+  scopeEvaluation?: Evaluation | undefined;
 }
 
 export type ActionContext = CheckContext<EventOf<'action'>>;

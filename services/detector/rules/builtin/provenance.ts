@@ -57,7 +57,8 @@ function targetProvenance(ctx: ActionContext, entities: Entities): boolean {
   const { task, event } = ctx;
   const a = event.data;
   const scope = compileScope(task.scope!);
-  const result = evaluateCompiled(scope, a);
+  // checkScope judged this action against this scope already: the same result, not a second pass.
+  const result = ctx.scopeEvaluation ?? evaluateCompiled(scope, a);
   if (result.allowed) return false;
   for (const v of result.violations) {
     const path = pathOf(v);

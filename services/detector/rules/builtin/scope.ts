@@ -72,6 +72,7 @@ export function checkScope(ctx: ActionContext): void {
   const { task, event } = ctx;
   if (task.scope === undefined) return;
   const result = evaluateCompiled(compileScope(task.scope), event.data);
+  ctx.scopeEvaluation = result;
   if (!result.allowed) emitByRule(ctx, result.violations);
   if (task.parent === undefined) return;
   const parent = getTask(ctx.state, event.tenant, task.parent);
