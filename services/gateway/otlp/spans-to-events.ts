@@ -1,4 +1,4 @@
-import { MAX_ARGUMENTS_BYTES, MAX_OUTPUT_EXCERPT_CHARS } from '../../../schemas/events/action.js';
+import { Action, MAX_ARGUMENTS_BYTES, MAX_OUTPUT_EXCERPT_CHARS } from '../../../schemas/events/action.js';
 import { SCHEMA_VERSION } from '../../../schemas/index.js';
 import { type Adjustment, fitText, withAdjustments } from '../../../sdk/adjust.js';
 import { extractTargets } from '../../../sdk/targets.js';
@@ -127,8 +127,11 @@ function taskIdOf(s: OtlpSpan): string {
 }
 
 function explicitSeq(s: OtlpSpan): unknown {
-  return s.attributes[AT.seq] ?? undefined;
+  return s.attributes[AT.seq] ?? undefined; // null (an empty AnyValue) counts as absent
 }
+
+/** The schema's own limit on `data.error`, so a cut here can never disagree with validation. */
+const MAX_ERROR_CHARS = Action.shape.error.unwrap().maxLength ?? 512;
 
 function argumentsOf(v: AttrValue | undefined): { value?: Record<string, unknown>; adjustment?: Adjustment } {
   if (v === undefined || v === null || v === '') return {};
@@ -199,7 +202,7 @@ function action(s: OtlpSpan, o: ConvertOptions): Record<string, unknown> {
   if (data.outcome === 'error') {
     const why = text(s.status.message) ?? text(s.attributes[GENAI.errorType]);
     if (why !== undefined) {
-      const fit = fitText('data.error', why, 512);
+      const fit = fitText('data.error', why, MAX_ERROR_CHARS);
       if (fit.adjustment) adjustments.push(fit.adjustment);
       data.error = fit.value;
     }
