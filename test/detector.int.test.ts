@@ -1,12 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnIngester, waitForRows } from '../bench/ingest-harness.js';
+import { TaskStream } from '../scenarios/builder.js';
 import { generateScenario } from '../scenarios/index.js';
 import type { Alert } from '../schemas/index.js';
+import { createReadLayer } from '../services/platform/clickhouse/read/index.js';
+import { seedApi } from './helpers/api-seed.js';
 import {
   DETECTOR_LOG_DIR,
   detectorEnv,
@@ -113,6 +116,83 @@ describe('detector', () => {
       expect(ids(report.alerts)).toEqual(live);
       // A dry run: nothing new reached the table.
       expect(await storedAlertIds(ch, s.database)).toEqual(live);
+    } finally {
+      ingester.child.kill('SIGKILL');
+      await detector.stop('SIGKILL');
+      await ch.close();
+    }
+  });
+
+  it('stores risk signals that page nothing, and the timeline shows them on their action', async () => {
+    const s = await setup('it_detect_signals', 1);
+    // A short warm-up, so a fresh detector has a baseline after a few actions.
+    const configFile = join(s.stateDir, 'detector.json');
+    writeFileSync(configFile, JSON.stringify({ baselines: { first_use_warmup_actions: 5 } }));
+    const identity = 'spiffe://acme/agent/signals';
+    const start = Date.UTC(2026, 10, 1, 9);
+    const warm = new TaskStream({ taskId: 'sig-warm', workloadIdentity: identity, startMs: start });
+    warm.declared({ allow: [{ operations: ['read'] }] });
+    for (let k = 0; k < 6; k++)
+      warm.action({ tool: 'erp.invoices', operation: 'read', resource: `erp:inv/${k}` });
+    const task = new TaskStream({ taskId: 'sig-new', workloadIdentity: identity, startMs: start + 600_000 });
+    task.declared({ allow: [{ operations: ['read'] }] });
+    // In scope, but a tool and a resource class this identity never used: two signals (score 4),
+    // under the page score (5), and no other alert to ride on.
+    task.action({ tool: 'crm.contacts', operation: 'read', resource: 'crm:contacts/all' });
+    const events = [...warm.events(), ...task.events()];
+    expect(referenceAlerts(events)).toEqual([]);
+
+    const ingester = spawnIngester({
+      brokers: s.brokers,
+      clickhouseUrl: s.clickhouseUrl,
+      database: s.database,
+      topic: s.eventsTopic,
+      dlqTopic: `${s.database}.dlq`,
+      logDir: DETECTOR_LOG_DIR,
+      name: `${s.database}-ingester`,
+    });
+    const detector = await spawnDetector(
+      detectorEnv({ ...s, extra: { DETECTOR_CONFIG_FILE: configFile } }),
+      s.database,
+    );
+    const ch = clickhouseClient();
+    const read = createReadLayer({ client: ch, database: s.database, caller: 'signals-test' });
+    try {
+      await produceEvents(s.brokers, s.eventsTopic, events);
+      await waitForRows(ch, s.database, events.length, 60_000);
+      await expect
+        .poll(async () => (await read.riskSignals.forTask('acme', 'sig-new')).map((r) => r.rule_id), {
+          timeout: 20_000,
+        })
+        .toEqual(['AT-BASE-002', 'AT-BASE-003']);
+      expect(await storedAlertIds(ch, s.database)).toEqual([]);
+      const action = task.events().find((e) => e.type === 'action')!;
+
+      const api = await seedApi(s.database);
+      try {
+        const r = await api.app.inject({
+          url: '/v1/tasks/sig-new?tenant=acme',
+          headers: { authorization: `Bearer ${api.keys.analyst}` },
+        });
+        expect(r.statusCode, r.body).toBe(200);
+        const t = r.json() as {
+          risk: { score: number; signals: Array<{ rule_id: string; event_id: string; explanation: string }> };
+          alerts: unknown[];
+          events: Array<{ event_id: string; mark?: { in_scope: boolean; risk_signals: string[] } }>;
+        };
+        expect(t.alerts).toEqual([]);
+        expect(t.risk.score).toBe(4);
+        expect(t.risk.signals.map((x) => [x.rule_id, x.event_id])).toEqual([
+          ['AT-BASE-002', action.event_id],
+          ['AT-BASE-003', action.event_id],
+        ]);
+        expect(t.risk.signals.every((x) => x.explanation.length > 0)).toBe(true);
+        const marked = t.events.find((e) => e.event_id === action.event_id);
+        expect(marked?.mark).toMatchObject({ in_scope: true, risk_signals: ['AT-BASE-002', 'AT-BASE-003'] });
+      } finally {
+        await api.app.close();
+        await api.ch.close();
+      }
     } finally {
       ingester.child.kill('SIGKILL');
       await detector.stop('SIGKILL');

@@ -32,6 +32,7 @@ function fakeRead(calls: unknown[][]): ReadLayer {
     },
     alertStatus: { statusOf: rec('statusOf', new Map()), current: rec('current', undefined) },
     deliveries: { forAlert: rec('forAlert', []) },
+    riskSignals: { forTask: rec('forTask', []) },
   } as unknown as ReadLayer;
 }
 

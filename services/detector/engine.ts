@@ -9,6 +9,7 @@ import {
   pageScore,
   recordSignals,
   settleRisk,
+  type TaskSignal,
   toRiskSignal,
 } from './baselines/risk.js';
 import { type DetectorConfig, type DetectorConfigInput, parseDetectorConfig } from './config.js';
@@ -56,6 +57,11 @@ export interface DetectorOptions {
   /** Wall clock for `created_at` only; inject a fixed one for reproducible output. */
   clock?: () => number;
   snapshot?: DetectorSnapshot;
+  /**
+   * Told of each risk signal as it is recorded on its task (the service stores them for the
+   * timeline, io/signal-rows.ts). A replay of the same events tells the same signals again.
+   */
+  onSignal?: (signal: TaskSignal) => void;
 }
 
 export interface Detector {
@@ -96,6 +102,7 @@ class DetectorImpl implements Detector {
   private sequences: SequenceState;
   private baselines: Baselines;
   private readonly clock: () => number;
+  private readonly onSignal: DetectorOptions['onSignal'];
   private counters: DetectorStats;
   /** Tasks with a non-empty reorder buffer, for tick(). */
   private readonly waiting = new Set<TaskState>();
@@ -125,6 +132,7 @@ class DetectorImpl implements Detector {
   };
 
   constructor(opts: DetectorOptions) {
+    this.onSignal = opts.onSignal;
     this.config = parseDetectorConfig(opts.config);
     this.clock = opts.clock ?? Date.now;
     this.rules = opts.rules ?? emptyRuleSet();
@@ -339,8 +347,22 @@ class DetectorImpl implements Detector {
     atMs: number,
     findings: readonly BaselineFinding[],
   ): void {
-    task.risk = recordSignals(task.risk, findings, event, atMs, this.config.baselines.risk, (f) =>
-      explainEvent(BUILTIN_RULES[f.rule], event, f.vars).slice(0, MAX_SIGNAL_TEXT),
+    const onSignal = this.onSignal;
+    task.risk = recordSignals(
+      task.risk,
+      findings,
+      event,
+      atMs,
+      this.config.baselines.risk,
+      (f) => explainEvent(BUILTIN_RULES[f.rule], event, f.vars).slice(0, MAX_SIGNAL_TEXT),
+      onSignal &&
+        ((s) =>
+          onSignal({
+            tenant: event.tenant,
+            task_id: event.task_id,
+            agent_id: event.agent.id,
+            ...toRiskSignal(s),
+          })),
     );
   }
 

@@ -6,6 +6,7 @@ import { detectorHandler } from './io/consume.js';
 import { createDetectorMetrics } from './io/metrics.js';
 import { AlertPublisher } from './io/publish.js';
 import { readSnapshot, resumeFrom } from './io/restart.js';
+import { SignalBuffer } from './io/signal-rows.js';
 import { loadRulesFiles, watchRules } from './io/rules-watcher.js';
 import { Serial } from './io/serial.js';
 import { detectorSettings } from './io/settings.js';
@@ -61,9 +62,11 @@ runStage({
       health,
       giveUp: () => lifecycle.stopping,
     });
+    const signals = new SignalBuffer();
     const detector = createDetector({
       rules: ruleSet,
       config: engine,
+      onSignal: signals.push,
       ...(stored ? { snapshot: stored.detector } : {}),
     });
     const positions = await resumeFrom(stored, {
@@ -106,6 +109,7 @@ runStage({
       detectorHandler({
         detector,
         publisher,
+        signals,
         store,
         serial,
         log,

@@ -109,9 +109,9 @@ export const tasksRoutes: FastifyPluginAsync<{
       config: { role: 'analyst', browserPage: consolePageOf },
       schema: {
         summary:
-          'Task timeline: intent, scope, approvals, credentials, every event judged, delegation, chain verdict',
+          'Task timeline: intent, scope, approvals, credentials, every event judged, risk signals, delegation, chain verdict',
         description:
-          'The declared intent and scope and who declared it; scope changes with their approvals; credentials issued, used and revoked; approvals (who, when, context, which action used them); every event in seq order, each action marked in scope or with the rules it broke and the scope elements it left; the alerts; the delegation tree (parent and children, each child scope checked as a subset); and the hash chain verified here, with a verdict sentence. This is the page the alert link opens; a browser following it without a key (Accept preferring text/html) is redirected (303) to the console’s page of the task, /console/#/tasks/{task}?tenant={tenant}.',
+          'The declared intent and scope and who declared it; scope changes with their approvals; credentials issued, used and revoked; approvals (who, when, context, which action used them); every event in seq order, each action marked in scope or with the rules it broke and the scope elements it left; the alerts; the task’s risk signals (first uses, outliers: context, not findings) with its score, each also on the action it was observed on; the delegation tree (parent and children, each child scope checked as a subset); and the hash chain verified here, with a verdict sentence. This is the page the alert link opens; a browser following it without a key (Accept preferring text/html) is redirected (303) to the console’s page of the task, /console/#/tasks/{task}?tenant={tenant}.',
         tags: ['timeline'],
         params: taskParams,
         querystring: { type: 'object', additionalProperties: false, properties: { tenant: tenantQuery } },
@@ -129,6 +129,7 @@ export const tasksRoutes: FastifyPluginAsync<{
               approvals: arr,
               events: arr,
               alerts: arr,
+              risk: obj,
               delegation: obj,
               chain: obj,
             },
@@ -156,10 +157,11 @@ export const tasksRoutes: FastifyPluginAsync<{
           }
         }
       };
-      const [, alerts, childIds] = await Promise.all([
+      const [, alerts, childIds, signals] = await Promise.all([
         readEvents(),
         read.alerts.forTasks(p.tenant, [task]),
         read.events.children(p.tenant, task),
+        read.riskSignals.forTask(p.tenant, task),
       ]);
       if (total === 0 && alerts.length === 0) throw notFound(task);
       const parentId = events.find((e) => typeof e.event.parent_task_id === 'string')?.event.parent_task_id as
@@ -183,6 +185,13 @@ export const tasksRoutes: FastifyPluginAsync<{
         chain: chain.verdict(),
         eventsTotal: total,
         alerts: alerts.map((a) => ({ ...alertView(a), status: current.get(a.alert_id) ?? a.status })),
+        riskSignals: signals.map((x) => ({
+          event_id: x.event_id,
+          rule_id: x.rule_id,
+          score: x.score,
+          occurred_at: isoTime(x.occurred_at)!,
+          explanation: x.explanation,
+        })),
         ...(parentId ? { parent: of(parentId) } : {}),
         children: [...new Set([...childIds, ...delegated])].map(of),
       });

@@ -107,7 +107,10 @@ describe('assembleTimeline', () => {
 
   it('marks each action in scope, or with the rules it broke and the scope element it left', () => {
     const marks = t.events.filter((e) => 'mark' in e).map((e) => [e.seq, 'mark' in e ? e.mark : null]);
-    expect(marks[0]).toEqual([3, { in_scope: true, rules: [], evidence_of: [], left_scope: [] }]);
+    expect(marks[0]).toEqual([
+      3,
+      { in_scope: true, rules: [], evidence_of: [], left_scope: [], risk_signals: [] },
+    ]);
     const [, bad] = marks[1]! as [
       number,
       { in_scope: boolean; rules: string[]; left_scope: Array<{ element: string }> },
@@ -136,9 +139,41 @@ describe('assembleTimeline', () => {
       rules: [],
       evidence_of: ['AT-SEQ-001'],
       left_scope: [],
+      risk_signals: [],
     });
     const last = withEvidence.events.find((e) => e.event_id === 'p1.7')!;
     expect('mark' in last && last.mark.rules).toEqual(['AT-SEQ-001']);
+  });
+
+  it("shows the task's risk signals and marks the action each was observed on, still in scope", () => {
+    const firstAction = evs.find((e) => e.type === 'action')!;
+    const signal = (rule_id: string, score: number) => ({
+      event_id: firstAction.event_id,
+      rule_id,
+      score,
+      occurred_at: firstAction.occurred_at,
+      explanation: `${rule_id} on the first read`,
+    });
+    const signals = [signal('AT-BASE-002', 2), signal('AT-BASE-003', 2)];
+    const withSignals = assembleTimeline({
+      tenant: 'acme',
+      taskId: 'p1',
+      events: asInput(evs),
+      unreadable: 0,
+      alerts: [],
+      riskSignals: signals,
+      children: [],
+    });
+    expect(withSignals.risk).toEqual({ score: 4, signals });
+    const first = withSignals.events.find((e) => e.event_id === firstAction.event_id)!;
+    expect('mark' in first && first.mark).toMatchObject({
+      in_scope: true,
+      risk_signals: ['AT-BASE-002', 'AT-BASE-003'],
+    });
+    const other = withSignals.events.find((e) => e.event_id === 'p1.7')!;
+    expect('mark' in other && other.mark.risk_signals).toEqual([]);
+    // None recorded: score 0, an empty list.
+    expect(t.risk).toEqual({ score: 0, signals: [] });
   });
 
   it('builds the delegation tree with subset verdicts per child', () => {

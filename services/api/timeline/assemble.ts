@@ -30,6 +30,15 @@ export interface TimelineAlertInput {
   dedup_key: string;
 }
 
+/** A risk signal the detector recorded on the task (read/risk-signals.ts). */
+export interface TimelineSignalInput {
+  event_id: string;
+  rule_id: string;
+  score: number;
+  occurred_at: string;
+  explanation: string;
+}
+
 export interface RelatedTask {
   taskId: string;
   /** Its declared / scope_changed / delegated / ended events, validated, in seq order. */
@@ -43,6 +52,8 @@ export interface TimelineInput {
   /** Rows that could not be rebuilt at all. */
   unreadable: number;
   alerts: TimelineAlertInput[];
+  /** The task's risk signals (detector baselines): shown whether or not one rode on an alert. */
+  riskSignals?: TimelineSignalInput[];
   parent?: RelatedTask;
   children: RelatedTask[];
   /**
@@ -72,6 +83,11 @@ export interface ActionMark {
   evidence_of: string[];
   /** The declared scope elements the action left, with why (scope evaluation and alerts). */
   left_scope: Array<{ element: string; detail: string }>;
+  /**
+   * Rule ids of the risk signals observed on it (a first use, an outlier): context, not a
+   * finding, so they do not make it out of scope.
+   */
+  risk_signals: string[];
 }
 
 const ref = (e: AgentEvent): Ref => ({ event_id: e.event_id, seq: e.seq, at: e.occurred_at });
@@ -213,6 +229,10 @@ export function assembleTimeline(input: TimelineInput) {
   const rulesByEvent = new Map<string, TimelineAlertInput[]>();
   for (const a of input.alerts)
     for (const id of a.evidence) rulesByEvent.set(id, [...(rulesByEvent.get(id) ?? []), a]);
+  const signals = input.riskSignals ?? [];
+  const signalsByEvent = new Map<string, string[]>();
+  for (const x of signals)
+    signalsByEvent.set(x.event_id, [...(signalsByEvent.get(x.event_id) ?? []), x.rule_id]);
   const scopes = scopeHistory(valid);
   let actionNumber = 0;
   const events = input.events.map(({ event, valid: v }) => {
@@ -251,6 +271,7 @@ export function assembleTimeline(input: TimelineInput) {
       rules,
       evidence_of: evidenceOf,
       left_scope: left,
+      risk_signals: signalsByEvent.get(v.event_id) ?? [],
     };
     return { ...base, mark };
   });
@@ -309,6 +330,8 @@ export function assembleTimeline(input: TimelineInput) {
     approvals,
     events,
     alerts: input.alerts,
+    /** The task's accumulated baseline risk (the score AT-BASE-005 compares with page_score). */
+    risk: { score: signals.reduce((sum, x) => sum + x.score, 0), signals },
     delegation: { parent, children },
     ended: endedEv
       ? { ...ref(endedEv), outcome: endedEv.data.outcome, summary: endedEv.data.summary ?? null }

@@ -6,7 +6,7 @@ import { RiskConfig } from '../config.js';
 import { createDetector } from '../engine.js';
 import { loadDefaultRules } from '../rules/default-rules.js';
 import type { BaselineFinding } from './baselines.js';
-import { combineSignals, pageScore, recordSignals, settleRisk } from './risk.js';
+import { combineSignals, pageScore, recordSignals, settleRisk, type TaskSignal } from './risk.js';
 
 const cfg = (input: Partial<RiskConfig> = {}) => RiskConfig.parse(input);
 const finding = (rule: BaselineFinding['rule']): BaselineFinding => ({ rule, vars: {} });
@@ -103,6 +103,39 @@ describe('risk signals in one shared detector', () => {
     expect(paged(shared).size).toBe(0);
     // Each task alone in a fresh detector: no history, no signals, no pages either.
     for (const r of runs.slice(0, 10)) expect(feed(r)).toEqual([]);
+  });
+
+  it('onSignal is told every signal recorded, with its task, also those that never page or combine', () => {
+    const told: TaskSignal[] = [];
+    const d = createDetector({
+      rules,
+      config: { baselines: { first_use_warmup_actions: 50 } },
+      onSignal: (x) => told.push(x),
+    });
+    const events = runs.slice(0, 20).flat();
+    const alerts = [...events.flatMap((e) => d.process(e)), ...d.flush()];
+    expect(alerts).toEqual([]);
+    // The warm-up takes the first 50 actions (12 tasks and a half); every later task's actions
+    // are first uses of their tool and of their resource class.
+    const late = told.filter((x) => x.task_id === 'task-19');
+    expect(late.map((x) => [x.rule_id, x.score])).toEqual(
+      expect.arrayContaining([
+        ['AT-BASE-002', 2],
+        ['AT-BASE-003', 2],
+      ]),
+    );
+    const lastTask = events.filter((e) => e.task_id === 'task-19');
+    for (const x of late) {
+      expect(x.tenant).toBe(lastTask[0]!.tenant);
+      expect(x.agent_id).toBe(lastTask[0]!.agent.id);
+      expect(lastTask.map((e) => e.event_id)).toContain(x.event_id);
+      expect(x.explanation.length).toBeGreaterThan(0);
+    }
+    // Nothing before the warm-up ended.
+    expect(told.some((x) => x.task_id === 'task-0')).toBe(false);
+    // The same as the signals kept on the task (the first score of each rule counted).
+    const kept = d.state.tasks.get(lastTask[0]!.tenant)?.get('task-19')?.risk?.signals;
+    expect(kept?.map((k) => [k.event, k.rule])).toEqual(late.map((x) => [x.event_id, x.rule_id]));
   });
 
   it('with a score per signal (repeat_signals_score) the same shared detector would page them', () => {

@@ -43,6 +43,7 @@ export function recordSignals(
   atMs: number,
   cfg: RiskConfig,
   text: (f: BaselineFinding) => string,
+  onRecorded?: (s: RiskSignalState) => void,
 ): TaskRisk {
   const r = risk ?? emptyRisk();
   for (const f of findings) {
@@ -52,14 +53,16 @@ export function recordSignals(
       else r.counted.push(f.rule);
     }
     r.score += score;
-    r.signals.push({
+    const signal: RiskSignalState = {
       rule: f.rule,
       score,
       event: event.event_id,
       at: event.occurred_at,
       atMs,
       text: text(f),
-    });
+    };
+    r.signals.push(signal);
+    onRecorded?.(signal);
     if (r.signals.length > cfg.max_signals_per_task) {
       // Drop the oldest that added nothing, so the signals that made the score stay visible.
       const i = r.signals.findIndex((s) => s.score === 0);
@@ -90,6 +93,16 @@ export function settleRisk(
   if (lastAlertMs !== undefined && atMs - lastAlertMs <= cfg.combine_window_ms) return false;
   risk.paged = true;
   return true;
+}
+
+/**
+ * A signal with the task it was recorded on: what the service stores (`risk_signals` table), so
+ * the timeline shows a task's signals even when none rode on an alert.
+ */
+export interface TaskSignal extends RiskSignal {
+  tenant: string;
+  task_id: string;
+  agent_id: string;
 }
 
 /** A kept signal as the alert contract has it. */

@@ -7,6 +7,7 @@ import { decodeEvent, passesSchema } from './decode.js';
 import type { DetectorMetrics } from './metrics.js';
 import type { AlertPublisher } from './publish.js';
 import type { Serial } from './serial.js';
+import type { SignalBuffer } from './signal-rows.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { TickClock } from './tick-clock.js';
 
@@ -40,6 +41,8 @@ const noHeartbeat = async () => {};
 export interface DetectorHandlerDeps {
   detector: Detector;
   publisher: AlertPublisher;
+  /** The risk signals the detector records (its `onSignal`), stored by the publisher per batch. */
+  signals?: SignalBuffer;
   store: SnapshotStore;
   serial: Serial;
   log: Logger;
@@ -72,11 +75,16 @@ export function detectorHandler(deps: DetectorHandlerDeps): HandlerFactory {
     /** What the next snapshot makes durable. */
     let epoch = tracker.unit();
 
-    /** Publish or die: on failure the engine state is ahead of the published alerts. */
+    /**
+     * Publish or die: on failure the engine state is ahead of the published alerts. The risk
+     * signals recorded since the last call go to the publisher's writer with them.
+     */
     async function publish(alerts: Alert[], heartbeat: () => Promise<void>): Promise<void> {
-      if (alerts.length === 0) return;
+      const signals = deps.signals?.take() ?? [];
+      if (alerts.length === 0 && signals.length === 0) return;
       try {
-        await publisher.publish(alerts, heartbeat);
+        await publisher.storeSignals(signals);
+        if (alerts.length > 0) await publisher.publish(alerts, heartbeat);
       } catch (err) {
         runner.fail(err);
         throw err;

@@ -7,9 +7,11 @@ import type { StageProducer } from '../../platform/kafka/producer.js';
 import type { Logger } from '../../platform/logger.js';
 import type { StageMetrics } from '../../platform/metrics.js';
 import type { WriteHealth } from '../../platform/write-health.js';
+import type { TaskSignal } from '../baselines/risk.js';
 import { toAlertRow } from './alert-rows.js';
 import type { DetectorMetrics } from './metrics.js';
 import { retryForever } from './retry.js';
+import { riskSignalKey, toRiskSignalRow } from './signal-rows.js';
 
 // Alerts out: Kafka first (acks=all, keyed by task id, so one task's alerts stay in order),
 // awaited, because the topic is the source of truth and the alerter pages from it. The
@@ -25,6 +27,10 @@ import { retryForever } from './retry.js';
 // A row ClickHouse refuses as data (platform/clickhouse/refused-rows.ts) is isolated and goes
 // to the dead-letter topic with ClickHouse's code; the alert itself is on the alerts topic and
 // was paged. Retrying it would hold every later alert row, snapshot and commit for ever.
+//
+// The same writer stores the risk signals the engine records (`risk_signals`, for the timeline):
+// no Kafka, the table is their only home, and `flushStored()` covers them too, so a snapshot
+// never passes an unstored signal. A replay records a signal again under the same key.
 
 const STAGE = 'detector';
 /** Alerts per produce request: well under the broker's 1 MiB default at a few KiB each. */
@@ -60,6 +66,8 @@ export class AlertPublisher {
   suppressedCount = 0;
   /** Published to Kafka, not yet handed to an insert. */
   private unstored: Alert[] = [];
+  /** Risk signals recorded, not yet handed to an insert. */
+  private unstoredSignals: TaskSignal[] = [];
   /** The running background insert loop, if any. */
   private writing: Promise<void> | undefined;
   /** Set once the writer gave up (shutdown deadline): no further snapshot may claim its rows. */
@@ -99,9 +107,24 @@ export class AlertPublisher {
     return fresh.length;
   }
 
-  /** Resolves once every alert published so far is in the table; rejects if the writer gave up. */
+  /**
+   * Store risk signals in the background (no Kafka: the table is their record); waits for the
+   * writer only when too many are unstored.
+   */
+  async storeSignals(signals: readonly TaskSignal[]): Promise<void> {
+    if (signals.length === 0) return;
+    for (const s of signals) this.unstoredSignals.push(s);
+    this.startWriter();
+    if (this.unstoredSignals.length > MAX_UNSTORED) await this.flushStored();
+  }
+
+  private pending(): boolean {
+    return this.unstored.length > 0 || this.unstoredSignals.length > 0;
+  }
+
+  /** Resolves once every alert published and signal handed over so far is in its table; rejects if the writer gave up. */
   async flushStored(): Promise<void> {
-    while (this.writing || this.unstored.length > 0) {
+    while (this.writing || this.pending()) {
       if (this.writeFailure) throw this.writeFailure;
       this.startWriter();
       await this.writing;
@@ -110,19 +133,23 @@ export class AlertPublisher {
   }
 
   private startWriter(): void {
-    if (this.writing || this.writeFailure || this.unstored.length === 0) return;
+    if (this.writing || this.writeFailure || !this.pending()) return;
     this.writing = (async () => {
-      while (this.unstored.length > 0) {
-        const chunk = this.unstored.splice(0, INSERT_CHUNK);
+      while (this.pending()) {
+        const alerts = this.unstored.splice(0, INSERT_CHUNK);
+        const signals = this.unstoredSignals.splice(0, INSERT_CHUNK);
         try {
-          await this.toClickHouse(chunk, noHeartbeat);
+          if (alerts.length > 0) await this.toClickHouse(alerts, noHeartbeat);
+          if (signals.length > 0) await this.signalsToClickHouse(signals);
         } catch (err) {
           // Only when giving up at shutdown: keep the rows unstored and fail every later flush,
-          // so no snapshot is written past them (a restart recovers them from the topic).
-          this.unstored = chunk.concat(this.unstored);
+          // so no snapshot is written past them (a restart recovers alerts from the topic and
+          // records the signals again by replaying the events).
+          this.unstored = alerts.concat(this.unstored);
+          this.unstoredSignals = signals.concat(this.unstoredSignals);
           this.writeFailure = err;
           this.log.error(
-            { err: (err as Error).message, rows: this.unstored.length },
+            { err: (err as Error).message, rows: this.unstored.length, signals: this.unstoredSignals.length },
             'alert rows not stored',
           );
           return;
@@ -171,20 +198,63 @@ export class AlertPublisher {
     }
   }
 
-  private async toClickHouse(alerts: Alert[], heartbeat: () => Promise<void>): Promise<void> {
-    const rows = alerts.map(toAlertRow);
+  private toClickHouse(alerts: Alert[], heartbeat: () => Promise<void>): Promise<void> {
+    return this.store(
+      'alerts',
+      alerts.map(toAlertRow),
+      alerts.map((a) => a.alert_id),
+      (i) => {
+        const alert = alerts[i]!;
+        return {
+          value: Buffer.from(JSON.stringify(alert)),
+          key: Buffer.from(alert.task_id),
+          what: 'alert row',
+          offset: alert.alert_id,
+        };
+      },
+      heartbeat,
+    );
+  }
+
+  private signalsToClickHouse(signals: TaskSignal[]): Promise<void> {
+    return this.store(
+      'risk_signals',
+      signals.map(toRiskSignalRow),
+      signals.map(riskSignalKey),
+      (i) => {
+        const signal = signals[i]!;
+        return {
+          value: Buffer.from(JSON.stringify(signal)),
+          key: Buffer.from(signal.task_id),
+          what: 'risk signal row',
+          offset: riskSignalKey(signal),
+        };
+      },
+      noHeartbeat,
+    );
+  }
+
+  /**
+   * Insert `rows` into `table`, retried until stored; rows ClickHouse refuses as data go to the
+   * dead-letter topic (`letterOf` their index) and the rest is stored.
+   */
+  private async store(
+    table: string,
+    rows: readonly unknown[],
+    ids: readonly string[],
+    letterOf: (index: number) => { value: Buffer; key: Buffer; what: string; offset: string },
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     // Same rows, same token: a retry after a timeout that did land is dropped by ClickHouse.
-    const token = createHash('sha256')
-      .update(alerts.map((a) => a.alert_id).join(','))
-      .digest('hex');
+    const token = createHash('sha256').update(ids.join(',')).digest('hex');
     const refused = await insertIsolatingRefused(rows, token, (part, partToken) =>
-      retryForever(() => this.insertRows(part, partToken), {
+      retryForever(() => this.insertRows(table, part, partToken), {
         onError: (err, attempt, retryInMs) => {
           this.deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_UNAVAILABLE' });
           // Retried, never dropped: no snapshot or offset commit happens until it is stored.
           this.log[attempt >= 5 ? 'error' : 'warn'](
-            { err: (err as Error).message, attempt, retryInMs },
-            'alert insert failed; retrying',
+            { err: (err as Error).message, attempt, retryInMs, table },
+            `${table} insert failed; retrying`,
           );
         },
         onWait: heartbeat,
@@ -194,21 +264,21 @@ export class AlertPublisher {
     );
     if (refused.length === 0) return;
     const letters: DeadLetter[] = refused.map((r) => {
-      const alert = alerts[r.index]!;
+      const l = letterOf(r.index);
       this.deps.metrics.dropped.inc({ stage: STAGE, reason: 'clickhouse_rejected' });
       this.deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_REJECTED' });
       return {
-        value: Buffer.from(JSON.stringify(alert)),
-        key: Buffer.from(alert.task_id),
-        reason: `alert row: ${r.reason}`,
+        value: l.value,
+        key: l.key,
+        reason: `${l.what}: ${r.reason}`,
         code: 'AT_ERR_CLICKHOUSE_REJECTED',
         clickhouseCode: r.clickhouseCode,
-        source: { topic: this.deps.topic, partition: -1, offset: alert.alert_id },
+        source: { topic: this.deps.topic, partition: -1, offset: l.offset },
       };
     });
     this.log.error(
-      { rows: refused.length, codes: [...new Set(refused.map((r) => r.clickhouseCode))] },
-      'ClickHouse refused alert rows as data; sent to the DLQ, the rest stored',
+      { table, rows: refused.length, codes: [...new Set(refused.map((r) => r.clickhouseCode))] },
+      'ClickHouse refused rows as data; sent to the DLQ, the rest stored',
     );
     await retryForever(
       () => this.kafkaWrite(() => sendDeadLetters(this.deps.producer, this.deps.dlqTopic, letters)),
@@ -223,10 +293,10 @@ export class AlertPublisher {
     );
   }
 
-  private async insertRows(rows: readonly unknown[], token: string): Promise<void> {
+  private async insertRows(table: string, rows: readonly unknown[], token: string): Promise<void> {
     try {
       await this.deps.clickhouse.insert({
-        table: 'alerts',
+        table,
         values: rows as unknown[],
         format: 'JSONEachRow',
         clickhouse_settings: { insert_deduplication_token: token, insert_deduplicate: 1, async_insert: 0 },

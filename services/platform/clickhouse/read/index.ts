@@ -6,6 +6,7 @@ export { DeliveriesRepository, type DeliveryAttemptRow, type DeliverySummaryRow 
 export { rowToEventInput, STORED_EVENT_COLUMNS } from './event-rebuild.js';
 export { type EventCursor, type EventFilter, EventsRepository, type TouchedRow } from './events.js';
 export { globToClickHouseRegex } from './glob-regex.js';
+export { RiskSignalsRepository } from './risk-signals.js';
 export { ALL_TENANTS, type ReadContext, type TenantArg } from './run.js';
 
 import { AgentActivityRepository } from './agent-activity.js';
@@ -13,6 +14,7 @@ import { AlertStatusRepository } from './alert-status.js';
 import { AlertsRepository } from './alerts.js';
 import { DeliveriesRepository } from './deliveries.js';
 import { EventsRepository } from './events.js';
+import { RiskSignalsRepository } from './risk-signals.js';
 import type { ReadContext } from './run.js';
 
 export interface ReadLayer {
@@ -21,6 +23,7 @@ export interface ReadLayer {
   alertStatus: AlertStatusRepository;
   deliveries: DeliveriesRepository;
   activity: AgentActivityRepository;
+  riskSignals: RiskSignalsRepository;
 }
 
 export function createReadLayer(ctx: ReadContext): ReadLayer {
@@ -30,5 +33,6 @@ export function createReadLayer(ctx: ReadContext): ReadLayer {
     alertStatus: new AlertStatusRepository(ctx),
     deliveries: new DeliveriesRepository(ctx),
     activity: new AgentActivityRepository(ctx),
+    riskSignals: new RiskSignalsRepository(ctx),
   };
 }
