@@ -15,7 +15,7 @@ import {
   launchChromium,
   screenshotDir,
 } from './helpers/console-browser.js';
-import { BULK_TASK, seedConsole, XSS_OUTPUT, XSS_TASK } from './helpers/console-seed.js';
+import { BULK_TASK, seedConsole, XSS_OUTPUT, XSS_SIGNAL, XSS_TASK } from './helpers/console-seed.js';
 import { dropDatabase, uniqueName } from './helpers/stack.js';
 
 // The web console (services/api/console/) in headless Chromium against the API over the real
@@ -177,6 +177,10 @@ describe('console (browser)', () => {
       page.getByText(`"><img src=x onerror=alert('xss-res')>`, { exact: false }).count(),
     ).resolves.toBeGreaterThan(0);
     await expect(page.locator('.intent').textContent()).resolves.toContain('<b>news</b>');
+    // The action's risk signal, as text, and the score in the summary.
+    await expect(page.locator('.risk-signals').textContent()).resolves.toContain(XSS_SIGNAL);
+    await expect(page.locator('.risk-signals').textContent()).resolves.toContain('AT-BASE-003');
+    await expect(page.locator('.summary').textContent()).resolves.toContain('risk score 2 (1 signal)');
     expect(await count('main img, main script, main b')).toBe(0);
     expect(dialogs).toEqual([]);
     await checked('timeline-xss');

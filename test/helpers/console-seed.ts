@@ -4,16 +4,20 @@ import { TaskStream } from '../../scenarios/builder.js';
 import type { AgentEvent } from '../../schemas/index.js';
 import { toLine, toRow } from '../../services/ingester/rows.js';
 import { createEventWriter } from '../../services/ingester/writer.js';
+import type { RiskSignalRow } from '../../services/platform/clickhouse/risk-signal-row.js';
 import { START } from './api-seed.js';
 import { clickhouseClient } from './stack.js';
 
 // Extra acme tasks for the console's browser test, next to seedApi's: one whose tool output and
 // resource hold markup an attacker would plant, and one of 500 events for the first-render time;
-// and the writer they go through (insertEvents), for any test's own extra events.
+// and the writer they go through (insertEvents), for any test's own extra events. The XSS task
+// also gets a risk signal whose explanation carries the same markup.
 
 export const XSS_TASK = 'acme-xss';
 export const BULK_TASK = 'acme-bulk500';
 export const XSS_OUTPUT = `<script>alert('xss-script')</script> "><img src=x onerror=alert('xss-img')>`;
+/** A risk signal on the XSS task's action, its explanation quoting the planted resource. */
+export const XSS_SIGNAL = `first use of resource class web:"><img src=x onerror=alert('xss-signal')>`;
 
 export async function seedConsole(db: string): Promise<void> {
   const xss = new TaskStream({
@@ -46,6 +50,28 @@ export async function seedConsole(db: string): Promise<void> {
   }
   bulk.ended();
   await insertEvents(db, [...xss.events(), ...bulk.events()]);
+  const action = xss.events().find((e) => e.type === 'action')!;
+  const signal: RiskSignalRow = {
+    tenant: 'acme',
+    task_id: XSS_TASK,
+    event_id: action.event_id,
+    rule_id: 'AT-BASE-003',
+    agent_id: action.agent.id,
+    score: 2,
+    occurred_at: action.occurred_at,
+    explanation: XSS_SIGNAL,
+  };
+  const ch = clickhouseClient(db);
+  try {
+    await ch.insert({
+      table: 'risk_signals',
+      values: [signal],
+      format: 'JSONEachRow',
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
+    });
+  } finally {
+    await ch.close();
+  }
 }
 
 /** Store events as the ingester does, `times` over (a redelivery: reads must count each once). */

@@ -147,6 +147,20 @@ function markView(mark) {
   );
 }
 
+/**
+ * Risk signals observed on an action (a first use, an outlier): context beside the scope mark.
+ * @param {Json[]} list
+ */
+function signalsView(list) {
+  return h(
+    'ul',
+    { class: 'risk-signals', 'aria-label': 'risk signals' },
+    list.map((x) =>
+      h('li', {}, h('span', { class: 'badge rule' }, x.rule_id), ` +${x.score} `, x.explanation),
+    ),
+  );
+}
+
 /** @param {Json} approval */
 function approvalView(approval) {
   const g = approval.granted;
@@ -166,6 +180,9 @@ function eventList(t) {
   /** @type {Map<string, Json[]>} */
   const evidence = new Map();
   for (const a of t.alerts) for (const id of a.evidence) evidence.set(id, [...(evidence.get(id) ?? []), a]);
+  /** @type {Map<string, Json[]>} */
+  const signals = new Map();
+  for (const x of t.risk?.signals ?? []) signals.set(x.event_id, [...(signals.get(x.event_id) ?? []), x]);
   return h(
     'ol',
     { class: 'events', id: 'events' },
@@ -191,6 +208,7 @@ function eventList(t) {
         ),
         e.valid ? null : h('p', { class: 'badge badge-bad' }, 'this stored event does not validate'),
         e.mark ? markView(e.mark) : null,
+        signals.has(e.event_id) ? signalsView(signals.get(e.event_id) ?? []) : null,
         approval ? approvalView(approval) : null,
         d.credential_id && e.type === 'action'
           ? h('p', { class: 'muted' }, 'credential ', h('code', {}, d.credential_id))
@@ -347,6 +365,9 @@ export async function timelinePage(root, task, tenant) {
         { class: 'summary' },
         t.agent ? ['Agent ', h('a', { href: agentHref(t.agent.id) }, t.agent.id), ' · '] : '',
         `${plural(s.actions, 'action')}, ${s.out_of_scope_actions} out of scope, ${plural(s.alerts, 'alert')}, ${s.events_shown} of ${plural(s.events, 'event')} shown`,
+        t.risk?.signals.length
+          ? ` · risk score ${t.risk.score} (${plural(t.risk.signals.length, 'signal')})`
+          : '',
         t.parent_task_id
           ? [' · parent ', h('a', { href: taskHref(t.parent_task_id) }, t.parent_task_id)]
           : '',
