@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateScenarios } from '../../scenarios/catalogue.js';
 import { canonicalJson, chainView, eventHash } from '../../schemas/index.js';
-import { chainText, fastEventHash } from './chain-hash.js';
+import { chainText, chainTextAndHash, fastEventHash } from './chain-hash.js';
 
 describe('fastEventHash', () => {
   const events = generateScenarios({ id: 'h' }).flatMap((s) => s.events);
@@ -9,6 +9,16 @@ describe('fastEventHash', () => {
   it('equals schemas/chain.ts eventHash on every scenario event', () => {
     expect(events.length).toBeGreaterThan(100);
     for (const e of events) expect(fastEventHash(e)).toBe(eventHash(e as unknown as Record<string, unknown>));
+  });
+
+  it('chainTextAndHash gives chainText and fastEventHash from one encoding', () => {
+    for (const e of events) {
+      const both = chainTextAndHash(e);
+      expect(both.text).toBe(canonicalJson(chainView(e as unknown as Record<string, unknown>)));
+      expect(both.hash).toBe(eventHash(e as unknown as Record<string, unknown>));
+    }
+    const odd = { prev_hash: null, é: 'quote " \\ \u2028 \ud800', hash: 'x', n: [1, undefined] };
+    expect(chainTextAndHash(odd)).toEqual({ text: chainText(odd), hash: fastEventHash(odd) });
   });
 
   it.each([

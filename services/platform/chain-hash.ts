@@ -41,82 +41,89 @@ function writeAscii(s: string): void {
 }
 
 /** `\uXXXX` with lower-case hex, as JSON.stringify writes control characters and lone surrogates. */
-function writeEscapedUnit(c: number): void {
-  buf[pos++] = 92; // \
-  buf[pos++] = 117; // u
-  buf[pos++] = HEX.charCodeAt((c >> 12) & 15);
-  buf[pos++] = HEX.charCodeAt((c >> 8) & 15);
-  buf[pos++] = HEX.charCodeAt((c >> 4) & 15);
-  buf[pos++] = HEX.charCodeAt(c & 15);
+function writeEscapedUnit(b: Uint8Array, p: number, c: number): number {
+  b[p] = 92; // \
+  b[p + 1] = 117; // u
+  b[p + 2] = HEX.charCodeAt((c >> 12) & 15);
+  b[p + 3] = HEX.charCodeAt((c >> 8) & 15);
+  b[p + 4] = HEX.charCodeAt((c >> 4) & 15);
+  b[p + 5] = HEX.charCodeAt(c & 15);
+  return p + 6;
 }
 
-/** JSON.stringify(s), UTF-8 encoded. */
+/**
+ * JSON.stringify(s), UTF-8 encoded. The buffer and position are held in locals for the loop:
+ * module-level `let`s are re-read from the context on every store.
+ */
 function writeString(s: string): void {
   const n = s.length;
   reserve(n * 6 + 2); // worst case: every unit escaped as \uXXXX
-  buf[pos++] = 34; // "
+  const b = buf;
+  let p = pos;
+  b[p++] = 34; // "
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80) {
       if (c >= 0x20 && c !== 34 && c !== 92) {
-        buf[pos++] = c;
+        b[p++] = c;
         continue;
       }
       switch (c) {
         case 34:
-          buf[pos++] = 92;
-          buf[pos++] = 34;
+          b[p++] = 92;
+          b[p++] = 34;
           break;
         case 92:
-          buf[pos++] = 92;
-          buf[pos++] = 92;
+          b[p++] = 92;
+          b[p++] = 92;
           break;
         case 8:
-          buf[pos++] = 92;
-          buf[pos++] = 98; // b
+          b[p++] = 92;
+          b[p++] = 98; // b
           break;
         case 9:
-          buf[pos++] = 92;
-          buf[pos++] = 116; // t
+          b[p++] = 92;
+          b[p++] = 116; // t
           break;
         case 10:
-          buf[pos++] = 92;
-          buf[pos++] = 110; // n
+          b[p++] = 92;
+          b[p++] = 110; // n
           break;
         case 12:
-          buf[pos++] = 92;
-          buf[pos++] = 102; // f
+          b[p++] = 92;
+          b[p++] = 102; // f
           break;
         case 13:
-          buf[pos++] = 92;
-          buf[pos++] = 114; // r
+          b[p++] = 92;
+          b[p++] = 114; // r
           break;
         default:
-          writeEscapedUnit(c);
+          p = writeEscapedUnit(b, p, c);
       }
     } else if (c < 0x800) {
-      buf[pos++] = 0xc0 | (c >> 6);
-      buf[pos++] = 0x80 | (c & 63);
+      b[p++] = 0xc0 | (c >> 6);
+      b[p++] = 0x80 | (c & 63);
     } else if (c < 0xd800 || c > 0xdfff) {
-      buf[pos++] = 0xe0 | (c >> 12);
-      buf[pos++] = 0x80 | ((c >> 6) & 63);
-      buf[pos++] = 0x80 | (c & 63);
+      b[p++] = 0xe0 | (c >> 12);
+      b[p++] = 0x80 | ((c >> 6) & 63);
+      b[p++] = 0x80 | (c & 63);
     } else {
       const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
       if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
         // A well-formed surrogate pair: one code point, four UTF-8 bytes.
         const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        buf[pos++] = 0xf0 | (cp >> 18);
-        buf[pos++] = 0x80 | ((cp >> 12) & 63);
-        buf[pos++] = 0x80 | ((cp >> 6) & 63);
-        buf[pos++] = 0x80 | (cp & 63);
+        b[p++] = 0xf0 | (cp >> 18);
+        b[p++] = 0x80 | ((cp >> 12) & 63);
+        b[p++] = 0x80 | ((cp >> 6) & 63);
+        b[p++] = 0x80 | (cp & 63);
         i++;
       } else {
-        writeEscapedUnit(c); // lone surrogate: JSON.stringify escapes it
+        p = writeEscapedUnit(b, p, c); // lone surrogate: JSON.stringify escapes it
       }
     }
   }
-  buf[pos++] = 34;
+  b[p++] = 34;
+  pos = p;
 }
 
 /**
@@ -283,6 +290,22 @@ export function chainText(event: object): string {
 export function fastEventHash(event: object): string {
   encodeEvent(event);
   return hash('sha256', buf.subarray(0, pos), 'hex') as string;
+}
+
+/**
+ * The canonical chain text of an event and its hash, from ONE encoding: `text` is
+ * `chainText(event)`, `hash` is `fastEventHash(event)`. The gateway stores the event in this
+ * spelling (accept.ts): it is the event's JSON with sorted keys, without the chain-excluded fields
+ * and a null `prev_hash`, which the caller appends. Encoding once instead of hashing and then
+ * JSON.stringify-ing the same event is what it saves.
+ */
+export function chainTextAndHash(event: object): { text: string; hash: string } {
+  encodeEvent(event);
+  const bytes = buf.subarray(0, pos);
+  return {
+    text: Buffer.from(bytes.buffer, bytes.byteOffset, pos).toString('utf8'),
+    hash: hash('sha256', bytes, 'hex') as string,
+  };
 }
 
 // A stored event is hashed once on its way out of ClickHouse (read/event-rebuild.ts, to restore
