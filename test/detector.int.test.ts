@@ -43,6 +43,18 @@ async function setup(prefix: string, partitions = 3) {
   return { ...names, stateDir, ...testEndpoints() };
 }
 
+/** An ingester into the setup's database, so the events are in the table too. */
+const ingesterFor = (s: Awaited<ReturnType<typeof setup>>) =>
+  spawnIngester({
+    brokers: s.brokers,
+    clickhouseUrl: s.clickhouseUrl,
+    database: s.database,
+    topic: s.eventsTopic,
+    dlqTopic: `${s.database}.dlq`,
+    logDir: DETECTOR_LOG_DIR,
+    name: `${s.database}-ingester`,
+  });
+
 const ids = (alerts: Alert[]) => [...new Set(alerts.map((a) => a.alert_id))].sort();
 
 describe('detector', () => {
@@ -77,15 +89,7 @@ describe('detector', () => {
     const s = await setup('it_detect_backtest');
     const events = singleTaskScenarios(300, 'bt').flatMap((x) => x.events);
     const expected = referenceAlerts(events);
-    const ingester = spawnIngester({
-      brokers: s.brokers,
-      clickhouseUrl: s.clickhouseUrl,
-      database: s.database,
-      topic: s.eventsTopic,
-      dlqTopic: `${s.database}.dlq`,
-      logDir: DETECTOR_LOG_DIR,
-      name: `${s.database}-ingester`,
-    });
+    const ingester = ingesterFor(s);
     const detector = await spawnDetector(detectorEnv(s), s.database);
     const ch = clickhouseClient();
     try {
@@ -142,15 +146,7 @@ describe('detector', () => {
     const events = [...warm.events(), ...task.events()];
     expect(referenceAlerts(events)).toEqual([]);
 
-    const ingester = spawnIngester({
-      brokers: s.brokers,
-      clickhouseUrl: s.clickhouseUrl,
-      database: s.database,
-      topic: s.eventsTopic,
-      dlqTopic: `${s.database}.dlq`,
-      logDir: DETECTOR_LOG_DIR,
-      name: `${s.database}-ingester`,
-    });
+    const ingester = ingesterFor(s);
     const detector = await spawnDetector(
       detectorEnv({ ...s, extra: { DETECTOR_CONFIG_FILE: configFile } }),
       s.database,
