@@ -168,34 +168,29 @@ function* chunks(lines: readonly string[]): Generator<string> {
   if (buf.length > 0) yield `${buf.join('\n')}\n`;
 }
 
-/** Bytes a line's head `{"n":<n>,"ts":<ts>,` takes at most (n: UInt32, ts: 64-bit ms; ASCII). */
-const MAX_HEAD = 48;
-const CHUNK_BYTES = 1 << 20;
+const END = Buffer.from('\n');
 
 /**
  * ~1 MiB chunks of input-mode lines, `{"n":i,"ts":ms,` + the message bytes after their `{`
  * (input-sql.ts): the bytes are spliced, never parsed or re-encoded here. `n` is the line's
  * position in this insert, which the SQL checks, so a value that is not one JSON object cannot
- * shift or add rows. Each chunk is written into one buffer sized up front: a Buffer per line
- * head and a concat per chunk measured 1.27 µs per 690-byte line against 0.77 written in place.
+ * shift or add rows.
  */
 function* inputChunks(rows: readonly RawRow[]): Generator<Buffer> {
-  let i = 0;
-  while (i < rows.length) {
-    let end = i;
-    let size = 0;
-    while (end < rows.length && (end === i || size < CHUNK_BYTES))
-      size += rows[end++]!.value.length + MAX_HEAD;
-    const chunk = Buffer.allocUnsafe(size);
-    let at = 0;
-    for (; i < end; i++) {
-      const r = rows[i]!;
-      at += chunk.latin1Write(`{"n":${i},"ts":${r.ts},`, at);
-      at += r.value.copy(chunk, at, 1);
-      chunk[at++] = 0x0a;
+  let buf: Buffer[] = [];
+  let size = 0;
+  for (const [n, r] of rows.entries()) {
+    const head = Buffer.from(`{"n":${n},"ts":${r.ts},`);
+    const rest = r.value.subarray(1);
+    buf.push(head, rest, END);
+    size += head.length + rest.length + END.length;
+    if (size >= 1 << 20) {
+      yield Buffer.concat(buf, size);
+      buf = [];
+      size = 0;
     }
-    yield chunk.subarray(0, at);
   }
+  if (buf.length > 0) yield Buffer.concat(buf, size);
 }
 
 function errorSummary(err: unknown): { message: string; code?: string } {
