@@ -197,8 +197,9 @@ function compileObject(def: Def): Check {
       if (i < last) inOrder = false;
       last = i;
     }
-    let changed = !inOrder;
-    const outs: unknown[] = new Array(members.length);
+    // Members' outputs, kept only from the first one that differs from its input (a default, a
+    // copied subtree): most objects pass unchanged, and an array per object was garbage.
+    let outs: unknown[] | undefined;
     for (let i = 0; i < members.length; i++) {
       const m = members[i]!;
       // Own members only: `v.constructor` is Object's, not the collector's.
@@ -206,21 +207,35 @@ function compileObject(def: Def): Check {
       if (x === undefined) {
         if (m.absent === 'fail') return FAIL;
         if (m.absent === 'default') {
+          outs ??= inputsBefore(v, members, i);
           outs[i] = m.defaultValue!();
-          changed = true;
         }
         continue;
       }
       const out = m.check(x);
       if (out === FAIL) return FAIL;
-      if (out !== x) changed = true;
-      outs[i] = out;
+      if (out !== x) outs ??= inputsBefore(v, members, i);
+      if (outs !== undefined) outs[i] = out;
     }
-    if (!changed) return v;
+    if (outs === undefined && inOrder) return v;
     const copy: Record<string, unknown> = {};
-    for (let i = 0; i < members.length; i++) if (outs[i] !== undefined) copy[members[i]!.key] = outs[i];
+    for (let i = 0; i < members.length; i++) {
+      const key = members[i]!.key;
+      const out = outs !== undefined ? outs[i] : hasOwn(v, key) ? v[key] : undefined;
+      if (out !== undefined) copy[key] = out;
+    }
     return copy;
   };
+}
+
+/** The outputs of members `0..i-1` that passed unchanged: their own values (absent: undefined). */
+function inputsBefore(v: Record<string, unknown>, members: Member[], i: number): unknown[] {
+  const outs: unknown[] = new Array(members.length);
+  for (let j = 0; j < i; j++) {
+    const key = members[j]!.key;
+    if (hasOwn(v, key)) outs[j] = v[key];
+  }
+  return outs;
 }
 
 function compileRecord(def: Def): Check {

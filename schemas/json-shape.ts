@@ -6,7 +6,10 @@ import type { FieldError } from './validate.js';
 //   JSON allows as `\ud800`, is refused by ClickHouse (code 25) and cannot be written as UTF-8;
 // - nesting so deep that serialising the event again overflows the stack (JSON.stringify,
 //   the redactor's walk): a parser accepts 100,000 levels, nothing downstream does.
-// The walk is iterative (no recursion limit of its own) and stops at the first few problems.
+// The walk recurses no deeper than MAX_JSON_DEPTH (it stops there, whatever the input's depth),
+// keeps the path as a stack of segments joined only for a problem, and stops at the first few
+// problems. It runs on every event the gateway takes in: building each member's path string and a
+// stack entry per value (as it first did) was most of its cost.
 
 /** Deepest nesting of objects and arrays an event may hold (the envelope itself is level 1). */
 export const MAX_JSON_DEPTH = 64;
@@ -14,43 +17,65 @@ const MAX_PROBLEMS = 10;
 
 export function jsonShapeProblems(input: unknown): FieldError[] {
   const problems: FieldError[] = [];
-  const stack: Array<{ value: unknown; path: string; depth: number }> = [
-    { value: input, path: '', depth: 0 },
-  ];
-  while (stack.length > 0 && problems.length < MAX_PROBLEMS) {
-    const { value, path, depth } = stack.pop()!;
-    if (typeof value === 'string') {
-      if (!value.isWellFormed()) problems.push({ path: path || '(event)', message: illFormed(value) });
-      continue;
-    }
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth >= MAX_JSON_DEPTH) {
-      problems.push({
-        path: path || '(event)',
-        message: `is nested more than ${MAX_JSON_DEPTH} levels deep; flatten it`,
-      });
-      continue;
-    }
-    if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--)
-        stack.push({ value: value[i], path: join(path, String(i)), depth: depth + 1 });
-      continue;
-    }
-    const keys = Object.keys(value);
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const key = keys[i]!;
-      if (!key.isWellFormed()) {
-        problems.push({ path: join(path, key.toWellFormed()), message: `key ${illFormed(key)}` });
-        continue;
-      }
-      stack.push({ value: (value as Record<string, unknown>)[key], path: join(path, key), depth: depth + 1 });
-    }
-  }
+  walk(input, 0, [], problems);
   return problems;
 }
 
-function join(path: string, key: string): string {
-  return path === '' ? key : `${path}.${key}`;
+/**
+ * Depth-first in document order; an object's ill-formed keys are reported when it is reached,
+ * last key first, then its other members are walked. The problems and their order are those of
+ * the stack-based walk this replaced (it popped values in this order and checked the count
+ * before each).
+ */
+function walk(value: unknown, depth: number, segs: string[], problems: FieldError[]): void {
+  if (problems.length >= MAX_PROBLEMS) return;
+  if (typeof value === 'string') {
+    if (!value.isWellFormed()) problems.push({ path: pathOf(segs), message: illFormed(value) });
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  if (depth >= MAX_JSON_DEPTH) {
+    problems.push({
+      path: pathOf(segs),
+      message: `is nested more than ${MAX_JSON_DEPTH} levels deep; flatten it`,
+    });
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v !== 'object' && typeof v !== 'string') continue;
+      segs.push(String(i));
+      walk(v, depth + 1, segs, problems);
+      segs.pop();
+    }
+    return;
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  let bad = false;
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i]!;
+    if (key.isWellFormed()) continue;
+    bad = true;
+    segs.push(key.toWellFormed());
+    problems.push({ path: pathOf(segs), message: `key ${illFormed(key)}` });
+    segs.pop();
+  }
+  for (const key of keys) {
+    const v = obj[key];
+    if ((typeof v !== 'object' && typeof v !== 'string') || (bad && !key.isWellFormed())) continue;
+    segs.push(key);
+    walk(v, depth + 1, segs, problems);
+    segs.pop();
+  }
+}
+
+/** Segments joined with `.`, a segment after an empty path starting it afresh (as ever: `''` is the root). */
+function pathOf(segs: string[]): string {
+  let path = '';
+  for (const seg of segs) path = path === '' ? seg : `${path}.${seg}`;
+  return path === '' ? '(event)' : path;
 }
 
 function illFormed(s: string): string {
