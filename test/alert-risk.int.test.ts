@@ -47,3 +47,45 @@ describe('alerts table: risk signals', () => {
     expect(b).not.toHaveProperty('risk_score');
   });
 });
+
+describe('risk_signals table', () => {
+  const signal = {
+    tenant: 'acme',
+    task_id: 'risk-task-1',
+    event_id: 'risk-task-1.3',
+    rule_id: 'AT-BASE-002',
+    agent_id: 'agent-1',
+    score: 2,
+    occurred_at: '2026-11-01T09:00:00.000Z',
+    explanation: 'first use of tool crm.contacts by this identity',
+  };
+  const insert = (database: string) =>
+    ch.insert({
+      table: `${database}.risk_signals`,
+      values: [signal],
+      format: 'JSONEachRow',
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
+    });
+
+  it('a signal recorded twice (a replay) reads once; another tenant reads none', async () => {
+    await migrate(ch, { database: db, log: pino({ level: 'silent' }) });
+    await insert(db);
+    await insert(db);
+    const read = createReadLayer({ client: ch, database: db, caller: 'alert-risk-test' });
+    const rows = await read.riskSignals.forTask('acme', 'risk-task-1');
+    expect(rows.map((r) => [r.rule_id, r.event_id, r.score])).toEqual([['AT-BASE-002', 'risk-task-1.3', 2]]);
+    expect(await read.riskSignals.forTask('globex', 'risk-task-1')).toEqual([]);
+  });
+
+  it('before migration 0009 made the table, a timeline read gets none instead of failing', async () => {
+    const old = uniqueName('it_risk_pre0009');
+    try {
+      await migrate(ch, { database: old, log: pino({ level: 'silent' }) });
+      await ch.command({ query: `DROP TABLE ${old}.risk_signals` });
+      const read = createReadLayer({ client: ch, database: old, caller: 'alert-risk-test' });
+      await expect(read.riskSignals.forTask('acme', 'risk-task-1')).resolves.toEqual([]);
+    } finally {
+      await dropDatabase(old);
+    }
+  });
+});
