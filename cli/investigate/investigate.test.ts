@@ -164,10 +164,21 @@ describe('rendering', () => {
           dedup_key: 'k',
         },
       ],
+      riskSignals: [
+        {
+          event_id: evs[1]!.event_id,
+          rule_id: 'AT-BASE-002',
+          score: 2,
+          occurred_at: evs[1]!.occurred_at,
+          explanation: 'first use of tool erp.invoices',
+        },
+      ],
       children: [],
     });
     const text = renderTimeline(t).join('\n');
     expect(text).toContain('TIMELINE  task t1  (tenant acme)');
+    expect(text).toContain('risk       score 2 from 1 baseline signal(s), marked below');
+    expect(text).toMatch(/#2 .*\n {10}↳ risk signal {2}AT-BASE-002 \+2: first use of tool erp\.invoices/);
     expect(text).toContain('declared   by human alice@x');
     expect(text).toContain('intent     "read invoices"');
     expect(text).toMatch(/ {3}#2 +\S+ +action +erp\.invoices read erp:invoices\/1 {2}→ ok/);

@@ -41,6 +41,10 @@ function header(t: Timeline): string[] {
         : 'NOT APPROVED';
     out.push(`  scope      changed at #${c.seq} by ${c.changed_by.id}: ${c.reason}; ${approval}`);
   }
+  if (t.risk.signals.length > 0)
+    out.push(
+      `  risk       score ${t.risk.score} from ${t.risk.signals.length} baseline signal(s), marked below`,
+    );
   return out;
 }
 
@@ -97,6 +101,9 @@ function eventLines(t: Timeline): string[] {
       );
     else if (rules) out.push(`          ↳ broke${rules}`);
     if (evidenceOf.length > 0) out.push(`          ↳ evidence of  [${evidenceOf.join(', ')}]`);
+    // Context, not a finding: the baselines' first uses and outliers observed on the action.
+    for (const x of t.risk.signals.filter((x) => x.event_id === e.event_id))
+      out.push(`          ↳ risk signal  ${x.rule_id} +${x.score}: ${x.explanation}`);
   }
   const s = t.summary;
   if (s.events_shown < s.events)
