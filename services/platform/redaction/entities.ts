@@ -37,12 +37,49 @@ function isHostTld(tld: string): boolean {
   return GENERIC_TLDS.has(t) || (t.length === 2 && !FILE_EXTENSIONS.has(t));
 }
 
-const trimUrl = (u: string) => u.replace(/[.,;:!?]+$/, '');
-
-function normaliseUrl(u: string): string {
-  // Scheme and host are case-insensitive; path and query are not.
-  return u.replace(/^([^:]+:\/\/[^/?#]*)/, (m) => m.toLowerCase());
+/** Trailing punctuation dropped: `u.replace(/[.,;:!?]+$/, '')`, without a regex per URL. */
+function trimUrl(u: string): string {
+  let end = u.length;
+  for (; end > 0; end--) {
+    const c = u.charCodeAt(end - 1);
+    // . , ; : ! ?
+    if (c !== 46 && c !== 44 && c !== 59 && c !== 58 && c !== 33 && c !== 63) break;
+  }
+  return end === u.length ? u : u.slice(0, end);
 }
+
+/**
+ * Scheme and host are case-insensitive; path and query are not: the text up to the authority's
+ * end (the first `/`, `?` or `#` after `://`) lower-cased. The same as
+ * `u.replace(/^([^:]+:\/\/[^/?#]*)/, (m) => m.toLowerCase())`, without a regex and a callback per
+ * URL (that replace was 4% of the redaction walk's profile).
+ */
+function normaliseUrl(u: string): string {
+  const colon = u.indexOf(':');
+  if (colon <= 0 || u.charCodeAt(colon + 1) !== 47 || u.charCodeAt(colon + 2) !== 47) return u;
+  let end = colon + 3;
+  for (; end < u.length; end++) {
+    const c = u.charCodeAt(end);
+    if (c === 47 || c === 63 || c === 35) break;
+  }
+  const head = u.slice(0, end);
+  const lower = head.toLowerCase();
+  return lower === head ? u : lower + u.slice(end);
+}
+
+/**
+ * A `.tld` at a word's end whose TLD counts as a host's: HOST_RE can match nothing without one
+ * (each of its matches ends in such a `.tld`, and this finds every `.` followed by 2-24 letters
+ * and a word boundary), so most dotted strings (`http.fetch`, `src/app.ts`) skip it.
+ */
+const TLD_RE = /\.([a-zA-Z]{2,24})\b/g;
+function mayHoldHost(text: string): boolean {
+  TLD_RE.lastIndex = 0;
+  for (let m = TLD_RE.exec(text); m !== null; m = TLD_RE.exec(text)) if (isHostTld(m[1]!)) return true;
+  return false;
+}
+
+const withoutTrailingDot = (h: string) => (h.endsWith('.') ? h.slice(0, -1) : h);
 
 function add(hits: EntityHit[], kind: EntityKind, value: string): void {
   // Few hits per string: a linear scan is cheaper than building a Set for each call.
@@ -66,7 +103,7 @@ export function extractEntities(text: string): EntityHit[] {
       const url = trimUrl(m[0]);
       add(hits, 'url', normaliseUrl(url));
       const host = URL_HOST_RE.exec(url)?.[1];
-      if (host) add(hits, 'host', host.toLowerCase().replace(/\.$/, ''));
+      if (host) add(hits, 'host', withoutTrailingDot(host.toLowerCase()));
     }
   }
   if (text.includes('@')) {
@@ -76,7 +113,7 @@ export function extractEntities(text: string): EntityHit[] {
       add(hits, 'host', m[1]!.toLowerCase());
     }
   }
-  if (text.includes('.')) {
+  if (text.includes('.') && mayHoldHost(text)) {
     HOST_RE.lastIndex = 0;
     for (let m = HOST_RE.exec(text); m !== null; m = HOST_RE.exec(text)) {
       if (isHostTld(m[1]!)) add(hits, 'host', m[0].toLowerCase());

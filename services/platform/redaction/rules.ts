@@ -216,8 +216,12 @@ const HINT_KEYS = [...new Set(HINTS.map((h) => h.hint.toLowerCase()))].sort((a, 
 const CONTAINED = new Map(HINT_KEYS.map((k) => [k, HINTS.filter((h) => k.includes(h.hint.toLowerCase()))]));
 /** Where hintedRules switches from one scan to `includes` per hint (both give the same mask). */
 const LONG_TEXT_CHARS = 256;
-/** A zero-width match at every position where a hint starts, so overlapping hints are all seen. */
-const HINT_SCAN = new RegExp(`(?=(${HINT_KEYS.map(escapeRe).join('|')}))`, 'gi');
+/**
+ * The longest hint starting at a position; the scan resumes one character after each match's
+ * start, so overlapping hints are all seen. (A zero-width lookahead wrapping the same alternation
+ * finds the same matches at ~1.5-2x the cost: it defeats the regex engine's first-character scan.)
+ */
+const HINT_SCAN = new RegExp(`(?:${HINT_KEYS.map(escapeRe).join('|')})`, 'gi');
 
 /**
  * Bit mask of the text rules whose hints occur in `text`. On short text one scan: testing each
@@ -233,7 +237,7 @@ export function hintedRules(text: string): number {
   }
   HINT_SCAN.lastIndex = 0;
   for (let m = HINT_SCAN.exec(text); m !== null; m = HINT_SCAN.exec(text)) {
-    const found = m[1]!;
+    const found = m[0];
     for (const h of CONTAINED.get(found.toLowerCase())!) {
       if (!h.caseSensitive || found.includes(h.hint)) mask |= h.rules;
     }

@@ -48,7 +48,9 @@ export class Walk {
   readonly sink: OnSecret | undefined;
 
   constructor(private readonly fps: Fingerprinter | undefined) {
-    this.sink = fps ? this.onSecret : undefined;
+    // Assigned here, not as an arrow-function class field: tsx (esbuild keepNames) names such a
+    // field's function with Object.defineProperty on every construction, one Walk per event.
+    this.sink = fps ? (kind, value) => this.onSecret(kind, value) : undefined;
   }
 
   private path(): string {
@@ -63,9 +65,9 @@ export class Walk {
     list.push({ kind, path, fp });
   }
 
-  private readonly onSecret = (kind: string, value: string): void => {
+  private onSecret(kind: string, value: string): void {
     this.record(this.secrets, MAX_SECRETS, kind, value, this.path());
-  };
+  }
 
   /** A decoded candidate's span, when the text it decodes to held a secret. */
   private decoded(run: string, start: number, end: number, depth: number): Span | undefined {
