@@ -6,10 +6,10 @@ import { detectorHandler } from './io/consume.js';
 import { createDetectorMetrics } from './io/metrics.js';
 import { AlertPublisher } from './io/publish.js';
 import { readSnapshot, resumeFrom } from './io/restart.js';
-import { SignalBuffer } from './io/signal-rows.js';
 import { loadRulesFiles, watchRules } from './io/rules-watcher.js';
 import { Serial } from './io/serial.js';
 import { detectorSettings } from './io/settings.js';
+import { SignalBuffer } from './io/signal-rows.js';
 import { SnapshotStore } from './io/snapshot-store.js';
 
 // The detector's own parts on the stage bootstrap (platform/stage/run-stage.ts): rules and the
