@@ -36,7 +36,7 @@ import { compileScope } from './scope/compile.js';
 import { restoreSnapshot } from './snapshot/restore.js';
 import type { DetectorSnapshot } from './snapshot/types.js';
 import { type SnapshotSources, SnapshotWriter } from './snapshot/writer.js';
-import { applyEvent, getOrCreateTask } from './state/apply.js';
+import { type ApplyContext, applyEvent, getOrCreateTask } from './state/apply.js';
 import { admit, bufferOverflowing, declareGap, takeReady } from './state/order.js';
 import { type DetectorState, emptyDetectorState, type TaskState } from './state/types.js';
 import { type DetectorStats, newStats } from './stats.js';
@@ -122,6 +122,8 @@ class DetectorImpl implements Detector {
   private current!: AgentEvent;
   private readonly env: EvalEnv = { task: undefined, scope: undefined, captures: undefined };
   private readonly ctx: CheckContext;
+  /** The reducer's context, refilled per event like `ctx` (applyEvent keeps no reference to it). */
+  private readonly apply: ApplyContext;
   private readonly emit: Emit = (ruleId, vars, evidence) => {
     this.raise(
       BUILTIN_RULES[ruleId as BuiltinRuleId],
@@ -159,6 +161,7 @@ class DetectorImpl implements Detector {
       atMs: 0,
       emit: this.emit,
     };
+    this.apply = { cfg: this.config, atMs: 0, coveredBy: undefined, changes: this.writer, task: undefined };
   }
 
   private raise(
@@ -293,7 +296,11 @@ class DetectorImpl implements Detector {
         checkScopeChanged(ctx as CheckContext<EventOf<'task.scope_changed'>>);
         break;
     }
-    applyEvent(this.state, event, { cfg, atMs, coveredBy, changes: this.writer });
+    const apply = this.apply;
+    apply.atMs = atMs;
+    apply.coveredBy = coveredBy;
+    apply.task = task;
+    applyEvent(this.state, event, apply);
     this.runSequences(task, event, atMs);
     if (findings !== undefined) this.settleRisk(task, event as EventOf<'action'>, atMs);
   }

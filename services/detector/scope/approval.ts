@@ -1,6 +1,12 @@
 import type { ActionData, ApprovalTarget, Operation, Scope } from '../../../schemas/index.js';
 import { compileGlob } from '../../platform/glob.js';
-import { type CompiledEntry, type CompiledScope, compileScope, entryMatches } from './compile.js';
+import {
+  type CompiledEntry,
+  type CompiledScope,
+  candidates,
+  compileScope,
+  firstMatching,
+} from './compile.js';
 
 // Which actions need an approval (the scope says so), and whether an approval's target refers to
 // a given action. An approval refers to an action by its id, or by tool + operation (+ resource);
@@ -27,10 +33,12 @@ export function resourcesOf(action: ActionLike): ReadonlyArray<string | undefine
 /** The scope.approvals.required entry any resource of the action falls under, if one does. */
 export function requiredApprovalEntry(scope: CompiledScope, action: ActionLike): CompiledEntry | undefined {
   if (scope.approvalRequired.length === 0) return undefined;
+  const entries = candidates(scope, action.tool, action.operation).approvalRequired;
+  if (entries.length === 0) return undefined;
+  if (action.targets === undefined) return firstMatching(entries, action.resource);
   for (const resource of resourcesOf(action)) {
-    const on =
-      resource === action.resource ? action : { tool: action.tool, operation: action.operation, resource };
-    for (const entry of scope.approvalRequired) if (entryMatches(entry, on)) return entry;
+    const entry = firstMatching(entries, resource);
+    if (entry !== undefined) return entry;
   }
   return undefined;
 }

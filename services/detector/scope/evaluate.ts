@@ -1,7 +1,7 @@
 import type { ActionData, ActionTarget, Scope } from '../../../schemas/index.js';
 import { destinationHost } from '../../platform/glob.js';
 import { append } from '../append.js';
-import { type CompiledScope, compileScope, entryMatches } from './compile.js';
+import { type CompiledScope, candidates, compileScope, firstMatching } from './compile.js';
 import {
   inferRecipientForm,
   LIST_OF_FORM,
@@ -127,14 +127,15 @@ function judgeTargets(
     if (t.kind === 'resource') {
       if (t.value === action.resource) continue;
       const on = { tool: action.tool, operation: action.operation, resource: t.value };
-      if (scope.deny.some((e) => entryMatches(e, on))) {
+      const c = candidates(scope, action.tool, action.operation);
+      if (firstMatching(c.deny, t.value) !== undefined) {
         out = append(out, {
           target: i,
           element: 'scope.deny',
           kind: 'denied',
           detail: `${targetLabel(t, i)} matches a scope.deny entry`,
         });
-      } else if (!scope.allow.some((e) => entryMatches(e, on))) {
+      } else if (firstMatching(c.allow, t.value) === undefined) {
         const miss = allowMiss(scope, on);
         // A tool or operation miss is reported once, for the action itself.
         if (miss.kind === 'resource')
@@ -199,26 +200,16 @@ function judgeTargets(
 export function evaluateCompiled(scope: CompiledScope, action: ActionLike, ctx?: LimitsContext): Evaluation {
   // Allocation-free when the action is in scope (the common case): the list exists only on a miss.
   let violations: Violation[] | undefined;
-  const target = { tool: action.tool, operation: action.operation, resource: action.resource };
-
-  for (const entry of scope.deny) {
-    if (entryMatches(entry, target)) {
-      violations = append(violations, {
-        element: 'scope.deny',
-        kind: 'denied',
-        detail: `${action.tool}/${action.operation}${action.resource ? ` on '${action.resource}'` : ''} matches a scope.deny entry`,
-      });
-      break;
-    }
+  const c = candidates(scope, action.tool, action.operation);
+  if (firstMatching(c.deny, action.resource) !== undefined) {
+    violations = append(violations, {
+      element: 'scope.deny',
+      kind: 'denied',
+      detail: `${action.tool}/${action.operation}${action.resource ? ` on '${action.resource}'` : ''} matches a scope.deny entry`,
+    });
   }
-  let allowed = false;
-  for (const entry of scope.allow) {
-    if (entryMatches(entry, target)) {
-      allowed = true;
-      break;
-    }
-  }
-  if (!allowed) violations = append(violations, allowMiss(scope, action));
+  if (firstMatching(c.allow, action.resource) === undefined)
+    violations = append(violations, allowMiss(scope, action));
 
   const targets = action.targets;
   // With targets, the legacy destination is one of them and is judged with its kind below.

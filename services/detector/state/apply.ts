@@ -4,7 +4,13 @@ import { compileScope } from '../scope/compile.js';
 import type { StateChanges } from './changes.js';
 import { idHash } from './ids.js';
 import { internScope } from './intern.js';
-import { type CredentialState, type DetectorState, TaskFlag, type TaskState } from './types.js';
+import {
+  type ApprovalState,
+  type CredentialState,
+  type DetectorState,
+  TaskFlag,
+  type TaskState,
+} from './types.js';
 
 // The reducer: folds one admitted event into the detector state. Deterministic and free of I/O.
 // It updates the task in place rather than copying it: at 200,000 events/s a copy per event is
@@ -26,6 +32,8 @@ export interface ApplyContext {
    * that one, as admission changes it too): a delegated child, a revoked credential.
    */
   changes?: StateChanges;
+  /** The event's task when the caller has it already (the engine looked it up to admit the event). */
+  task?: TaskState | undefined;
 }
 
 export function getTask(state: DetectorState, tenant: string, taskId: string): TaskState | undefined {
@@ -171,11 +179,21 @@ function applyCredentialRevoked(
   }
 }
 
+/**
+ * A task's approvals, keyed by approval id: a null-prototype object, which V8 keeps as a hash
+ * table from the start. Every approval id is new, and adding it to a `{}` made a hidden class per
+ * id (~2 µs per grant, then dictionary mode anyway); the JSON of both is the same.
+ */
+function approvalsOf(task: TaskState): Record<string, ApprovalState> {
+  task.approvals ??= Object.create(null) as Record<string, ApprovalState>;
+  return task.approvals;
+}
+
 function applyApprovalGranted(task: TaskState, event: EventOf<'approval.granted'>, atMs: number): void {
   const d = event.data;
-  task.approvals ??= {};
+  const approvals = approvalsOf(task);
   const ttlMs = task.scope ? compileScope(task.scope).defaultApprovalTtlMs : 3_600_000;
-  task.approvals[d.approval_id] = {
+  approvals[d.approval_id] = {
     status: 'granted',
     target: d.target,
     approver: d.approver,
@@ -224,7 +242,7 @@ export function recordPosition(task: TaskState, event: AgentEvent, atMs: number)
 
 /** Fold one event into the state; returns the task it belongs to. */
 export function applyEvent(state: DetectorState, event: AgentEvent, ctx: ApplyContext): TaskState {
-  const task = getOrCreateTask(state, event, ctx.cfg.recent_seqs);
+  const task = ctx.task ?? getOrCreateTask(state, event, ctx.cfg.recent_seqs);
   recordPosition(task, event, ctx.atMs);
   switch (event.type) {
     case 'action':
@@ -249,19 +267,20 @@ export function applyEvent(state: DetectorState, event: AgentEvent, ctx: ApplyCo
     case 'credential.revoked':
       applyCredentialRevoked(state, event, ctx);
       break;
-    case 'approval.requested':
-      task.approvals ??= {};
-      if (task.approvals[event.data.approval_id] === undefined) {
-        task.approvals[event.data.approval_id] = { status: 'requested', target: event.data.target };
+    case 'approval.requested': {
+      const approvals = approvalsOf(task);
+      if (approvals[event.data.approval_id] === undefined) {
+        approvals[event.data.approval_id] = { status: 'requested', target: event.data.target };
       }
       break;
+    }
     case 'approval.granted':
       applyApprovalGranted(task, event, ctx.atMs);
       break;
     case 'approval.denied': {
-      task.approvals ??= {};
-      const prior = task.approvals[event.data.approval_id];
-      task.approvals[event.data.approval_id] = {
+      const approvals = approvalsOf(task);
+      const prior = approvals[event.data.approval_id];
+      approvals[event.data.approval_id] = {
         ...(prior?.target ? { target: prior.target } : {}),
         status: 'denied',
         approver: event.data.approver,

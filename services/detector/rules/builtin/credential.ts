@@ -18,7 +18,6 @@ export function checkCredential(ctx: ActionContext): void {
     ctx.emit('AT-CRED-004', { credential: id });
     return;
   }
-  const evidence = [cred.issuedEvent, event.event_id];
   if (cred.revokedMs !== undefined) {
     // Revoked on this task's own stream: seq order proves the action came after. Elsewhere we
     // only have clocks to compare, so the skew allowance applies.
@@ -37,11 +36,14 @@ export function checkCredential(ctx: ActionContext): void {
         expired_at: iso(cred.expMs),
         skew_s: Math.round(cfg.clock_skew_ms / 1000),
       },
-      evidence,
+      [cred.issuedEvent, event.event_id],
     );
   }
   if (cred.forTask !== task.id) {
     const note = task.parent === cred.forTask ? ' (the parent task: the secret was handed down)' : '';
-    ctx.emit('AT-CRED-003', { credential: id, for_task: `${cred.forTask}${note}` }, evidence);
+    ctx.emit('AT-CRED-003', { credential: id, for_task: `${cred.forTask}${note}` }, [
+      cred.issuedEvent,
+      event.event_id,
+    ]);
   }
 }

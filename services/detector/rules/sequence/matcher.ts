@@ -260,6 +260,8 @@ export function advanceRule(
   if (keyValue === undefined || keyValue === null) return undefined;
   const key = typeof keyValue === 'string' ? keyValue : String(keyValue);
   let ks = keys?.get(key);
+  /** The key's state as stored: when it is still `ks` at the end, it needs no `keys.set`. */
+  const found = ks;
   if (ks === undefined && !startsHere && leadingAbsent === undefined) return undefined;
 
   let matches: SequenceMatch[] | undefined;
@@ -358,7 +360,7 @@ export function advanceRule(
   if (ks !== undefined) {
     if (ks.partials.length === 0 && ks.absentMs === undefined) {
       keys?.delete(key);
-    } else {
+    } else if (ks !== found) {
       if (keys === undefined) {
         if (tenants === undefined) {
           tenants = new Map();
