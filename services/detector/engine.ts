@@ -241,7 +241,8 @@ class DetectorImpl implements Detector {
     for (let next = takeReady(task); next !== undefined; next = takeReady(task)) {
       this.evaluate(task, next, parseIsoMs(next.occurred_at), true, this.bufferedChecks.get(next));
     }
-    if (task.pending === undefined) this.waiting.delete(task);
+    // Most tasks never wait: skip the Set lookup while none does.
+    if (task.pending === undefined && this.waiting.size > 0) this.waiting.delete(task);
   }
 
   private skipGap(task: TaskState): void {

@@ -3,7 +3,7 @@ import { append } from '../append.js';
 import type { BaselineConfig } from '../config.js';
 import type { Changes } from '../state/changes.js';
 import { newRateState, observeRate, type RateState } from './rate.js';
-import { resourceClass } from './resource-class.js';
+import { resourceClassLike } from './resource-class.js';
 
 // Per-identity statistical detectors: action-rate outliers, first use of a tool or resource class
 // after warm-up, and fan-out of distinct resources in a fixed window. The identity is the
@@ -112,7 +112,7 @@ export class Baselines {
     if (a.resource !== undefined) {
       if (a.resource !== b.lastResource) {
         b.lastResource = a.resource;
-        b.lastClass = resourceClass(a.resource);
+        b.lastClass = resourceClassLike(a.resource, b.lastClass);
       }
       const cls = b.lastClass!;
       if (!b.classes.has(cls) && b.classes.size < cfg.max_known_per_identity) {

@@ -4,22 +4,32 @@
  * First use of a class (not of every object) is what is unusual for an identity.
  */
 export function resourceClass(resource: string): string {
+  return resource.slice(0, resourceClassEnd(resource));
+}
+
+/** Where the class of `resource` ends: the class is always this prefix of it (see resourceClass). */
+export function resourceClassEnd(resource: string): number {
   const scheme = resource.indexOf('://');
-  if (scheme > 0) {
-    const rest = resource.slice(scheme + 3);
-    const slash = rest.indexOf('/');
-    return resource.slice(0, scheme + 3) + (slash >= 0 ? rest.slice(0, slash) : rest);
-  }
+  if (scheme > 0) return slashOrEnd(resource, scheme + 3);
   const colon = resource.indexOf(':');
-  if (colon > 0) {
-    const rest = resource.slice(colon + 1);
-    const slash = rest.indexOf('/');
-    return resource.slice(0, colon + 1) + (slash >= 0 ? rest.slice(0, slash) : rest);
-  }
-  if (resource.startsWith('/')) {
-    const slash = resource.indexOf('/', 1);
-    return slash > 0 ? resource.slice(0, slash) : resource;
-  }
+  if (colon > 0) return slashOrEnd(resource, colon + 1);
+  if (resource.startsWith('/')) return slashOrEnd(resource, 1);
   const slash = resource.indexOf('/');
-  return slash > 0 ? resource.slice(0, slash) : resource;
+  return slash > 0 ? slash : resource.length;
+}
+
+function slashOrEnd(resource: string, from: number): number {
+  const slash = resource.indexOf('/', from);
+  return slash >= 0 ? slash : resource.length;
+}
+
+/**
+ * The class of `resource`, as the `last` string itself when it is the same class: a class string
+ * seen before keeps its hash, so the Set lookups that follow do not hash a new one.
+ */
+export function resourceClassLike(resource: string, last: string | undefined): string {
+  const end = resourceClassEnd(resource);
+  return last !== undefined && end === last.length && resource.startsWith(last)
+    ? last
+    : resource.slice(0, end);
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   type AgentEvent,
   type Alert,
@@ -13,10 +13,11 @@ import { describeAction } from './describe.js';
 // events yields the same ids and a downstream store deduplicates instead of double-alerting.
 
 export function alertId(tenant: string, ruleId: string, taskId: string, evidence: readonly string[]): string {
-  const h = createHash('sha256');
-  h.update(tenant).update('\n').update(ruleId).update('\n').update(taskId);
-  for (const id of evidence) h.update('\n').update(id);
-  return h.digest('hex').slice(0, 32);
+  // One-shot hash of the joined text: the same digest as updating a Hash part by part, without
+  // the Hash object (crypto.hash, Node ≥ 20.12).
+  let text = `${tenant}\n${ruleId}\n${taskId}`;
+  for (const id of evidence) text += `\n${id}`;
+  return hash('sha256', text, 'hex').slice(0, 32);
 }
 
 /** Marker for a placeholder with no value: visible in the alert, and found by the rule tests. */

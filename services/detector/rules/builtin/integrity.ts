@@ -2,6 +2,7 @@ import type { AgentEvent } from '../../../../schemas/index.js';
 import { fastEventHash } from '../../../platform/chain-hash.js';
 import { parseIsoMs } from '../../../platform/iso-time.js';
 import type { HashCheck } from '../../../platform/kafka/headers.js';
+import { append } from '../../append.js';
 import type { DetectorConfig } from '../../config.js';
 import { TaskFlag, type TaskState } from '../../state/types.js';
 import type { Emit } from './context.js';
@@ -25,17 +26,18 @@ export function checkChain(
     return;
   }
   // One alert per event, listing every problem: the alert id is per (rule, task, evidence).
-  const problems: string[] = [];
+  // Created on the first problem only: most events have none.
+  let problems: string[] | undefined;
   const prev = event.prev_hash ?? null;
   if (seq === 1) {
-    if (prev !== null) problems.push('the first event names a previous hash');
+    if (prev !== null) problems = append(problems, 'the first event names a previous hash');
   } else if (typeof task.lastHash === 'string' && prev !== task.lastHash) {
-    problems.push(`prev_hash does not match the hash of seq ${seq - 1}`);
+    problems = append(problems, `prev_hash does not match the hash of seq ${seq - 1}`);
   }
   if (cfg.verify_hash === 'full' && (hashCheck ?? recompute(event)) === 'mismatch') {
-    problems.push('the content does not match its hash (altered after it was written)');
+    problems = append(problems, 'the content does not match its hash (altered after it was written)');
   }
-  if (problems.length > 0) emit('AT-INT-002', { seq, detail: problems.join('; ') });
+  if (problems !== undefined) emit('AT-INT-002', { seq, detail: problems.join('; ') });
 }
 
 function recompute(event: AgentEvent): HashCheck {
