@@ -157,6 +157,7 @@ describe('GET /v1/tasks/:task (timeline)', () => {
       rules: [],
       evidence_of: [],
       left_scope: [],
+      risk_signals: [],
     });
     // An in-scope read that is only earlier evidence of an alert stays in scope.
     const evidenceOnly = marks.filter(
