@@ -1,5 +1,6 @@
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { KafkaClient } from './client.js';
+import { keyedPartitioner } from './partitioner.js';
 
 /**
  * The producer a service holds, and a message as it sends it (kafkajs' types, named here as
@@ -24,6 +25,8 @@ export function createProducer(kafka: Kafka): KafkaProducer {
     // seconds when Kafka is away, not hang. Duplicates from a client retry are removed
     // downstream by event_id.
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+    // kafkajs' default partitioning, computed cheaper (partitioner.ts): same key, same partition.
+    createPartitioner: keyedPartitioner,
   });
 }
 
