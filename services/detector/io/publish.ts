@@ -41,6 +41,28 @@ const INSERT_CHUNK = 2_000;
 const MAX_UNSTORED = 20_000;
 const noHeartbeat = async () => {};
 
+/** What the writer stores: a table, an item's row and its id (dedup token, dead-letter offset). */
+interface StoredKind<T> {
+  table: string;
+  /** Names a refused row in its dead letter's reason. */
+  what: string;
+  row: (item: T) => unknown;
+  id: (item: T) => string;
+}
+
+const ALERT_ROWS: StoredKind<Alert> = {
+  table: 'alerts',
+  what: 'alert row',
+  row: toAlertRow,
+  id: (a) => a.alert_id,
+};
+const SIGNAL_ROWS: StoredKind<TaskSignal> = {
+  table: 'risk_signals',
+  what: 'risk signal row',
+  row: toRiskSignalRow,
+  id: riskSignalKey,
+};
+
 export interface PublisherDeps {
   producer: StageProducer;
   clickhouse: ClickHouseClient;
@@ -139,8 +161,8 @@ export class AlertPublisher {
         const alerts = this.unstored.splice(0, INSERT_CHUNK);
         const signals = this.unstoredSignals.splice(0, INSERT_CHUNK);
         try {
-          if (alerts.length > 0) await this.toClickHouse(alerts, noHeartbeat);
-          if (signals.length > 0) await this.signalsToClickHouse(signals);
+          if (alerts.length > 0) await this.store(ALERT_ROWS, alerts);
+          if (signals.length > 0) await this.store(SIGNAL_ROWS, signals);
         } catch (err) {
           // Only when giving up at shutdown: keep the rows unstored and fail every later flush,
           // so no snapshot is written past them (a restart recovers alerts from the topic and
@@ -185,7 +207,7 @@ export class AlertPublisher {
   /** Insert rows for alerts already on the topic (recover.ts), chunked, retried like the writer. */
   async storeRecovered(alerts: readonly Alert[]): Promise<void> {
     for (let i = 0; i < alerts.length; i += INSERT_CHUNK)
-      await this.toClickHouse(alerts.slice(i, i + INSERT_CHUNK), noHeartbeat);
+      await this.store(ALERT_ROWS, alerts.slice(i, i + INSERT_CHUNK));
   }
 
   private async kafkaWrite(op: () => Promise<void>): Promise<void> {
@@ -198,53 +220,17 @@ export class AlertPublisher {
     }
   }
 
-  private toClickHouse(alerts: Alert[], heartbeat: () => Promise<void>): Promise<void> {
-    return this.store(
-      'alerts',
-      alerts.map(toAlertRow),
-      alerts.map((a) => a.alert_id),
-      (i) => {
-        const alert = alerts[i]!;
-        return {
-          value: Buffer.from(JSON.stringify(alert)),
-          key: Buffer.from(alert.task_id),
-          what: 'alert row',
-          offset: alert.alert_id,
-        };
-      },
-      heartbeat,
-    );
-  }
-
-  private signalsToClickHouse(signals: TaskSignal[]): Promise<void> {
-    return this.store(
-      'risk_signals',
-      signals.map(toRiskSignalRow),
-      signals.map(riskSignalKey),
-      (i) => {
-        const signal = signals[i]!;
-        return {
-          value: Buffer.from(JSON.stringify(signal)),
-          key: Buffer.from(signal.task_id),
-          what: 'risk signal row',
-          offset: riskSignalKey(signal),
-        };
-      },
-      noHeartbeat,
-    );
-  }
-
   /**
-   * Insert `rows` into `table`, retried until stored; rows ClickHouse refuses as data go to the
-   * dead-letter topic (`letterOf` their index) and the rest is stored.
+   * Insert `items` as rows of `kind.table`, retried until stored; rows ClickHouse refuses as data
+   * go to the dead-letter topic with the item itself, and the rest is stored.
    */
-  private async store(
-    table: string,
-    rows: readonly unknown[],
-    ids: readonly string[],
-    letterOf: (index: number) => { value: Buffer; key: Buffer; what: string; offset: string },
-    heartbeat: () => Promise<void>,
+  private async store<T extends { task_id: string }>(
+    kind: StoredKind<T>,
+    items: readonly T[],
   ): Promise<void> {
+    const table = kind.table;
+    const rows = items.map(kind.row);
+    const ids = items.map(kind.id);
     // Same rows, same token: a retry after a timeout that did land is dropped by ClickHouse.
     const token = createHash('sha256').update(ids.join(',')).digest('hex');
     const refused = await insertIsolatingRefused(rows, token, (part, partToken) =>
@@ -257,23 +243,23 @@ export class AlertPublisher {
             `${table} insert failed; retrying`,
           );
         },
-        onWait: heartbeat,
+        onWait: noHeartbeat,
         stop: this.deps.giveUp,
         permanent: isDataError,
       }),
     );
     if (refused.length === 0) return;
     const letters: DeadLetter[] = refused.map((r) => {
-      const l = letterOf(r.index);
+      const item = items[r.index]!;
       this.deps.metrics.dropped.inc({ stage: STAGE, reason: 'clickhouse_rejected' });
       this.deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_CLICKHOUSE_REJECTED' });
       return {
-        value: l.value,
-        key: l.key,
-        reason: `${l.what}: ${r.reason}`,
+        value: Buffer.from(JSON.stringify(item)),
+        key: Buffer.from(item.task_id),
+        reason: `${kind.what}: ${r.reason}`,
         code: 'AT_ERR_CLICKHOUSE_REJECTED',
         clickhouseCode: r.clickhouseCode,
-        source: { topic: this.deps.topic, partition: -1, offset: l.offset },
+        source: { topic: this.deps.topic, partition: -1, offset: ids[r.index]! },
       };
     });
     this.log.error(
@@ -287,7 +273,7 @@ export class AlertPublisher {
           this.deps.metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_KAFKA_UNAVAILABLE' });
           this.log.warn({ err: (err as Error).message, attempt, retryInMs }, 'DLQ produce failed; retrying');
         },
-        onWait: heartbeat,
+        onWait: noHeartbeat,
         stop: this.deps.giveUp,
       },
     );
