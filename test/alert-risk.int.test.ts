@@ -73,17 +73,17 @@ describe('risk_signals table', () => {
     await insert(db);
     const read = createReadLayer({ client: ch, database: db, caller: 'alert-risk-test' });
     const rows = await read.riskSignals.forTask('acme', 'risk-task-1');
-    expect(rows.map((r) => [r.rule_id, r.event_id, r.score])).toEqual([['AT-BASE-002', 'risk-task-1.3', 2]]);
+    expect(rows?.map((r) => [r.rule_id, r.event_id, r.score])).toEqual([['AT-BASE-002', 'risk-task-1.3', 2]]);
     expect(await read.riskSignals.forTask('globex', 'risk-task-1')).toEqual([]);
   });
 
-  it('before migration 0009 made the table, a timeline read gets none instead of failing', async () => {
+  it('before migration 0009 made the table, a timeline read says so instead of failing', async () => {
     const old = uniqueName('it_risk_pre0009');
     try {
       await migrate(ch, { database: old, log: pino({ level: 'silent' }) });
       await ch.command({ query: `DROP TABLE ${old}.risk_signals` });
       const read = createReadLayer({ client: ch, database: old, caller: 'alert-risk-test' });
-      await expect(read.riskSignals.forTask('acme', 'risk-task-1')).resolves.toEqual([]);
+      await expect(read.riskSignals.forTask('acme', 'risk-task-1')).resolves.toBeUndefined();
     } finally {
       await dropDatabase(old);
     }

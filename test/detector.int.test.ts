@@ -157,7 +157,7 @@ describe('detector', () => {
       await produceEvents(s.brokers, s.eventsTopic, events);
       await waitForRows(ch, s.database, events.length, 60_000);
       await expect
-        .poll(async () => (await read.riskSignals.forTask('acme', 'sig-new')).map((r) => r.rule_id), {
+        .poll(async () => (await read.riskSignals.forTask('acme', 'sig-new'))?.map((r) => r.rule_id), {
           timeout: 20_000,
         })
         .toEqual(['AT-BASE-002', 'AT-BASE-003']);

@@ -41,6 +41,7 @@ function header(t: Timeline): string[] {
         : 'NOT APPROVED';
     out.push(`  scope      changed at #${c.seq} by ${c.changed_by.id}: ${c.reason}; ${approval}`);
   }
+  if (t.risk.unavailable) out.push(`  risk       ${t.risk.unavailable}`);
   if (t.risk.signals.length > 0)
     out.push(
       `  risk       score ${t.risk.score} from ${t.risk.signals.length} baseline signal(s), marked below`,

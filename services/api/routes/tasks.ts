@@ -72,6 +72,9 @@ export async function currentStatuses(
   );
 }
 
+const RISK_TABLE_MISSING =
+  'risk signals unavailable: the risk_signals table does not exist yet (migration 0009, which every pipeline stage applies at start)';
+
 /** JSON text of an alert's risk signals (migrations/0008) as the array; none when empty or unreadable. */
 function riskSignals(text: string | undefined): unknown[] | undefined {
   if (!text) return undefined;
@@ -164,6 +167,7 @@ export const tasksRoutes: FastifyPluginAsync<{
         read.riskSignals.forTask(p.tenant, task),
       ]);
       if (total === 0 && alerts.length === 0) throw notFound(task);
+      if (!signals) req.log.warn({ table: 'risk_signals' }, RISK_TABLE_MISSING);
       const parentId = events.find((e) => typeof e.event.parent_task_id === 'string')?.event.parent_task_id as
         | string
         | undefined;
@@ -185,13 +189,17 @@ export const tasksRoutes: FastifyPluginAsync<{
         chain: chain.verdict(),
         eventsTotal: total,
         alerts: alerts.map((a) => ({ ...alertView(a), status: current.get(a.alert_id) ?? a.status })),
-        riskSignals: signals.map((x) => ({
-          event_id: x.event_id,
-          rule_id: x.rule_id,
-          score: x.score,
-          occurred_at: isoTime(x.occurred_at)!,
-          explanation: x.explanation,
-        })),
+        ...(signals
+          ? {
+              riskSignals: signals.map((x) => ({
+                event_id: x.event_id,
+                rule_id: x.rule_id,
+                score: x.score,
+                occurred_at: isoTime(x.occurred_at)!,
+                explanation: x.explanation,
+              })),
+            }
+          : { riskUnavailable: RISK_TABLE_MISSING }),
         ...(parentId ? { parent: of(parentId) } : {}),
         children: [...new Set([...childIds, ...delegated])].map(of),
       });

@@ -174,6 +174,17 @@ describe('assembleTimeline', () => {
     expect('mark' in other && other.mark.risk_signals).toEqual([]);
     // None recorded: score 0, an empty list.
     expect(t.risk).toEqual({ score: 0, signals: [] });
+    // Unreadable (their table missing): the reason goes with the empty risk.
+    const unread = assembleTimeline({
+      tenant: 'acme',
+      taskId: 'p1',
+      events: asInput(evs),
+      unreadable: 0,
+      alerts: [],
+      riskUnavailable: 'table missing',
+      children: [],
+    });
+    expect(unread.risk).toEqual({ score: 0, signals: [], unavailable: 'table missing' });
   });
 
   it('builds the delegation tree with subset verdicts per child', () => {

@@ -54,6 +54,8 @@ export interface TimelineInput {
   alerts: TimelineAlertInput[];
   /** The task's risk signals (detector baselines): shown whether or not one rode on an alert. */
   riskSignals?: TimelineSignalInput[];
+  /** Why the signals could not be read (their table is missing), shown with the risk. */
+  riskUnavailable?: string;
   parent?: RelatedTask;
   children: RelatedTask[];
   /**
@@ -331,7 +333,11 @@ export function assembleTimeline(input: TimelineInput) {
     events,
     alerts: input.alerts,
     /** The task's accumulated baseline risk (the score AT-BASE-005 compares with page_score). */
-    risk: { score: signals.reduce((sum, x) => sum + x.score, 0), signals },
+    risk: {
+      score: signals.reduce((sum, x) => sum + x.score, 0),
+      signals,
+      ...(input.riskUnavailable ? { unavailable: input.riskUnavailable } : {}),
+    },
     delegation: { parent, children },
     ended: endedEv
       ? { ...ref(endedEv), outcome: endedEv.data.outcome, summary: endedEv.data.summary ?? null }

@@ -12,11 +12,12 @@ export class RiskSignalsRepository {
   constructor(private readonly ctx: ReadContext) {}
 
   /**
-   * A task's risk signals, in the order they were observed. None while the table does not exist
-   * yet: the API runs no migrations (its credentials may be read-only), and a query API upgraded
-   * before the detector that creates the table (migration 0009) must still serve timelines.
+   * A task's risk signals, in the order they were observed; undefined while the table does not
+   * exist yet. The API runs no migrations (its credentials may be read-only), and a query API
+   * upgraded before the detector that creates the table (migration 0009) must still serve
+   * timelines: the caller says the signals are unavailable and why, instead of failing.
    */
-  async forTask(tenant: string, taskId: string): Promise<RiskSignalRow[]> {
+  async forTask(tenant: string, taskId: string): Promise<RiskSignalRow[] | undefined> {
     try {
       return await readRows<RiskSignalRow>(
         this.ctx,
@@ -28,7 +29,7 @@ export class RiskSignalsRepository {
         { ...tenantParams(tenant), task: taskId },
       );
     } catch (err) {
-      if (err instanceof ClickHouseError && err.code === UNKNOWN_TABLE) return [];
+      if (err instanceof ClickHouseError && err.code === UNKNOWN_TABLE) return undefined;
       throw err;
     }
   }
