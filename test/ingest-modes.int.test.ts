@@ -11,6 +11,7 @@ import {
 } from '../bench/ingest-harness.js';
 import { validateEvent } from '../schemas/validate.js';
 import { VALIDATED_HEADER, validatedValue } from '../services/platform/kafka/headers.js';
+import { killMidStreamAndRestart } from './helpers/ingester-kill.js';
 import {
   clickhouseClient,
   deleteTopic,
@@ -281,32 +282,18 @@ describe('ingester in input mode killed with SIGKILL mid-stream', () => {
       ratePerS: 20_000,
       asGateway: true,
     });
-    const first = spawnIngester({ ...opts, name: `${database}-1` });
-    const ch = clickhouseClient();
-    try {
-      const before = await waitForRows(ch, database, 15_000, 60_000, { distinct: false, intervalMs: 20 });
-      first.child.kill('SIGKILL');
-      expect((await first.waitExit()).signal).toBe('SIGKILL');
-      expect(before.raw).toBeLessThan(events);
-      const second = spawnIngester({ ...opts, name: `${database}-2` });
-      try {
-        await producing;
-        const after = await waitForRows(ch, database, events, 90_000);
-        expect(after.distinct).toBe(events);
-        expect(after.final).toBe(events);
-        expect(after.raw).toBeGreaterThanOrEqual(events);
+    const { before, after } = await killMidStreamAndRestart({
+      ingester: opts,
+      producing,
+      events,
+      killAfterRows: 15_000,
+      async afterRestart(second) {
         // The restarted ingester derived its rows in ClickHouse (not through the rows path).
         second.child.kill('SIGTERM');
         expect((await second.waitExit()).code).toBe(0);
         expect(inputDerivedRows(second.logFile)).toBeGreaterThan(0);
-        console.info(
-          `input mode, kill -9 at ${before.raw} rows stored; after restart: ${JSON.stringify(after)}`,
-        );
-      } finally {
-        if (!second.exited()) second.child.kill('SIGKILL');
-      }
-    } finally {
-      await ch.close();
-    }
+      },
+    });
+    console.info(`input mode, kill -9 at ${before.raw} rows stored; after restart: ${JSON.stringify(after)}`);
   });
 });

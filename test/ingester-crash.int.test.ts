@@ -1,12 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  createTopics,
-  kafka,
-  produceEvents,
-  spawnIngester,
-  storedCounts,
-  waitForRows,
-} from '../bench/ingest-harness.js';
+import { createTopics, kafka, produceEvents, spawnIngester, storedCounts } from '../bench/ingest-harness.js';
+import { killMidStreamAndRestart } from './helpers/ingester-kill.js';
 import {
   clickhouseClient,
   deleteTopic,
@@ -58,33 +52,13 @@ describe('ingester killed with SIGKILL mid-stream', () => {
       to: 100_000,
       ratePerS: 25_000,
     });
-    const first = spawnIngester({ ...opts, name: `${database}-1` });
-    const ch = clickhouseClient();
-    try {
-      const before = await waitForRows(ch, database, 30_000, 60_000, { distinct: false, intervalMs: 20 });
-      first.child.kill('SIGKILL');
-      const exit = await first.waitExit();
-      expect(exit.signal).toBe('SIGKILL');
-      expect(before.raw).toBeLessThan(100_000);
-
-      const second = spawnIngester({ ...opts, name: `${database}-2` });
-      try {
-        await producing;
-        const after = await waitForRows(ch, database, 100_000, 90_000);
-        expect(after.distinct).toBe(100_000);
-        expect(after.final).toBe(100_000);
-        // Redelivered rows may sit unmerged (raw ≥ 100,000); the reads above do not depend on it.
-        expect(after.raw).toBeGreaterThanOrEqual(100_000);
-        console.info(`kill -9 at ${before.raw} rows stored; after restart: ${JSON.stringify(after)}`);
-      } finally {
-        second.child.kill('SIGTERM');
-        await second.waitExit().catch(() => second.child.kill('SIGKILL'));
-      }
-    } finally {
-      first.child.kill('SIGKILL');
-      await producing.catch(() => {});
-      await ch.close();
-    }
+    const { before, after } = await killMidStreamAndRestart({
+      ingester: opts,
+      producing,
+      events: 100_000,
+      killAfterRows: 30_000,
+    });
+    console.info(`kill -9 at ${before.raw} rows stored; after restart: ${JSON.stringify(after)}`);
   });
 
   it('hides a full redelivery of the same 100,000 events from reads', async () => {
