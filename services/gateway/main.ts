@@ -1,5 +1,5 @@
-// First: kafkajs must find the faster CRC-32C in its module cache when it loads (crc32c.ts).
-import '../platform/kafka/crc32c.js';
+// First: kafkajs must find the lean produce encoding and CRC-32C in its module cache when it loads.
+import '../platform/kafka/produce-encoding.js';
 import cluster from 'node:cluster';
 import { loadConfigOrExit } from '../platform/config.js';
 import { createKafka } from '../platform/kafka/client.js';
