@@ -1,6 +1,6 @@
 import { type AgentEvent, validateEvent } from '../../schemas/index.js';
 import type { FieldError } from '../../schemas/validate.js';
-import { chainTextAndHash, fastEventHash } from '../platform/chain-hash.js';
+import { chainBytesAndHash, fastEventHash } from '../platform/chain-hash.js';
 import { AgentTrailError } from '../platform/errors.js';
 import type { HashCheck } from '../platform/kafka/headers.js';
 import { Fingerprinter, type FingerprintKey, redactEvent } from '../platform/redaction/index.js';
@@ -122,23 +122,21 @@ function stored(
   event: AgentEvent,
   receivedAtJson: string,
   key: Fingerprinter,
-): { value: string; secrets: number; hash: HashCheck | undefined } {
+): { value: Buffer; secrets: number; hash: HashCheck | undefined } {
   const { event: redacted, secrets, entities } = redactEvent(event, { key });
   // The chain hash covers the event as stored (redacted, gateway fields excluded): checked once
   // here, at the edge, so the single-instance detector need not recompute it per event.
   const own = redacted as Partial<Record<'received_at' | 'secrets' | 'entities', unknown>>;
   if (own.received_at === undefined && own.secrets === undefined && own.entities === undefined) {
-    const { text, hash } = chainTextAndHash(redacted);
-    let tail = '';
-    if (redacted.prev_hash === null) tail += ',"prev_hash":null';
-    if (redacted.hash !== undefined) tail += `,"hash":${JSON.stringify(redacted.hash)}`;
-    tail += `,"received_at":${receivedAtJson}`;
-    if (secrets.length > 0) tail += `,"secrets":${JSON.stringify(secrets)}`;
-    if (entities.length > 0) tail += `,"entities":${JSON.stringify(entities)}`;
-    // `text` is `{…}`; `{}` only for an event with no member the chain covers (never valid).
-    const value = text.length > 2 ? `${text.slice(0, -1)}${tail}}` : `{${tail.slice(1)}}`;
+    let members = '';
+    if (redacted.prev_hash === null) members += ',"prev_hash":null';
+    if (redacted.hash !== undefined) members += `,"hash":${JSON.stringify(redacted.hash)}`;
+    members += `,"received_at":${receivedAtJson}`;
+    if (secrets.length > 0) members += `,"secrets":${JSON.stringify(secrets)}`;
+    if (entities.length > 0) members += `,"entities":${JSON.stringify(entities)}`;
+    const { bytes, hash } = chainBytesAndHash(redacted, members);
     return {
-      value,
+      value: bytes,
       secrets: secrets.length,
       hash: redacted.hash === undefined ? undefined : hash === redacted.hash ? 'ok' : 'mismatch',
     };
@@ -150,5 +148,5 @@ function stored(
   const out: Record<string, unknown> = { ...rest, received_at: JSON.parse(receivedAtJson) };
   if (secrets.length > 0) out.secrets = secrets;
   if (entities.length > 0) out.entities = entities;
-  return { value: JSON.stringify(out), secrets: secrets.length, hash };
+  return { value: Buffer.from(JSON.stringify(out)), secrets: secrets.length, hash };
 }

@@ -33,7 +33,7 @@ function fakeProducer() {
   };
 }
 
-const msg = (id: string) => ({ key: `k-${id}`, value: `{"id":"${id}"}` });
+const msg = (id: string) => ({ key: `k-${id}`, value: Buffer.from(`{"id":"${id}"}`) });
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('kafkaSink', () => {
@@ -119,7 +119,7 @@ describe('kafkaSink', () => {
     const f = fakeProducer();
     const sink = kafkaSink(f.producer, 't', 5000, { maxFlushBytes: 120 });
     f.connect();
-    const big = { key: 'k', value: 'x'.repeat(100) };
+    const big = { key: 'k', value: Buffer.from('x'.repeat(100)) };
     await expect(sink.produce([msg('a'), big])).rejects.toMatchObject({
       code: 'AT_ERR_BODY_TOO_LARGE',
       message: expect.stringMatching(/^event 1 is 197 bytes as stored; the per-event limit is 120/),

@@ -11,7 +11,8 @@ import {
 
 export interface SinkMessage {
   key: string;
-  value: string;
+  /** The event as stored: UTF-8 JSON (accept.ts). */
+  value: Buffer;
   /** The gateway's check of the event's own hash; undefined when it carries none. */
   hash?: HashCheck | undefined;
 }

@@ -14,9 +14,12 @@ export const TEST_APP_CONFIG: AppConfig = {
   GATEWAY_RETRY_AFTER_S: 7,
 };
 
+/** A produced message as tests read it: the stored value decoded to text. */
+export type ProducedMessage = Omit<SinkMessage, 'value'> & { value: string };
+
 /** A sink that keeps what it is given, or fails like Kafka (`fail`) or like a bug (`crash`). */
 export class FakeSink implements EventSink {
-  produced: SinkMessage[] = [];
+  produced: ProducedMessage[] = [];
   fail = false;
   /** Throw an unexpected error (a bug), not a catalogue one. */
   crash = false;
@@ -24,7 +27,7 @@ export class FakeSink implements EventSink {
     if (this.crash) throw new Error('boom');
     if (this.fail)
       throw new AgentTrailError('AT_ERR_KAFKA_UNAVAILABLE', 'Kafka did not acknowledge the events');
-    this.produced.push(...messages);
+    for (const m of messages) this.produced.push({ ...m, value: m.value.toString('utf8') });
   }
   ready = () => !this.fail;
 }

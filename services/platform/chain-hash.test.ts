@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateScenarios } from '../../scenarios/catalogue.js';
 import { canonicalJson, chainView, eventHash } from '../../schemas/index.js';
-import { chainText, chainTextAndHash, fastEventHash } from './chain-hash.js';
+import { chainBytesAndHash, chainText, fastEventHash } from './chain-hash.js';
 
 describe('fastEventHash', () => {
   const events = generateScenarios({ id: 'h' }).flatMap((s) => s.events);
@@ -11,14 +11,26 @@ describe('fastEventHash', () => {
     for (const e of events) expect(fastEventHash(e)).toBe(eventHash(e as unknown as Record<string, unknown>));
   });
 
-  it('chainTextAndHash gives chainText and fastEventHash from one encoding', () => {
+  it('chainBytesAndHash gives chainText with the members spliced in, and fastEventHash, from one encoding', () => {
+    const members = ',"received_at":"2026-12-07T00:00:00.000Z","secrets":[{"p":"é \\u2028"}]';
     for (const e of events) {
-      const both = chainTextAndHash(e);
-      expect(both.text).toBe(canonicalJson(chainView(e as unknown as Record<string, unknown>)));
+      const both = chainBytesAndHash(e, members);
+      const text = canonicalJson(chainView(e as unknown as Record<string, unknown>));
+      expect(both.bytes.toString('utf8')).toBe(`${text.slice(0, -1)}${members}}`);
       expect(both.hash).toBe(eventHash(e as unknown as Record<string, unknown>));
     }
     const odd = { prev_hash: null, é: 'quote " \\ \u2028 \ud800', hash: 'x', n: [1, undefined] };
-    expect(chainTextAndHash(odd)).toEqual({ text: chainText(odd), hash: fastEventHash(odd) });
+    const both = chainBytesAndHash(odd, ',"m":"€"');
+    expect(both.bytes.toString('utf8')).toBe(`${chainText(odd).slice(0, -1)},"m":"€"}`);
+    expect(both.hash).toBe(fastEventHash(odd));
+    // Nothing the chain covers: no comma before the first member.
+    expect(chainBytesAndHash({ hash: 'x' }, ',"a":1,"b":2').bytes.toString()).toBe('{"a":1,"b":2}');
+    // A long member list grows the shared buffer; the bytes are a copy, not a view of it.
+    const long = `,"x":"${'ü'.repeat(70_000)}"`;
+    const grown = chainBytesAndHash({ a: 1 }, long);
+    expect(grown.bytes.toString('utf8')).toBe(`{"a":1${long}}`);
+    chainBytesAndHash({ b: 2 }, '');
+    expect(grown.bytes.toString('utf8')).toBe(`{"a":1${long}}`);
   });
 
   it.each([

@@ -292,20 +292,28 @@ export function fastEventHash(event: object): string {
   return hash('sha256', buf.subarray(0, pos), 'hex') as string;
 }
 
+const utf8 = new TextEncoder();
+
 /**
- * The canonical chain text of an event and its hash, from ONE encoding: `text` is
- * `chainText(event)`, `hash` is `fastEventHash(event)`. The gateway stores the event in this
- * spelling (accept.ts): it is the event's JSON with sorted keys, without the chain-excluded fields
- * and a null `prev_hash`, which the caller appends. Encoding once instead of hashing and then
- * JSON.stringify-ing the same event is what it saves.
+ * The canonical chain bytes of an event with `members` spliced in before its closing brace, and
+ * the hash of the canonical bytes alone, from ONE encoding: `bytes` is the UTF-8 of
+ * `chainText(event)` with `members` (`,"name":value…`, leading comma included) appended inside
+ * the object, `hash` is `fastEventHash(event)`. The gateway stores the event in this spelling
+ * (accept.ts): it is the event's JSON with sorted keys, without the chain-excluded fields and a
+ * null `prev_hash`, which the caller appends with its own fields. Encoding once instead of
+ * hashing and then JSON.stringify-ing the same event is what it saves; bytes rather than a string
+ * because Kafka is sent bytes (no decode here and re-encode in the producer).
  */
-export function chainTextAndHash(event: object): { text: string; hash: string } {
+export function chainBytesAndHash(event: object, members: string): { bytes: Buffer; hash: string } {
   encodeEvent(event);
-  const bytes = buf.subarray(0, pos);
-  return {
-    text: Buffer.from(bytes.buffer, bytes.byteOffset, pos).toString('utf8'),
-    hash: hash('sha256', bytes, 'hex') as string,
-  };
+  const hashHex = hash('sha256', buf.subarray(0, pos), 'hex') as string;
+  // Over the closing brace; `{}` (no member the chain covers) takes no comma before the first.
+  pos--;
+  const add = pos === 1 ? members.slice(1) : members;
+  reserve(add.length * 3 + 1); // UTF-8 of a UTF-16 unit is at most 3 bytes
+  pos += utf8.encodeInto(add, buf.subarray(pos)).written;
+  buf[pos++] = 125; // }
+  return { bytes: Buffer.from(buf.subarray(0, pos)), hash: hashHex };
 }
 
 // A stored event is hashed once on its way out of ClickHouse (read/event-rebuild.ts, to restore
