@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { prng } from '../../../scenarios/prng.js';
 import {
   encodeProduce,
   groupMessagesPerPartition,
@@ -16,17 +17,7 @@ const require = createRequire(import.meta.url);
 const src = join(dirname(require.resolve('kafkajs')), 'src');
 const Long = require(join(src, 'utils/long.js')) as { fromValue(v: unknown): unknown };
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded: a failure names its seed and replays.
 
 const PIECES = ['a', 'é', '€', '😀', '\u0000', '{"k":1}', 'x'.repeat(70), 'ü'.repeat(40)];
 
@@ -96,7 +87,7 @@ describe('lean produce encoding', () => {
     const now = 1_765_000_000_123;
     vi.spyOn(Date, 'now').mockReturnValue(now);
     for (let seed = 1; seed <= 300; seed++) {
-      const args = randomArgs(rng(seed));
+      const args = randomArgs(prng(seed));
       const lean = encodeProduce(args, now);
       expect(lean, `seed ${seed}`).toBeDefined();
       expect(lean!.equals(await kafkajsBytes(args)), `seed ${seed}`).toBe(true);
@@ -105,7 +96,7 @@ describe('lean produce encoding', () => {
 
   it('is kafkajs own encoding, byte for byte, through the request module (any now)', async () => {
     vi.spyOn(Date, 'now').mockReturnValue(42);
-    const args = randomArgs(rng(7));
+    const args = randomArgs(prng(7));
     const encoded = (await leanProduceRequest(args).encode()) as { buffer: Buffer; size(): number };
     expect(encoded.buffer.equals(await kafkajsBytes(args))).toBe(true);
     expect(encoded.size()).toBe(encoded.buffer.length);
@@ -113,7 +104,7 @@ describe('lean produce encoding', () => {
 
   it('leaves what it does not take exactly to kafkajs: compression, timestamps, other types', async () => {
     vi.spyOn(Date, 'now').mockReturnValue(1_000);
-    const base = randomArgs(rng(11));
+    const base = randomArgs(prng(11));
     const withTimestamp = structuredClone(base);
     withTimestamp.topicData[0]!.partitions[0]!.messages[0]!.timestamp = '999';
     const withNumberValue = structuredClone(base);
@@ -133,7 +124,7 @@ describe('lean produce encoding', () => {
   });
 
   it('groups messages per partition as kafkajs does (same arrays, same key order)', () => {
-    const r = rng(3);
+    const r = prng(3);
     const messages = Array.from({ length: 2000 }, (_, i) => ({ i }));
     const partitioner = () => Math.floor(r() * 7);
     const picks = messages.map(() => partitioner());
