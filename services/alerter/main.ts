@@ -1,3 +1,5 @@
+// First: kafkajs must find the faster record-batch decoder in its module cache when it loads.
+import '../platform/kafka/record-batch-decoder.js';
 import { sendDeadLetters } from '../platform/kafka/dead-letter.js';
 import { runStage } from '../platform/stage/run-stage.js';
 import { alerterConfig } from './config.js';

@@ -1,3 +1,5 @@
+// First: kafkajs must find the faster record-batch decoder in its module cache when it loads.
+import '../platform/kafka/record-batch-decoder.js';
 import { runStage } from '../platform/stage/run-stage.js';
 import { checkIngesterConfig, ingesterConfig } from './config.js';
 import { ingestHandler } from './loop.js';
