@@ -1,3 +1,5 @@
+// First: kafkajs must find the lean codecs in its module cache when it loads (lean-codecs.ts).
+import '../platform/kafka/lean-codecs.js';
 import { createClickHouse } from '../platform/clickhouse/client.js';
 import { createReadLayer } from '../platform/clickhouse/read/index.js';
 import { loadConfigOrExit } from '../platform/config.js';

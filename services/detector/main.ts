@@ -1,5 +1,5 @@
-// First: kafkajs must find the faster record-batch decoder in its module cache when it loads.
-import '../platform/kafka/record-batch-decoder.js';
+// First: kafkajs must find the lean codecs in its module cache when it loads (lean-codecs.ts).
+import '../platform/kafka/lean-codecs.js';
 import { parseDocument, readDocument } from '../platform/config-file.js';
 import { runStage } from '../platform/stage/run-stage.js';
 import { DetectorConfig, type DetectorConfigInput } from './config.js';

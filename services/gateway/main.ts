@@ -1,5 +1,5 @@
-// First: kafkajs must find the lean produce encoding and CRC-32C in its module cache when it loads.
-import '../platform/kafka/produce-encoding.js';
+// First: kafkajs must find the lean codecs in its module cache when it loads (lean-codecs.ts).
+import '../platform/kafka/lean-codecs.js';
 import cluster from 'node:cluster';
 import { loadConfigOrExit } from '../platform/config.js';
 import { createKafka } from '../platform/kafka/client.js';
