@@ -1,7 +1,13 @@
+import pino from 'pino';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { gatewayMessage } from '../../bench/ingest-events.js';
 import { prng } from '../../scenarios/prng.js';
-import { convertedValue } from './loop.js';
+import { VALIDATED_HEADER } from '../platform/kafka/headers.js';
+import { OffsetTracker } from '../platform/kafka/offsets.js';
+import { createStageMetrics } from '../platform/metrics.js';
+import { convertedValue, ingestHandler } from './loop.js';
+import type { EventWriter } from './writer.js';
 
 /** The check as it was written first (one Buffer search per key): what convertedValue must answer. */
 function reference(v: Buffer): boolean {
@@ -103,5 +109,73 @@ describe('convertedValue', () => {
   it('takes the gateway spelling of the bench events as spliceable', () => {
     for (let i = 0; i < 500; i++)
       expect(convertedValue(Buffer.from(gatewayMessage('run', i).value))).toBe(false);
+  });
+});
+
+describe('ingest handler intake', () => {
+  /** The handler on fakes: six gateway messages, two rows per batch, ownership lost at the first flush. */
+  async function intake() {
+    const tracker = new OffsetTracker('events');
+    let stale = false;
+    let ownedCalls = 0;
+    const inserted: number[] = [];
+    const writer: EventWriter = {
+      insert: async () => [],
+      insertInput: async (values) => {
+        stale = true; // e.g. a seek or a stop while the first batch is written
+        inserted.push(values.length);
+        return [];
+      },
+    };
+    const handler = ingestHandler({
+      producer: { connect: async () => {}, disconnect: async () => {}, send: async () => {} },
+      writer,
+      log: pino({ level: 'silent' }),
+      metrics: createStageMetrics('ingester-test', new Registry()),
+      settings: {
+        dlqTopic: 'dlq',
+        maxRows: 2,
+        maxBytes: 1 << 30,
+        intervalMs: 60_000,
+        retry: { initialMs: 1, maxMs: 1 },
+        insertMode: 'input',
+      },
+    })({ tracker, commit: async () => {}, fail: (err) => expect.fail(String(err)), failed: false });
+    const taken: string[] = [];
+    const messages = Array.from({ length: 6 }, (_, i) => {
+      const g = gatewayMessage('run', i);
+      return {
+        key: Buffer.from(g.key),
+        value: Buffer.from(g.value),
+        offset: String(i),
+        timestamp: '1700000000000',
+        headers: { [VALIDATED_HEADER]: Buffer.from(String(g.headers[VALIDATED_HEADER])) },
+      };
+    });
+    await handler.onBatch(
+      { topic: 'events', partition: 0, highWatermark: '6', messages },
+      {
+        owned: () => {
+          ownedCalls++;
+          return !stale;
+        },
+        take: (offset, unit) => {
+          taken.push(offset);
+          tracker.take(0, offset, unit);
+        },
+        wait: (p) => p,
+        heartbeat: async () => {},
+      },
+    );
+    return { taken, ownedCalls, inserted };
+  }
+
+  it('takes nothing after a wait in which the partition stopped being owned, asking once per wait', async () => {
+    const { taken, ownedCalls, inserted } = await intake();
+    // Batch 1 (offsets 0, 1) is flushed; ownership is lost meanwhile, so 2.. are not taken.
+    expect(taken).toEqual(['0', '1']);
+    expect(inserted).toEqual([2]);
+    // At the start and after the one wait: not once per message.
+    expect(ownedCalls).toBe(2);
   });
 });
