@@ -3,6 +3,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { ClickHouseError } from '@clickhouse/client';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../scenarios/prng.js';
 import { createEventWriter } from './writer.js';
 
 const log = pino({ level: 'silent' });
@@ -103,5 +104,63 @@ describe('event writer', () => {
         onWait: async () => {},
       }),
     ).rejects.toThrow('stop');
+  });
+});
+
+/** Input-mode chunks as first written (a Buffer per head, a view per value, one concat a chunk). */
+function referenceChunks(values: Buffer[], timestamps: number[]): Buffer[] {
+  const out: Buffer[] = [];
+  let buf: Buffer[] = [];
+  let size = 0;
+  for (const [n, value] of values.entries()) {
+    const head = Buffer.from(`{"n":${n},"ts":${timestamps[n]},`);
+    const rest = value.subarray(1);
+    buf.push(head, rest, Buffer.from('\n'));
+    size += head.length + rest.length + 1;
+    if (size >= 1 << 20) {
+      out.push(Buffer.concat(buf, size));
+      buf = [];
+      size = 0;
+    }
+  }
+  if (buf.length > 0) out.push(Buffer.concat(buf, size));
+  return out;
+}
+
+describe('event writer, input mode', () => {
+  it('sends the chunks, bytes and boundaries, that a Buffer per head and a concat made', async () => {
+    const next = prng(7);
+    const odd = [-1, 0, 9, 10, 99, 1e15, 2 ** 53 - 1, 2 ** 53, 1e21, 1.5, -1700000000000, Number.NaN];
+    for (let round = 0; round < 12; round++) {
+      const n = [0, 1, 9, 11, 5_000, 30_000][round % 6]!;
+      const values: Buffer[] = [];
+      const timestamps: number[] = [];
+      for (let i = 0; i < n; i++) {
+        // Mostly event-sized, sometimes big (a chunk of one line) or tiny, one empty.
+        const len = next() < 0.01 ? Math.floor(next() * 1_500_000) : Math.floor(next() * 1500);
+        const v = Buffer.alloc(i === 3 && round === 4 ? 0 : Math.max(1, len), 0x61 + (i % 26));
+        v[0] = 0x7b;
+        values.push(v);
+        timestamps.push(next() < 0.05 ? odd[Math.floor(next() * odd.length)]! : 1_700_000_000_000 + i);
+      }
+      const sent: Buffer[] = [];
+      const client = {
+        exec: async (p: { values: Readable }) => {
+          for await (const chunk of p.values) sent.push(Buffer.from(chunk as Buffer));
+          return { stream: Readable.from([]) };
+        },
+      } as unknown as ClickHouseClient;
+      const refused = await createEventWriter(client, { retry, log }).insertInput!(
+        values,
+        timestamps,
+        't',
+        control(),
+      );
+      expect(refused).toEqual([]);
+      const want = referenceChunks(values, timestamps);
+      expect(sent.map((c) => c.length)).toEqual(want.map((c) => c.length));
+      for (const [i, c] of want.entries())
+        if (!c.equals(sent[i]!)) expect.fail(`round ${round}: chunk ${i} differs`);
+    }
   });
 });

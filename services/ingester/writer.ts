@@ -168,29 +168,82 @@ function* chunks(lines: readonly string[]): Generator<string> {
   if (buf.length > 0) yield `${buf.join('\n')}\n`;
 }
 
-const END = Buffer.from('\n');
+const CHUNK_BYTES = 1 << 20;
+const N_KEY = Buffer.from('{"n":');
+const TS_KEY = Buffer.from(',"ts":');
+const COMMA = 0x2c;
+const LF = 0x0a;
+
+/** Decimal digits of a non-negative safe integer. */
+function digits(x: number): number {
+  let d = 1;
+  for (let p = 10; p <= x; p *= 10) d++;
+  return d;
+}
+
+/** `ts` as `${ts}` spells it, when that is not plain digits (negative, fractional, huge). */
+function oddNumber(ts: number): string | undefined {
+  return Number.isSafeInteger(ts) && ts >= 0 ? undefined : String(ts);
+}
+
+/** Writes the non-negative safe integer `x` in decimal ending before `end`. */
+function writeDigits(buf: Buffer, end: number, x: number): void {
+  let i = end;
+  do {
+    const d = x % 10;
+    buf[--i] = 0x30 + d;
+    x = (x - d) / 10;
+  } while (x > 0);
+}
 
 /**
  * ~1 MiB chunks of input-mode lines, `{"n":i,"ts":ms,` + the message bytes after their `{`
  * (input-sql.ts): the bytes are spliced, never parsed or re-encoded here. `n` is the line's
  * position in this insert, which the SQL checks, so a value that is not one JSON object cannot
- * shift or add rows.
+ * shift or add rows. Each chunk is one buffer of its exact size, its lines written in place (the
+ * value copied over with its `{` then turned into the comma), rather than a Buffer per head, a
+ * view per value and a concatenation: the same bytes and the same chunk boundaries.
  */
 function* inputChunks(rows: readonly RawRow[]): Generator<Buffer> {
-  let buf: Buffer[] = [];
-  let size = 0;
-  for (const [n, r] of rows.entries()) {
-    const head = Buffer.from(`{"n":${n},"ts":${r.ts},`);
-    const rest = r.value.subarray(1);
-    buf.push(head, rest, END);
-    size += head.length + rest.length + END.length;
-    if (size >= 1 << 20) {
-      yield Buffer.concat(buf, size);
-      buf = [];
-      size = 0;
+  let first = 0;
+  while (first < rows.length) {
+    // The chunk's lines: up to the one that reaches CHUNK_BYTES.
+    let size = 0;
+    let end = first;
+    while (end < rows.length && size < CHUNK_BYTES) {
+      const r = rows[end]!;
+      const odd = oddNumber(r.ts);
+      size +=
+        N_KEY.length +
+        digits(end) +
+        TS_KEY.length +
+        (odd?.length ?? digits(r.ts)) +
+        Math.max(r.value.length, 1) +
+        1;
+      end++;
     }
+    const buf = Buffer.allocUnsafe(size);
+    let p = 0;
+    for (let n = first; n < end; n++) {
+      const r = rows[n]!;
+      buf.set(N_KEY, p);
+      p += N_KEY.length + digits(n);
+      writeDigits(buf, p, n);
+      buf.set(TS_KEY, p);
+      p += TS_KEY.length;
+      const odd = oddNumber(r.ts);
+      if (odd === undefined) {
+        p += digits(r.ts);
+        writeDigits(buf, p, r.ts);
+      } else p += buf.write(odd, p, 'latin1');
+      buf.set(r.value, p);
+      buf[p] = COMMA;
+      p += Math.max(r.value.length, 1);
+      buf[p++] = LF;
+    }
+    yield buf;
+    first = end;
   }
-  if (buf.length > 0) yield Buffer.concat(buf, size);
 }
 
 function errorSummary(err: unknown): { message: string; code?: string } {
