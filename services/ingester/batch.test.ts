@@ -64,4 +64,29 @@ describe('Batch', () => {
     expect(a!.b.token()).toBe(b!.b.token());
     expect(a!.b.token()).not.toBe(c!.b.token());
   });
+
+  it('gives each raw message its source on demand, and counts it like a row', () => {
+    const b = batch();
+    const m = (offset: string) => ({
+      key: Buffer.from('k'),
+      value: Buffer.from(`{"o":${offset}}`),
+      offset,
+      timestamp: '5',
+    });
+    b.addRaw(m('7'), 't', 2, 1_000);
+    b.addRaw(m('3'), 'u', 0, 2_000);
+    expect(b.size).toBe(2);
+    expect(b.rows).toBe(2);
+    expect(b.bytes).toBe(14);
+    expect(b.openedAt).toBe(1_000);
+    expect(b.rawSource(1)).toEqual({
+      topic: 'u',
+      partition: 0,
+      offset: '3',
+      key: b.raws[1]!.key,
+      value: b.raws[1]!.value,
+    });
+    expect(b.rawSource(0)).toMatchObject({ topic: 't', partition: 2, offset: '7' });
+    expect(b.rawSource(0).value).toBe(b.raws[0]!.value);
+  });
 });

@@ -21,10 +21,12 @@ export class Batch {
   readonly dead: DeadLetter[] = [];
   /**
    * Marked messages for the `input` insert mode (input-sql.ts): the message as consumed, for
-   * ClickHouse to derive the row from its bytes, and its source, same index.
+   * ClickHouse to derive the row from its bytes.
    */
   readonly raws: StageMessage[] = [];
-  readonly rawSources: Source[] = [];
+  /** Where each raw came from, same index (rawSource): arrays, not an object per message. */
+  private readonly rawTopics: string[] = [];
+  private readonly rawPartitions: number[] = [];
   /** Message bytes held, to bound memory. */
   bytes = 0;
   /** When the first item arrived (ms), for the time-based flush. */
@@ -51,19 +53,32 @@ export class Batch {
     this.lines.push(line);
     this.eventIds.push(eventId);
     this.sources.push(source);
-    this.track(source, now);
+    this.track(source.value, now);
   }
 
   /** A marked message whose row ClickHouse derives (input mode); its value is a non-empty object text. */
-  addRaw(m: StageMessage, source: Source, now: number): void {
+  addRaw(m: StageMessage, topic: string, partition: number, now: number): void {
     this.raws.push(m);
-    this.rawSources.push(source);
-    this.track(source, now);
+    this.rawTopics.push(topic);
+    this.rawPartitions.push(partition);
+    this.track(m.value, now);
+  }
+
+  /** The source of raw `i`, for its dead letter (made on demand: most raws never need one). */
+  rawSource(i: number): Source {
+    const m = this.raws[i]!;
+    return {
+      topic: this.rawTopics[i]!,
+      partition: this.rawPartitions[i]!,
+      offset: m.offset,
+      key: m.key,
+      value: m.value,
+    };
   }
 
   addDead(letter: DeadLetter, source: Source, now: number): void {
     this.dead.push(letter);
-    this.track(source, now);
+    this.track(source.value, now);
   }
 
   /** Due when full by rows or bytes, or when its oldest item waited `intervalMs`. */
@@ -94,8 +109,8 @@ export class Batch {
     return h.digest('hex');
   }
 
-  private track(source: Source, now: number): void {
+  private track(value: Buffer | null, now: number): void {
     this.openedAt ??= now;
-    this.bytes += source.value?.length ?? 0;
+    this.bytes += value?.length ?? 0;
   }
 }

@@ -208,7 +208,7 @@ export function ingestHandler(deps: {
         // rows path: stored as that path stores it, or dead-lettered with the reason it gives.
         const again = { lines: [] as string[], eventIds: [] as string[], sources: [] as Source[] };
         for (const r of inputRefused) {
-          const source = b.rawSources[r.index]!;
+          const source = b.rawSource(r.index);
           const d = decodeLine(b.raws[r.index]!);
           if (d.ok) {
             again.lines.push(d.line);
@@ -285,23 +285,26 @@ export function ingestHandler(deps: {
       let owned = ctx.owned();
       for (const m of kb.messages) {
         if (!owned) break;
-        const source: Source = {
-          topic: kb.topic,
-          partition: kb.partition,
-          offset: m.offset,
-          key: m.key,
-          value: m.value,
-        };
         const now = Date.now();
         const d = inputMode && spliceable(m) ? undefined : decodeLine(m);
         if (d === undefined) {
-          batch.addRaw(m, source, now);
-        } else if (d.ok) {
-          batch.addLine(d.line, d.eventId, source, now);
+          // Its source is made only if ClickHouse refuses it (Batch.rawSource).
+          batch.addRaw(m, kb.topic, kb.partition, now);
         } else {
-          batch.addDead(poisonLetter(source, d), source, now);
-          metrics.dropped.inc({ stage: STAGE, reason: d.reason });
-          metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_MESSAGE_POISON' });
+          const source: Source = {
+            topic: kb.topic,
+            partition: kb.partition,
+            offset: m.offset,
+            key: m.key,
+            value: m.value,
+          };
+          if (d.ok) {
+            batch.addLine(d.line, d.eventId, source, now);
+          } else {
+            batch.addDead(poisonLetter(source, d), source, now);
+            metrics.dropped.inc({ stage: STAGE, reason: d.reason });
+            metrics.errors.inc({ stage: STAGE, code: 'AT_ERR_MESSAGE_POISON' });
+          }
         }
         ctx.take(m.offset, batch.unit);
         received++;
