@@ -69,8 +69,8 @@ function randomArgs(r: () => number): ProduceArgs {
       partitions: Array.from({ length: 1 + Math.floor(r() * 3) }, (_, p) => ({
         partition: p * 2 + Math.floor(r() * 2),
         firstSequence: r() < 0.6 ? Math.floor(r() * 1e6) : undefined,
-        // Up to 300 records: record sizes cross the 1- and 2-byte varint boundaries.
-        messages: Array.from({ length: 1 + Math.floor(r() * 300) }, () => randomMessage(r)),
+        // Up to 150 records: offset deltas and record sizes cross the 1- and 2-byte varint boundaries.
+        messages: Array.from({ length: 1 + Math.floor(r() * 150) }, () => randomMessage(r)),
       })),
     })),
   };
@@ -83,10 +83,10 @@ async function kafkajsBytes(args: ProduceArgs): Promise<Buffer> {
 describe('lean produce encoding', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('writes the bytes kafkajs writes, on 300 random sends', async () => {
+  it('writes the bytes kafkajs writes, on 200 random sends', { timeout: 60_000 }, async () => {
     const now = 1_765_000_000_123;
     vi.spyOn(Date, 'now').mockReturnValue(now);
-    for (let seed = 1; seed <= 300; seed++) {
+    for (let seed = 1; seed <= 200; seed++) {
       const args = randomArgs(prng(seed));
       const lean = encodeProduce(args, now);
       expect(lean, `seed ${seed}`).toBeDefined();
