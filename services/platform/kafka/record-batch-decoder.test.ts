@@ -187,37 +187,32 @@ async function expectSame(buf: Buffer, what: string): Promise<Outcome> {
 }
 
 describe('decodeRecordBatch', () => {
-  it(
-    "equals kafkajs' decoder on 300 random buffers of 1-6 batches from kafkajs' encoder",
-    { timeout: 60_000 },
-    async () => {
-      let records = 0;
-      let headers = 0;
-      let ordinary = 0; // batches decoded here, not handed to kafkajs' decoder
-      let handedOver = 0; // compressed ones, and those with a timestamp delta of 8 varint bytes
-      for (let seed = 1; seed <= 300; seed++) {
-        const r = rng(seed);
-        const batches = await Promise.all(
-          Array.from({ length: 1 + Math.floor(r() * 6) }, () => encodeBatch(r)),
-        );
-        for (const batch of batches) {
-          if (decodeOrdinary(new Decoder(batch)) !== undefined) ordinary++;
-          else handedOver++;
-        }
-        const out = await expectSame(Buffer.concat(batches), `seed ${seed}`);
-        expect(out.error, `seed ${seed}`).toBeUndefined();
-        for (const b of out.batches) {
-          records += b.records.length;
-          for (const rec of b.records) headers += Object.keys(rec.headers).length;
-        }
+  it("equals kafkajs' decoder on 300 random buffers of 1-6 batches from kafkajs' encoder", async () => {
+    let records = 0;
+    let headers = 0;
+    let ordinary = 0; // batches decoded here, not handed to kafkajs' decoder
+    let handedOver = 0; // compressed ones, and those with a timestamp delta of 8 varint bytes
+    for (let seed = 1; seed <= 300; seed++) {
+      const r = rng(seed);
+      const batches = await Promise.all(
+        Array.from({ length: 1 + Math.floor(r() * 6) }, () => encodeBatch(r)),
+      );
+      for (const batch of batches) {
+        if (decodeOrdinary(new Decoder(batch)) !== undefined) ordinary++;
+        else handedOver++;
       }
-      expect(records).toBeGreaterThan(10_000);
-      expect(headers).toBeGreaterThan(10_000);
-      expect(ordinary).toBeGreaterThan(3 * handedOver);
-      expect(handedOver).toBeGreaterThan(50);
-    },
-    60_000,
-  );
+      const out = await expectSame(Buffer.concat(batches), `seed ${seed}`);
+      expect(out.error, `seed ${seed}`).toBeUndefined();
+      for (const b of out.batches) {
+        records += b.records.length;
+        for (const rec of b.records) headers += Object.keys(rec.headers).length;
+      }
+    }
+    expect(records).toBeGreaterThan(10_000);
+    expect(headers).toBeGreaterThan(10_000);
+    expect(ordinary).toBeGreaterThan(3 * handedOver);
+    expect(handedOver).toBeGreaterThan(50);
+  }, 60_000);
 
   it('decodes what the ingester sees: offsets and timestamps as strings, headers with repeats', async () => {
     const encoded = await RecordBatch({
@@ -255,32 +250,27 @@ describe('decodeRecordBatch', () => {
     expect(second!.isControlRecord).toBe(false);
   });
 
-  it(
-    "hands partial, corrupted and compressed batches to kafkajs' decoder: the same result or error",
-    { timeout: 60_000 },
-    async () => {
-      let errors = 0;
-      let ordinaryCorrupted = 0;
-      for (let seed = 1000; seed < 1200; seed++) {
-        const r = rng(seed);
-        const buf = Buffer.concat([await encodeBatch(r), await encodeBatch(r)]);
-        // Truncated (a partial batch at the tail, as a fetch's max bytes cut it).
-        const cut = buf.subarray(0, Math.floor(r() * buf.length));
-        if ((await expectSame(cut, `seed ${seed} cut`)).error) errors++;
-        // Bytes changed in the records (lengths, varints, counts), and in the batch header.
-        const bad = Buffer.from(buf);
-        for (let k = 0; k < 1 + Math.floor(r() * 4); k++) {
-          bad[Math.floor(r() < 0.2 ? 8 + r() * 53 : r() * bad.length)] = (r() * 256) | 0;
-        }
-        if ((await expectSame(bad, `seed ${seed} corrupted`)).error) errors++;
-        // Where the change keeps the shape (a byte of a key, a value, a header), decoded here.
-        if (decodeOrdinary(new Decoder(bad)) !== undefined) ordinaryCorrupted++;
+  it("hands partial, corrupted and compressed batches to kafkajs' decoder: the same result or error", async () => {
+    let errors = 0;
+    let ordinaryCorrupted = 0;
+    for (let seed = 1000; seed < 1200; seed++) {
+      const r = rng(seed);
+      const buf = Buffer.concat([await encodeBatch(r), await encodeBatch(r)]);
+      // Truncated (a partial batch at the tail, as a fetch's max bytes cut it).
+      const cut = buf.subarray(0, Math.floor(r() * buf.length));
+      if ((await expectSame(cut, `seed ${seed} cut`)).error) errors++;
+      // Bytes changed in the records (lengths, varints, counts), and in the batch header.
+      const bad = Buffer.from(buf);
+      for (let k = 0; k < 1 + Math.floor(r() * 4); k++) {
+        bad[Math.floor(r() < 0.2 ? 8 + r() * 53 : r() * bad.length)] = (r() * 256) | 0;
       }
-      expect(errors).toBeGreaterThan(50); // the error paths were exercised, not only the happy one
-      expect(ordinaryCorrupted).toBeGreaterThan(50);
-    },
-    60_000,
-  );
+      if ((await expectSame(bad, `seed ${seed} corrupted`)).error) errors++;
+      // Where the change keeps the shape (a byte of a key, a value, a header), decoded here.
+      if (decodeOrdinary(new Decoder(bad)) !== undefined) ordinaryCorrupted++;
+    }
+    expect(errors).toBeGreaterThan(50); // the error paths were exercised, not only the happy one
+    expect(ordinaryCorrupted).toBeGreaterThan(50);
+  }, 60_000);
 
   it('is what kafkajs fetch decoding uses once this module is loaded first', async () => {
     expect(installed).toBe(true);
