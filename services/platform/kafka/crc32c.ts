@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { KAFKAJS_SRC, kafkajsRequire } from './kafkajs-source.js';
 
 // CRC-32C (Castagnoli) for kafkajs' record batches, slice-by-8 instead of kafkajs' own
 // byte-at-a-time table loop (src/protocol/recordBatch/crc32C/crc32C.js): kafkajs checksums every
@@ -50,8 +50,8 @@ export function crc32c(buf: Uint8Array): number {
   return (crc ^ -1) >>> 0;
 }
 
-const require = createRequire(import.meta.url);
-const crcDir = join(dirname(require.resolve('kafkajs')), 'src/protocol/recordBatch/crc32C');
+const require = kafkajsRequire;
+const crcDir = join(KAFKAJS_SRC, 'protocol/recordBatch/crc32C');
 
 /** kafkajs' own file, the one replaced (exported for the test). */
 export const KAFKAJS_CRC32C_FILE = join(crcDir, 'crc32C.js');

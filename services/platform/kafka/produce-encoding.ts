@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 // Before kafkajs' record-batch CRC module loads (kafkajs' request module, loaded below, needs it).
 import { crc32c } from './crc32c.js';
+import { KAFKAJS_SRC, kafkajsRequire } from './kafkajs-source.js';
 
 // kafkajs' Produce request (v3, which v4–v7 extend), encoded into ONE buffer of the exact size,
 // byte for byte what kafkajs writes, instead of kafkajs' way: per message an object spread, a
@@ -19,8 +19,8 @@ import { crc32c } from './crc32c.js';
 // produce-encoding.test.ts holds both to kafkajs' own modules on random sends; the gateway's
 // integration tests prove the broker accepts them.
 
-const require = createRequire(import.meta.url);
-const src = join(dirname(require.resolve('kafkajs')), 'src');
+const require = kafkajsRequire;
+const src = KAFKAJS_SRC;
 const file = (rel: string) => require.resolve(join(src, rel));
 
 const REQUEST_V3_FILE = file('protocol/requests/produce/v3/request.js');

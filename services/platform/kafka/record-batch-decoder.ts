@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { KAFKAJS_SRC, kafkajsRequire } from './kafkajs-source.js';
 
 // kafkajs' fetch decoding of record batches, one pass over the fetched bytes instead of kafkajs'
 // own src/protocol/recordBatch/v0/decoder.js and its per-record record/v0/decoder.js: kafkajs
@@ -63,8 +63,8 @@ export type DecodedBatch = RecordContext & { records: DecodedRecord[] };
 
 export type RecordBatchDecoder = (fetchDecoder: KafkaDecoder) => Promise<DecodedBatch>;
 
-const require = createRequire(import.meta.url);
-const protocolDir = join(dirname(require.resolve('kafkajs')), 'src/protocol');
+const require = kafkajsRequire;
+const protocolDir = join(KAFKAJS_SRC, 'protocol');
 
 /** kafkajs' own file, the one replaced (exported for the test). */
 export const KAFKAJS_RECORD_BATCH_DECODER_FILE = join(protocolDir, 'recordBatch/v0/decoder.js');

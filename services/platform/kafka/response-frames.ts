@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { KAFKAJS_SRC, kafkajsRequire } from './kafkajs-source.js';
 
 // kafkajs' framing of the responses it reads from a broker connection (Connection#processData in
 // src/network/connection.js), with each response's bytes copied once. kafkajs keeps the socket's
@@ -53,8 +53,8 @@ interface KafkaDecoder {
   readAll(): Buffer;
 }
 
-const require = createRequire(import.meta.url);
-const srcDir = join(dirname(require.resolve('kafkajs')), 'src');
+const require = kafkajsRequire;
+const srcDir = KAFKAJS_SRC;
 
 /** kafkajs' own file, the one whose class is patched (exported for the test). */
 export const KAFKAJS_CONNECTION_FILE = join(srcDir, 'network/connection.js');
